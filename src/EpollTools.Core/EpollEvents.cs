@@ -1,0 +1,87 @@
+using System;
+using System.Collections.Generic;
+
+namespace EpollTools.Core;
+
+/// <summary>
+/// Every event bit of include/uapi/linux/eventpoll.h (EPOLLIN ... EPOLLET), named without the prefix.
+/// This enum is the one definition of these bits in the module.
+/// </summary>
+[Flags]
+public enum EpollEvents : uint
+{
+    None = 0,
+    /// <summary>EPOLLIN: readable.</summary>
+    In = 0x00000001,
+    /// <summary>EPOLLPRI: exceptional condition (TCP urgent data, cgroup events...).</summary>
+    Pri = 0x00000002,
+    /// <summary>EPOLLOUT: writable.</summary>
+    Out = 0x00000004,
+    /// <summary>EPOLLERR: error; always reported, the kernel stores it with every registration.</summary>
+    Err = 0x00000008,
+    /// <summary>EPOLLHUP: hang-up; always reported, stored with every registration.</summary>
+    Hup = 0x00000010,
+    /// <summary>EPOLLNVAL: invalid fd (poll(2) only; epoll never reports it).</summary>
+    Nval = 0x00000020,
+    /// <summary>EPOLLRDNORM: normal data readable.</summary>
+    RdNorm = 0x00000040,
+    /// <summary>EPOLLRDBAND: priority band data readable.</summary>
+    RdBand = 0x00000080,
+    /// <summary>EPOLLWRNORM: normal data writable.</summary>
+    WrNorm = 0x00000100,
+    /// <summary>EPOLLWRBAND: priority band data writable.</summary>
+    WrBand = 0x00000200,
+    /// <summary>EPOLLMSG: unused by Linux.</summary>
+    Msg = 0x00000400,
+    /// <summary>EPOLLRDHUP: stream socket peer closed or shut down writing.</summary>
+    RdHup = 0x00002000,
+    /// <summary>EPOLLEXCLUSIVE: wake one of several epoll instances waiting on the same fd (ADD only).</summary>
+    Exclusive = 1u << 28,
+    /// <summary>EPOLLWAKEUP: hold a wakeup source while the event is pending (needs CAP_BLOCK_SUSPEND).</summary>
+    Wakeup = 1u << 29,
+    /// <summary>EPOLLONESHOT: disarm after one event; re-arm with EPOLL_CTL_MOD.</summary>
+    OneShot = 1u << 30,
+    /// <summary>EPOLLET: edge-triggered.</summary>
+    ET = 1u << 31,
+}
+
+/// <summary>Text forms of <see cref="EpollEvents"/> for terminals and logs.</summary>
+public static class EpollEventsText
+{
+    private static readonly (EpollEvents Flag, string Name)[] Names =
+    {
+        (EpollEvents.In, "IN"), (EpollEvents.Pri, "PRI"), (EpollEvents.Out, "OUT"),
+        (EpollEvents.Err, "ERR"), (EpollEvents.Hup, "HUP"), (EpollEvents.Nval, "NVAL"),
+        (EpollEvents.RdNorm, "RDNORM"), (EpollEvents.RdBand, "RDBAND"), (EpollEvents.WrNorm, "WRNORM"),
+        (EpollEvents.WrBand, "WRBAND"), (EpollEvents.Msg, "MSG"), (EpollEvents.RdHup, "RDHUP"),
+        (EpollEvents.Exclusive, "EXCLUSIVE"), (EpollEvents.Wakeup, "WAKEUP"),
+        (EpollEvents.OneShot, "ONESHOT"), (EpollEvents.ET, "ET"),
+    };
+
+    /// <summary>The kernel's short names joined with '|', e.g. "IN|ERR|HUP|ET"; unknown bits as hex.</summary>
+    public static string ToShortString(EpollEvents events)
+    {
+        if (events == EpollEvents.None)
+        {
+            return "0";
+        }
+
+        var parts = new List<string>();
+        uint rest = (uint)events;
+        foreach (var (flag, name) in Names)
+        {
+            if ((events & flag) != 0)
+            {
+                parts.Add(name);
+                rest &= ~(uint)flag;
+            }
+        }
+
+        if (rest != 0)
+        {
+            parts.Add("0x" + rest.ToString("x"));
+        }
+
+        return string.Join("|", parts);
+    }
+}

@@ -1,0 +1,342 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using EpollTools.Core.Native;
+
+namespace EpollTools.Core;
+
+/// <summary>One fd registered in an <see cref="EpollInstance"/>, as this process registered it.</summary>
+public sealed class EpollRegistration
+{
+    internal EpollRegistration(int fd, EpollEvents events, ulong data, string target)
+    {
+        Fd = fd;
+        Events = events;
+        Data = data;
+        Target = target;
+    }
+
+    public int Fd { get; }
+
+    /// <summary>The mask passed to epoll_ctl (the kernel adds ERR|HUP when it stores it).</summary>
+    public EpollEvents Events { get; internal set; }
+
+    /// <summary>The mask in the kernel's short names, e.g. "IN|ET".</summary>
+    public string Flags => EpollEventsText.ToShortString(Events);
+
+    /// <summary>The 64-bit user data the kernel hands back with each event.</summary>
+    public ulong Data { get; internal set; }
+
+    /// <summary>False once a ONESHOT registration has fired and until it is modified again.</summary>
+    public bool Armed { get; internal set; } = true;
+
+    /// <summary>What the fd referred to when it was registered, e.g. "pipe:[1234]".</summary>
+    public string Target { get; }
+
+    public override string ToString() => $"fd {Fd} {Flags}";
+}
+
+/// <summary>One ready fd reported by epoll_wait.</summary>
+public sealed class EpollEvent
+{
+    internal EpollEvent(EpollInstance instance, int? fd, EpollEvents events, ulong data, string? target)
+    {
+        Instance = instance;
+        Fd = fd;
+        Events = events;
+        Data = data;
+        Target = target;
+    }
+
+    /// <summary>The registered fd this event belongs to, found from its data; null if the data matches none.</summary>
+    public int? Fd { get; }
+
+    public EpollEvents Events { get; }
+
+    /// <summary>The ready events in the kernel's short names, e.g. "IN|HUP".</summary>
+    public string Flags => EpollEventsText.ToShortString(Events);
+
+    public ulong Data { get; }
+
+    public string? Target { get; }
+
+    public EpollInstance Instance { get; }
+
+    /// <summary>The epoll fd that reported the event.</summary>
+    public int EpollFd => Instance.Fd;
+
+    public override string ToString() => $"fd {Fd?.ToString() ?? "?"} {Flags}";
+}
+
+/// <summary>
+/// An epoll instance created by this process (epoll_create1). Owns its fd, and keeps the registrations made
+/// through it so that they can be listed and events mapped back to fds.
+/// </summary>
+public sealed class EpollInstance : IDisposable
+{
+    private readonly FileDescriptorHandle _handle;
+    private readonly Dictionary<int, EpollRegistration> _registrations = new();
+    private readonly object _gate = new();
+
+    private EpollInstance(int fd, bool closeOnExec)
+    {
+        _handle = new FileDescriptorHandle(fd);
+        Fd = fd;
+        CloseOnExec = closeOnExec;
+        OwnerPid = Environment.ProcessId;
+        CreatedAt = DateTime.Now;
+    }
+
+    /// <summary>The largest maxevents epoll_wait accepts: INT_MAX / sizeof(struct epoll_event) (fs/eventpoll.c EP_MAX_EVENTS).</summary>
+    public static int MaxEventsLimit => int.MaxValue / EpollEventLayout.Current.Size;
+
+    public int Fd { get; }
+
+    public int OwnerPid { get; }
+
+    public bool CloseOnExec { get; }
+
+    public DateTime CreatedAt { get; }
+
+    public bool IsClosed => _handle.IsClosed;
+
+    /// <summary>The registrations made through this object, by fd.</summary>
+    public IReadOnlyList<EpollRegistration> Registrations
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _registrations.Values.OrderBy(r => r.Fd).ToArray();
+            }
+        }
+    }
+
+    public int RegistrationCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _registrations.Count;
+            }
+        }
+    }
+
+    public static EpollInstance Create(bool closeOnExec = true)
+    {
+        int fd = NativeMethods.epoll_create1(closeOnExec ? EpollConstants.EPOLL_CLOEXEC : 0);
+        return fd < 0 ? throw LinuxErrorException.FromLastError("epoll_create1") : new EpollInstance(fd, closeOnExec);
+    }
+
+    /// <summary>EPOLL_CTL_ADD.</summary>
+    public EpollRegistration Add(int fd, EpollEvents events, ulong data)
+    {
+        Control(EpollConstants.EPOLL_CTL_ADD, "EPOLL_CTL_ADD", fd, events, data);
+        var registration = new EpollRegistration(fd, events, data, FdDescriber.Describe(fd));
+        lock (_gate)
+        {
+            _registrations[fd] = registration;
+        }
+
+        return registration;
+    }
+
+    /// <summary>EPOLL_CTL_MOD: replaces the mask and the data, and re-arms a ONESHOT registration.</summary>
+    public EpollRegistration Modify(int fd, EpollEvents events, ulong data)
+    {
+        Control(EpollConstants.EPOLL_CTL_MOD, "EPOLL_CTL_MOD", fd, events, data);
+        lock (_gate)
+        {
+            if (!_registrations.TryGetValue(fd, out var registration))
+            {
+                // Registered by other code (or inherited); start tracking it now.
+                registration = new EpollRegistration(fd, events, data, FdDescriber.Describe(fd));
+                _registrations[fd] = registration;
+            }
+
+            registration.Events = events;
+            registration.Data = data;
+            registration.Armed = true;
+            return registration;
+        }
+    }
+
+    /// <summary>EPOLL_CTL_DEL.</summary>
+    public void Remove(int fd)
+    {
+        Control(EpollConstants.EPOLL_CTL_DEL, "EPOLL_CTL_DEL", fd, EpollEvents.None, 0);
+        lock (_gate)
+        {
+            _registrations.Remove(fd);
+        }
+    }
+
+    /// <summary>The registration made through this object for <paramref name="fd"/>, if any.</summary>
+    public EpollRegistration? FindRegistration(int fd)
+    {
+        lock (_gate)
+        {
+            return _registrations.TryGetValue(fd, out var registration) ? registration : null;
+        }
+    }
+
+    /// <summary>
+    /// epoll_wait: -1 waits until an event, 0 returns at once, &gt;0 waits at most that many milliseconds.
+    /// Returns no events on timeout. EINTR is retried with the time left. With a <paramref name="canceller"/>,
+    /// the wait ends with <see cref="OperationCanceledException"/> as soon as it is cancelled.
+    /// </summary>
+    public unsafe IReadOnlyList<EpollEvent> Wait(int maxEvents, int timeoutMs, WaitCanceller? canceller = null)
+    {
+        if (maxEvents <= 0 || maxEvents > MaxEventsLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxEvents), maxEvents, $"maxevents must be between 1 and {MaxEventsLimit}.");
+        }
+
+        var layout = EpollEventLayout.Current;
+        var buffer = new byte[maxEvents * layout.Size];
+        var clock = Stopwatch.StartNew();
+        if (_handle.IsClosed)
+        {
+            throw new EpollInstanceClosedException(Fd);
+        }
+
+        bool added = false;
+        _handle.DangerousAddRef(ref added);
+        try
+        {
+            while (true)
+            {
+                int waitMs = WaitCanceller.RemainingMs(timeoutMs, clock);
+                if (canceller is not null && waitMs != 0)
+                {
+                    // Block in poll(2) on the epoll fd and the canceller; the epoll fd is readable while events are ready.
+                    if (!WaitCanceller.WaitFor(Fd, PollConstants.POLLIN, waitMs, canceller))
+                    {
+                        return Array.Empty<EpollEvent>();
+                    }
+
+                    waitMs = 0;
+                }
+
+                int n;
+                fixed (byte* p = buffer)
+                {
+                    n = NativeMethods.epoll_wait(Fd, p, maxEvents, waitMs);
+                }
+
+                if (n < 0)
+                {
+                    var error = LinuxErrorException.FromLastError("epoll_wait", Fd);
+                    if (error.Errno == Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    throw error;
+                }
+
+                // After poll said ready, another waiter may have taken the events: wait for the time left.
+                if (n == 0 && canceller is not null && WaitCanceller.RemainingMs(timeoutMs, clock) != 0)
+                {
+                    continue;
+                }
+
+                return Decode(buffer, n, layout);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    public void Close() => Dispose();
+
+    public void Dispose()
+    {
+        _handle.Dispose();
+        lock (_gate)
+        {
+            _registrations.Clear();
+        }
+    }
+
+    public override string ToString() => $"epoll fd {Fd} ({RegistrationCount} registered{(IsClosed ? ", closed" : string.Empty)})";
+
+    private IReadOnlyList<EpollEvent> Decode(byte[] buffer, int count, EpollEventLayout layout)
+    {
+        var events = new EpollEvent[count];
+        lock (_gate)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var (mask, data) = layout.Read(buffer.AsSpan(i * layout.Size, layout.Size));
+                var registration = FindByData(data);
+                if (registration is not null && (registration.Events & EpollEvents.OneShot) != 0)
+                {
+                    registration.Armed = false;
+                }
+
+                events[i] = new EpollEvent(this, registration?.Fd, mask, data, registration?.Target);
+            }
+        }
+
+        return events;
+    }
+
+    private EpollRegistration? FindByData(ulong data)
+    {
+        // The default data is the fd itself, so try that first; custom data needs a scan.
+        if (data <= int.MaxValue && _registrations.TryGetValue((int)data, out var byFd) && byFd.Data == data)
+        {
+            return byFd;
+        }
+
+        return _registrations.Values.FirstOrDefault(r => r.Data == data);
+    }
+
+    private unsafe void Control(int op, string opName, int fd, EpollEvents events, ulong data)
+    {
+        if (_handle.IsClosed)
+        {
+            throw new EpollInstanceClosedException(Fd);
+        }
+
+        var layout = EpollEventLayout.Current;
+        byte* ev = stackalloc byte[layout.Size];
+        layout.Write(new Span<byte>(ev, layout.Size), events, data);
+        bool added = false;
+        _handle.DangerousAddRef(ref added);
+        try
+        {
+            if (NativeMethods.epoll_ctl(Fd, op, fd, ev) < 0)
+            {
+                throw LinuxErrorException.FromLastError($"epoll_ctl({opName})", fd);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+}
+
+/// <summary>An operation was attempted on an epoll instance that was closed.</summary>
+public sealed class EpollInstanceClosedException : ObjectDisposedException
+{
+    public EpollInstanceClosedException(int fd)
+        : base($"epoll fd {fd}", $"The epoll instance (fd {fd}) is closed.")
+    {
+        Fd = fd;
+    }
+
+    public int Fd { get; }
+}

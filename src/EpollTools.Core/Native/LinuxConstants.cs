@@ -1,0 +1,93 @@
+// Every kernel and libc constant the module uses, defined once and named as in the headers it comes from.
+// Values are the x86-64 / arm64 (asm-generic) ones; both architectures agree on everything below.
+namespace EpollTools.Core.Native;
+
+/// <summary>Error numbers: include/uapi/asm-generic/errno-base.h and errno.h.</summary>
+public static class Errno
+{
+    public const int EPERM = 1;
+    public const int ENOENT = 2;
+    public const int ESRCH = 3;
+    public const int EINTR = 4;
+    public const int EBADF = 9;
+    public const int EAGAIN = 11;
+    public const int ENOMEM = 12;
+    public const int EACCES = 13;
+    public const int EFAULT = 14;
+    public const int EEXIST = 17;
+    public const int EINVAL = 22;
+    public const int ENFILE = 23;
+    public const int EMFILE = 24;
+    public const int ENOSPC = 28;
+    public const int EPIPE = 32;
+    public const int ELOOP = 40;
+}
+
+/// <summary>epoll_ctl operations and epoll_create1 flags: include/uapi/linux/eventpoll.h.</summary>
+public static class EpollConstants
+{
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const int EPOLL_CTL_MOD = 3;
+
+    /// <summary>EPOLL_CLOEXEC is defined as O_CLOEXEC.</summary>
+    public const int EPOLL_CLOEXEC = OpenFlags.O_CLOEXEC;
+
+    /// <summary>The kernel refuses nesting deeper than this (fs/eventpoll.c EP_MAX_NESTS).</summary>
+    public const int EP_MAX_NESTS = 4;
+}
+
+/// <summary>open(2)/fcntl(2) flags and commands: include/uapi/asm-generic/fcntl.h.</summary>
+public static class OpenFlags
+{
+    public const int O_NONBLOCK = 0x800;     // 00004000 octal
+    public const int O_CLOEXEC = 0x80000;    // 02000000 octal
+    public const int F_GETFD = 1;
+    public const int F_SETFD = 2;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+    public const int FD_CLOEXEC = 1;
+}
+
+/// <summary>eventfd2 flags: include/uapi/linux/eventfd.h (EFD_CLOEXEC = O_CLOEXEC, EFD_NONBLOCK = O_NONBLOCK).</summary>
+public static class EventFdFlags
+{
+    public const int EFD_SEMAPHORE = 1;
+    public const int EFD_CLOEXEC = OpenFlags.O_CLOEXEC;
+    public const int EFD_NONBLOCK = OpenFlags.O_NONBLOCK;
+}
+
+/// <summary>timerfd flags: include/uapi/linux/timerfd.h; clock ids: include/uapi/linux/time.h.</summary>
+public static class TimerFdFlags
+{
+    public const int TFD_TIMER_ABSTIME = 1;
+    public const int TFD_CLOEXEC = OpenFlags.O_CLOEXEC;
+    public const int TFD_NONBLOCK = OpenFlags.O_NONBLOCK;
+
+    public const int CLOCK_REALTIME = 0;
+    public const int CLOCK_MONOTONIC = 1;
+    public const int CLOCK_BOOTTIME = 7;
+    public const int CLOCK_REALTIME_ALARM = 8;
+    public const int CLOCK_BOOTTIME_ALARM = 9;
+}
+
+/// <summary>Socket domains and types: include/linux/socket.h and include/linux/net.h.</summary>
+public static class SocketConstants
+{
+    public const int AF_UNIX = 1;
+    public const int SOCK_STREAM = 1;
+    public const int SOCK_DGRAM = 2;
+    public const int SOCK_SEQPACKET = 5;
+    public const int SOCK_NONBLOCK = OpenFlags.O_NONBLOCK;
+    public const int SOCK_CLOEXEC = OpenFlags.O_CLOEXEC;
+}
+
+/// <summary>poll(2) events used for cancellable waits: include/uapi/asm-generic/poll.h.</summary>
+public static class PollConstants
+{
+    public const short POLLIN = 0x001;
+    public const short POLLOUT = 0x004;
+    public const short POLLERR = 0x008;
+    public const short POLLHUP = 0x010;
+    public const short POLLNVAL = 0x020;
+}

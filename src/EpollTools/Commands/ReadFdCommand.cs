@@ -1,0 +1,49 @@
+using System;
+using System.Management.Automation;
+using EpollTools.Core;
+
+namespace EpollTools.Commands;
+
+/// <summary>Read-Fd: one read(2) from a module fd; EAGAIN on an empty non-blocking fd is reported as an error.</summary>
+[Cmdlet(VerbsCommunications.Read, "Fd")]
+[OutputType(typeof(FdReadResult))]
+public sealed class ReadFdCommand : PSCmdlet, IDisposable
+{
+    private readonly WaitCanceller _canceller = new();
+
+    /// <summary>The fd to read: an object from New-EventFd, New-TimerFd, New-Pipe (its read end) or New-SocketPair.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
+    [ModuleFdTransformation(forWriting: false)]
+    [ValidateNotNull]
+    public LinuxFd Fd { get; set; } = null!;
+
+    /// <summary>The most bytes to read (ignored for eventfd and timerfd, whose reads are 8-byte counters).</summary>
+    [Parameter(Position = 1)]
+    [ValidateRange(1, 16 * 1024 * 1024)]
+    public int Count { get; set; } = 65536;
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            WriteObject(Fd switch
+            {
+                EventFd eventFd => new FdReadResult(Fd, Array.Empty<byte>(), eventFd.ReadValue(_canceller)),
+                TimerFd timerFd => new FdReadResult(Fd, Array.Empty<byte>(), timerFd.ReadExpirations(_canceller)),
+                _ => new FdReadResult(Fd, Fd.Read(Count, _canceller), null),
+            });
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C: the engine stops the pipeline.
+        }
+        catch (Exception e) when (e is LinuxErrorException or ObjectDisposedException)
+        {
+            WriteError(ErrorRecords.ForException(e, Fd));
+        }
+    }
+
+    protected override void StopProcessing() => _canceller.Cancel();
+
+    public void Dispose() => _canceller.Dispose();
+}

@@ -1,0 +1,127 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using EpollTools.Core;
+using EpollTools.Core.Native;
+
+namespace EpollTools;
+
+/// <summary>
+/// Turns core failures into ErrorRecords: a stable error id, a fitting category, the offending value as target,
+/// and a message that ends with what to do about it. The one place error ids are defined.
+/// </summary>
+internal static class ErrorRecords
+{
+    private const string MaxUserWatchesPath = "/proc/sys/fs/epoll/max_user_watches";
+
+    /// <summary>An epoll_ctl call, for explaining its failure.</summary>
+    internal readonly record struct CtlRequest(string Operation, EpollInstance Instance, FdArgument Fd, EpollEvents Events);
+
+    public static ErrorRecord ForControl(Exception exception, CtlRequest request)
+    {
+        if (exception is not LinuxErrorException linux)
+        {
+            return ForException(exception, request.Fd.Owner ?? request.Fd.Number);
+        }
+
+        object target = request.Fd.Owner ?? request.Fd.Number;
+        int fd = request.Fd.Number;
+        int epfd = request.Instance.Fd;
+        string op = request.Operation;
+        return linux.Errno switch
+        {
+            Errno.EEXIST => Make(linux, "FdAlreadyRegistered", ErrorCategory.ResourceExists, target,
+                $"fd {fd} is already registered in epoll instance {epfd} (EEXIST).",
+                "Use Set-EpollFd to change its events, or Remove-EpollFd first."),
+            Errno.ENOENT => Make(linux, "FdNotRegistered", ErrorCategory.ObjectNotFound, target,
+                $"fd {fd} is not registered in epoll instance {epfd} (ENOENT).",
+                "Register it with Add-EpollFd first; the kernel also drops a registration once the file's last fd is closed."),
+            Errno.EBADF => Make(linux, "BadFileDescriptor", ErrorCategory.InvalidArgument, target,
+                $"fd {fd} is not an open file descriptor in this process (EBADF).",
+                "Check the number with Get-ChildItem /proc/self/fd, or pass the object that owns the fd."),
+            Errno.EPERM => Make(linux, "FdNotPollable", ErrorCategory.InvalidArgument, target,
+                $"fd {fd} refers to a file that cannot be polled (EPERM): regular files and directories are always ready, so epoll refuses them.",
+                "Read regular files directly; watch them for changes with inotify instead."),
+            Errno.EINVAL when fd == epfd => Make(linux, "CannotAddInstanceToItself", ErrorCategory.InvalidArgument, target,
+                $"An epoll instance cannot watch itself (fd {fd}, EINVAL).",
+                "Add the instance to a different epoll instance to nest them."),
+            Errno.EINVAL when op == "EPOLL_CTL_MOD" && (request.Events & EpollEvents.Exclusive) != 0 => Make(linux,
+                "ExclusiveRequiresAdd", ErrorCategory.InvalidArgument, target,
+                $"EXCLUSIVE can only be set when fd {fd} is added, not modified (EINVAL).",
+                "Remove-EpollFd, then Add-EpollFd with -Events including Exclusive."),
+            Errno.EINVAL when (request.Events & EpollEvents.Exclusive) != 0 => Make(linux,
+                "InvalidExclusiveRegistration", ErrorCategory.InvalidArgument, target,
+                $"The kernel refused EXCLUSIVE for fd {fd} (EINVAL): EXCLUSIVE goes only with IN, OUT, ERR, HUP, WAKEUP and ET, and not on an epoll fd.",
+                "Drop OneShot, RdHup, Pri and the like from -Events, or drop Exclusive."),
+            Errno.ELOOP => Make(linux, "EpollLoopDetected", ErrorCategory.InvalidOperation, target,
+                $"Adding fd {fd} to epoll instance {epfd} would make a loop of epoll instances watching each other, or nest them deeper than {EpollConstants.EP_MAX_NESTS} (ELOOP).",
+                "Nest epoll instances as a tree, a few levels deep at most."),
+            Errno.ENOSPC => Make(linux, "MaxUserWatchesReached", ErrorCategory.LimitsExceeded, target,
+                $"Cannot register fd {fd}: this user has reached the limit of epoll registrations, fs.epoll.max_user_watches = {ReadMaxUserWatches()} (ENOSPC).",
+                "Remove registrations you no longer need, or raise the limit: sysctl -w fs.epoll.max_user_watches=<n> (as root)."),
+            _ => ForException(linux, target),
+        };
+    }
+
+    /// <summary>Any other failure of a cmdlet on one item.</summary>
+    public static ErrorRecord ForException(Exception exception, object? target)
+    {
+        return exception switch
+        {
+            EpollInstanceClosedException => Make(exception,
+                "EpollInstanceClosed", ErrorCategory.ResourceUnavailable, target,
+                "The epoll instance is closed.", "Create a new one with New-EpollInstance."),
+            ObjectDisposedException => Make(exception, "FdClosed", ErrorCategory.ResourceUnavailable, target,
+                exception.Message, "Create a new one; a closed fd cannot be reopened."),
+            LinuxErrorException { Errno: Errno.EAGAIN, Operation: "read" } e => Make(e, "ReadWouldBlock",
+                ErrorCategory.ResourceUnavailable, target,
+                $"Nothing to read on fd {e.Fd}: it is non-blocking, so read(2) returned EAGAIN instead of waiting.",
+                "Wait for IN with Wait-Epoll first, or make it blocking with Set-FdOption -NonBlocking $false."),
+            LinuxErrorException { Errno: Errno.EAGAIN, Operation: "write" } e => Make(e, "WriteWouldBlock",
+                ErrorCategory.ResourceUnavailable, target,
+                $"No room to write on fd {e.Fd}: it is non-blocking and full, so write(2) returned EAGAIN.",
+                "Read from the other end, or wait for OUT with Wait-Epoll."),
+            LinuxErrorException { Errno: Errno.EPIPE } e => Make(e, "BrokenPipe", ErrorCategory.WriteError, target,
+                $"Cannot write to fd {e.Fd}: its read end is closed (EPIPE).", "Keep the read end open while writing."),
+            LinuxErrorException { Errno: Errno.EBADF } e => Make(e, "BadFileDescriptor", ErrorCategory.InvalidArgument, target,
+                $"fd {e.Fd} is not an open file descriptor in this process (EBADF).",
+                "Pass the object that owns the fd, and do not close it while in use."),
+            LinuxErrorException { Errno: Errno.EMFILE or Errno.ENFILE } e => Make(e, "TooManyOpenFiles",
+                ErrorCategory.LimitsExceeded, target,
+                $"{e.Operation} failed: too many open files ({e.ErrnoName}).", "Close fds you no longer need (Close-Fd, Close-EpollInstance)."),
+            LinuxErrorException e => Make(e, "SystemCallFailed", ErrorCategory.NotSpecified, target, e.Message,
+                "See the errno in the message and the system call's man page."),
+            ArgumentException e => Make(e, "InvalidArgument", ErrorCategory.InvalidArgument, target, e.Message,
+                "Check the parameter values against Get-Help."),
+            _ => Make(exception, "UnexpectedError", ErrorCategory.NotSpecified, target, exception.Message,
+                "Please report this with the command that caused it."),
+        };
+    }
+
+    /// <summary>An error found by the cmdlet itself, before any system call.</summary>
+    public static ErrorRecord Usage(string errorId, ErrorCategory category, object? target, string message, string hint)
+        => Make(new ArgumentException(message), errorId, category, target, message, hint);
+
+    private static ErrorRecord Make(Exception exception, string errorId, ErrorCategory category, object? target, string message, string hint)
+    {
+        var record = new ErrorRecord(exception, errorId, category, target);
+        record.ErrorDetails = new ErrorDetails($"{message} {hint}") { RecommendedAction = hint };
+        return record;
+    }
+
+    private static string ReadMaxUserWatches()
+    {
+        try
+        {
+            return File.ReadAllText(MaxUserWatchesPath).Trim();
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "?";
+        }
+    }
+}

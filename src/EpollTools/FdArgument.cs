@@ -1,0 +1,142 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using EpollTools.Core;
+
+namespace EpollTools;
+
+/// <summary>
+/// An fd given to a cmdlet: a number, or an object that owns one. Keeps the owning object referenced so the fd
+/// cannot be finalized away while the cmdlet uses its number.
+/// </summary>
+public sealed class FdArgument
+{
+    public FdArgument(int number, object? owner)
+    {
+        Number = number;
+        Owner = owner;
+    }
+
+    public int Number { get; }
+
+    public object? Owner { get; }
+
+    public override string ToString() => Number.ToString();
+
+    /// <summary>
+    /// Converts what a user may pass as an fd. Accepted: integers, the module's fd objects and epoll instances,
+    /// any SafeHandle, System.Net.Sockets.Socket, FileStream.
+    /// </summary>
+    public static FdArgument From(object? value)
+    {
+        object? item = value is PSObject ps ? ps.BaseObject : value;
+        switch (item)
+        {
+            case null:
+                throw new ArgumentTransformationMetadataException("An fd cannot be null.");
+            case LinuxFd fd:
+                return new FdArgument(fd.Fd, fd);
+            case EpollInstance instance:
+                return new FdArgument(instance.Fd, instance);
+            case Pipe:
+                throw new ArgumentTransformationMetadataException("A pipe has two fds: pass its .ReadEnd or its .WriteEnd.");
+            case SocketPair:
+                throw new ArgumentTransformationMetadataException("A socket pair has two fds: pass its .First or its .Second.");
+            case Socket socket:
+                return FromHandle(socket.SafeHandle, socket);
+            case FileStream stream:
+                return FromHandle(stream.SafeFileHandle, stream);
+            case SafeHandle handle:
+                return FromHandle(handle, handle);
+            case string text when int.TryParse(text, out int parsed):
+                return FromNumber(parsed);
+            case string text:
+                throw new ArgumentTransformationMetadataException($"'{text}' is not an fd number.");
+            case sbyte or byte or short or ushort or int or uint or long or ulong:
+                return FromNumber(Convert.ToInt64(item));
+            default:
+                throw new ArgumentTransformationMetadataException(
+                    $"Cannot use a {item.GetType().FullName} as an fd. Pass an fd number, an object from New-EventFd, New-Pipe, " +
+                    "New-SocketPair, New-TimerFd or New-EpollInstance, a SafeHandle, a Socket or a FileStream.");
+        }
+    }
+
+    private static FdArgument FromNumber(long number)
+    {
+        if (number < 0 || number > int.MaxValue)
+        {
+            throw new ArgumentTransformationMetadataException($"{number} is not a valid fd number: fds are 0 or more.");
+        }
+
+        return new FdArgument((int)number, null);
+    }
+
+    private static FdArgument FromHandle(SafeHandle handle, object owner)
+    {
+        if (handle.IsClosed || handle.IsInvalid)
+        {
+            throw new ArgumentTransformationMetadataException($"The {owner.GetType().Name} given as an fd is closed.");
+        }
+
+        return new FdArgument((int)handle.DangerousGetHandle().ToInt64(), owner);
+    }
+}
+
+/// <summary>Lets -Fd take numbers and fd-owning objects, singly or as an array.</summary>
+public sealed class FdArgumentTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        object? input = inputData is PSObject ps ? ps.BaseObject : inputData;
+        if (input is FdArgument[] already)
+        {
+            return already;
+        }
+
+        var result = new List<FdArgument>();
+        if (input is IEnumerable sequence && input is not string)
+        {
+            foreach (var item in sequence)
+            {
+                result.Add(item is FdArgument fd ? fd : FdArgument.From(item));
+            }
+        }
+        else
+        {
+            result.Add(FdArgument.From(input));
+        }
+
+        return result.ToArray();
+    }
+}
+
+/// <summary>Lets -Timeout take milliseconds (-1 forever, 0 at once) or a TimeSpan.</summary>
+public sealed class TimeoutTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        object? input = inputData is PSObject ps ? ps.BaseObject : inputData;
+        if (input is TimeSpan span)
+        {
+            if (span == System.Threading.Timeout.InfiniteTimeSpan)
+            {
+                return -1;
+            }
+
+            if (span < TimeSpan.Zero || span.TotalMilliseconds > int.MaxValue)
+            {
+                throw new ArgumentTransformationMetadataException(
+                    $"The timeout {span} is out of range: use 0 to {TimeSpan.FromMilliseconds(int.MaxValue)}, or -1 ms to wait forever.");
+            }
+
+            // Round up so that a sub-millisecond wait still waits rather than returning at once.
+            return (int)Math.Ceiling(span.TotalMilliseconds);
+        }
+
+        return input!;
+    }
+}
