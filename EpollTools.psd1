@@ -20,6 +20,7 @@
         'Wait-Epoll'
         'New-EventFd'
         'New-TimerFd'
+        'Set-TimerFd'
         'New-Pipe'
         'New-SocketPair'
         'Read-Fd'

@@ -19,8 +19,10 @@ internal static class Program
 
         Runs the command or script in the PowerShell engine with EpollTools imported.
         The module is looked for as EpollTools.psd1 in the current folder and its parents.
-        Ctrl+C stops the running pipeline. The exit code is 1 if anything wrote an error.
+        Ctrl+C stops the running pipeline. The exit code is 1 if an error reached the output or stopped the script.
         """;
+
+    private const string SawErrorVariable = "__EpollToolsHostSawError";
 
     public static int Main(string[] args)
     {
@@ -106,7 +108,9 @@ internal static class Program
             shell.AddScript(command!);
         }
 
+        // Errors go through Out-Default with the output, so they print in order, in PowerShell's error view.
         shell.Commands.Commands[0].MergeMyResults(PipelineResultTypes.Error, PipelineResultTypes.Output);
+        shell.AddScript($"process {{ if ($_ -is [System.Management.Automation.ErrorRecord]) {{ $global:{SawErrorVariable} = $true }}; $_ }}");
         shell.AddCommand("Out-Default");
         Console.CancelKeyPress += (_, e) =>
         {
@@ -124,7 +128,9 @@ internal static class Program
             return 1;
         }
 
-        return host.ExitCode ?? (shell.HadErrors ? 1 : 0);
+        // Errors a script caught itself do not count; those that reached the output do.
+        bool sawError = runspace.SessionStateProxy.GetVariable(SawErrorVariable) is true;
+        return host.ExitCode ?? (sawError ? 1 : 0);
     }
 
     private static bool Is(string arg, string name) => string.Equals(arg, name, StringComparison.OrdinalIgnoreCase);

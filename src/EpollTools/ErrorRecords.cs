@@ -38,7 +38,7 @@ internal static class ErrorRecords
                 "Register it with Add-EpollFd first; the kernel also drops a registration once the file's last fd is closed."),
             Errno.EBADF => Make(linux, "BadFileDescriptor", ErrorCategory.InvalidArgument, target,
                 $"fd {fd} is not an open file descriptor in this process (EBADF).",
-                "Check the number with Get-ChildItem /proc/self/fd, or pass the object that owns the fd."),
+                "List the open fds with: ls -l /proc/$PID/fd; or pass the object that owns the fd."),
             Errno.EPERM => Make(linux, "FdNotPollable", ErrorCategory.InvalidArgument, target,
                 $"fd {fd} refers to a file that cannot be polled (EPERM): regular files and directories are always ready, so epoll refuses them.",
                 "Read regular files directly; watch them for changes with inotify instead."),
@@ -98,6 +98,12 @@ internal static class ErrorRecords
         };
     }
 
+    /// <summary>An fd whose owning object was closed: refused before its number, maybe reused, reaches the kernel.</summary>
+    public static ErrorRecord ClosedFd(FdArgument fd) => Make(new LinuxErrorException(Errno.EBADF, "use", fd.Number),
+        "BadFileDescriptor", ErrorCategory.InvalidArgument, fd.Owner,
+        $"fd {fd.Number} was closed (EBADF): its number may already belong to another file.",
+        "Create a new fd; a closed one cannot be used again.");
+
     /// <summary>An error found by the cmdlet itself, before any system call.</summary>
     public static ErrorRecord Usage(string errorId, ErrorCategory category, object? target, string message, string hint)
         => Make(new ArgumentException(message), errorId, category, target, message, hint);
@@ -105,7 +111,7 @@ internal static class ErrorRecords
     private static ErrorRecord Make(Exception exception, string errorId, ErrorCategory category, object? target, string message, string hint)
     {
         var record = new ErrorRecord(exception, errorId, category, target);
-        record.ErrorDetails = new ErrorDetails($"{message} {hint}") { RecommendedAction = hint };
+        record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = hint };
         return record;
     }
 

@@ -25,6 +25,17 @@ public sealed class FdArgument
 
     public object? Owner { get; }
 
+    /// <summary>The owning object was closed: its number may belong to another file by now, so it must not be used.</summary>
+    public bool IsClosed => Owner switch
+    {
+        LinuxFd fd => fd.IsClosed,
+        EpollInstance instance => instance.IsClosed,
+        Socket socket => socket.SafeHandle.IsClosed,
+        FileStream stream => stream.SafeFileHandle.IsClosed,
+        SafeHandle handle => handle.IsClosed,
+        _ => false,
+    };
+
     public override string ToString() => Number.ToString();
 
     /// <summary>
@@ -77,11 +88,7 @@ public sealed class FdArgument
 
     private static FdArgument FromHandle(SafeHandle handle, object owner)
     {
-        if (handle.IsClosed || handle.IsInvalid)
-        {
-            throw new ArgumentTransformationMetadataException($"The {owner.GetType().Name} given as an fd is closed.");
-        }
-
+        // A closed handle is kept as given and refused when used, so one closed fd does not stop a whole batch.
         return new FdArgument((int)handle.DangerousGetHandle().ToInt64(), owner);
     }
 }

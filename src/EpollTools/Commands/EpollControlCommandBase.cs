@@ -46,6 +46,12 @@ public abstract class EpollControlCommandBase : PSCmdlet
                 continue;
             }
 
+            if (fd.IsClosed)
+            {
+                WriteError(ErrorRecords.ClosedFd(fd));
+                continue;
+            }
+
             try
             {
                 Apply(fd);

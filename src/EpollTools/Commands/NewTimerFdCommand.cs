@@ -29,7 +29,7 @@ public sealed class NewTimerFdCommand : PSCmdlet
     {
         if (After < TimeSpan.Zero || Interval < TimeSpan.Zero)
         {
-            ThrowTerminatingError(ErrorRecords.Usage("NegativeTimerDuration", ErrorCategory.InvalidArgument,
+            ThrowTerminatingError(ErrorRecords.Usage("InvalidTimerDuration", ErrorCategory.InvalidArgument,
                 After < TimeSpan.Zero ? After : Interval, "Timer durations cannot be negative.",
                 "Give -After and -Interval as positive TimeSpans, e.g. ([TimeSpan]::FromMilliseconds(100))."));
         }

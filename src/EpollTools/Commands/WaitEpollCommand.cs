@@ -17,7 +17,7 @@ public sealed class WaitEpollCommand : PSCmdlet, IDisposable
     public EpollInstance Instance { get; set; } = null!;
 
     /// <summary>Milliseconds to wait: -1 forever, 0 not at all; a TimeSpan is accepted too.</summary>
-    [Parameter(Position = 1)]
+    [Parameter]
     [TimeoutTransformation]
     [ValidateRange(-1, int.MaxValue)]
     public int Timeout { get; set; } = -1;
