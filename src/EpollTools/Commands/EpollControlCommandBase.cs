@@ -10,13 +10,13 @@ namespace EpollTools.Commands;
 /// </summary>
 public abstract class EpollControlCommandBase : PSCmdlet
 {
-    /// <summary>The epoll instance to change.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    /// <summary>The epoll instance to change; also bound from the Instance property of Wait-Epoll's events.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNull]
     public EpollInstance Instance { get; set; } = null!;
 
-    /// <summary>The fds: numbers or objects that own an fd.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
+    /// <summary>The fds: numbers or objects that own an fd; also bound from the Fd property of Wait-Epoll's events.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [FdArgumentTransformation]
     [ValidateNotNullOrEmpty]
     public FdArgument[] Fd { get; set; } = Array.Empty<FdArgument>();
