@@ -72,7 +72,8 @@ internal sealed class PesterFile : IDisposable
             Engine.Invoke(_runspace, ps => ps.AddCommand("Import-Module").AddParameter("Name", RepoPaths.PesterLite).AddParameter("ErrorAction", "Stop"));
             _fdsBefore = Engine.OpenFds();
             Engine.Invoke(_runspace, ps => ps.AddCommand("Reset-PLState").AddParameter("Path", Path));
-            Engine.Invoke(_runspace, ps => ps.AddScript(". '" + Path.Replace("'", "''") + "'"));
+            // Discovery runs the file in a child scope, so that what its top level and Describe bodies set is gone at run time.
+            Engine.Invoke(_runspace, ps => ps.AddScript("& { . '" + Path.Replace("'", "''") + "' }"));
             var rows = Engine.Invoke(_runspace, ps => ps.AddCommand("Get-PLTests"));
             var names = new HashSet<string>();
             Tests = rows.Select(row =>
