@@ -13,20 +13,18 @@ internal static class PesterSuite
     private static readonly Lazy<IReadOnlyList<PesterFile>> Files = new(() =>
         Directory.GetFiles(RepoPaths.TestsFolder, "*.Tests.ps1").OrderBy(f => f, StringComparer.Ordinal).Select(PesterFile.Discover).ToList());
 
-    public static IEnumerable<object[]> Runnable()
+    /// <summary>Every case: each file's setup/teardown check, then its tests; skipped ones with the reason.</summary>
+    public static IEnumerable<(string Name, string? SkipReason)> Cases()
     {
         foreach (var file in Files.Value)
         {
-            yield return new object[] { file.FileCaseName };
-            foreach (var test in file.Tests.Where(t => !t.Skip))
+            yield return (file.FileCaseName, null);
+            foreach (var test in file.Tests)
             {
-                yield return new object[] { test.DisplayName };
+                yield return (test.DisplayName, test.Skip ? "Skipped by -Skip in the .Tests.ps1 file" : null);
             }
         }
     }
-
-    public static IEnumerable<object[]> Skipped() =>
-        Files.Value.SelectMany(f => f.Tests.Where(t => t.Skip)).Select(t => new object[] { t.DisplayName });
 
     public static void Run(string caseName)
     {
@@ -83,12 +81,8 @@ public sealed class EndToEndCollection
 [Collection(EndToEndCollection.Name)]
 public sealed class PesterTests
 {
-    [Theory]
-    [MemberData(nameof(Runnable))]
-    [MemberData(nameof(SkippedInFile), Skip = "Skipped by -Skip in the .Tests.ps1 file")]
+#pragma warning disable xUnit1001 // The cases and their argument come from PesterTestCaseDiscoverer.
+    [PesterTests]
     public void Run(string test) => PesterSuite.Run(test);
-
-    public static IEnumerable<object[]> Runnable() => PesterSuite.Runnable();
-
-    public static IEnumerable<object[]> SkippedInFile() => PesterSuite.Skipped();
+#pragma warning restore xUnit1001
 }
