@@ -52,6 +52,28 @@ Describe 'New-EpollInstance' {
     }
 }
 
+Describe 'Get-EpollInstance' {
+    It 'lists the open instances of this session, and finds one by fd' {
+        $a = New-EpollInstance
+        $b = New-EpollInstance
+        try {
+            $listed = @(Get-EpollInstance)
+            $listed | Should -Contain $a
+            $listed | Should -Contain $b
+            Get-EpollInstance -Fd $b.Fd | Should -Be $b
+            Close-EpollInstance $a
+            @(Get-EpollInstance) | Should -Not -Contain $a
+        }
+        finally { $a.Dispose(); $b.Dispose() }
+    }
+
+    It 'reports an fd with no open instance as not found' {
+        $err = { Get-EpollInstance -Fd 19999 -ErrorAction Stop } | Should -Throw -ErrorId 'EpollInstanceNotFound,*' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.TargetObject | Should -Be 19999
+    }
+}
+
 Describe 'Add-EpollFd, Set-EpollFd and Remove-EpollFd' {
     BeforeEach {
         $ep = New-EpollInstance
@@ -189,6 +211,20 @@ Describe 'Errors of Add-EpollFd, Set-EpollFd and Remove-EpollFd' {
             $err.Exception.Errno | Should -Be 1
         }
         finally { $stream.Dispose() }
+    }
+
+    It 'refuses an fd number that cannot exist, before any system call' {
+        { Add-EpollFd -Instance $ep -Fd -3 -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,*'
+        { Add-EpollFd -Instance $ep -Fd 'five' -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,*'
+        { Add-EpollFd -Instance $ep -Fd ([datetime]::Now) -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,*'
+    }
+
+    It 'refuses a whole pipe, pointing at its ends' {
+        $pipe = New-Pipe
+        try {
+            { Add-EpollFd -Instance $ep -Fd $pipe -ErrorAction Stop } | Should -Throw -ExpectedMessage '*ReadEnd*'
+        }
+        finally { Close-Fd $pipe }
     }
 
     It 'refuses an instance added to itself (EINVAL)' {

@@ -67,6 +67,8 @@ public sealed class FdArgument
                 return FromNumber(parsed);
             case string text:
                 throw new ArgumentTransformationMetadataException($"'{text}' is not an fd number.");
+            case ulong big when big > int.MaxValue:
+                throw new ArgumentTransformationMetadataException($"{big} is not a valid fd number: fds are 0 to {int.MaxValue}.");
             case sbyte or byte or short or ushort or int or uint or long or ulong:
                 return FromNumber(Convert.ToInt64(item));
             default:

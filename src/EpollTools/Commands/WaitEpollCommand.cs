@@ -9,7 +9,8 @@ namespace EpollTools.Commands;
 [OutputType(typeof(EpollEvent))]
 public sealed class WaitEpollCommand : PSCmdlet, IDisposable
 {
-    private readonly WaitCanceller _canceller = new();
+    // Only a wait that can block needs a way to be stopped; -Timeout 0 stays one epoll_wait call.
+    private WaitCanceller? _canceller;
 
     /// <summary>The epoll instance to wait on.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
@@ -26,6 +27,14 @@ public sealed class WaitEpollCommand : PSCmdlet, IDisposable
     [Parameter]
     [ValidateRange(1, 1 << 24)]
     public int MaxEvents { get; set; } = 64;
+
+    protected override void BeginProcessing()
+    {
+        if (Timeout != 0)
+        {
+            _canceller = new WaitCanceller();
+        }
+    }
 
     protected override void ProcessRecord()
     {
@@ -46,7 +55,7 @@ public sealed class WaitEpollCommand : PSCmdlet, IDisposable
         }
     }
 
-    protected override void StopProcessing() => _canceller.Cancel();
+    protected override void StopProcessing() => _canceller?.Cancel();
 
-    public void Dispose() => _canceller.Dispose();
+    public void Dispose() => _canceller?.Dispose();
 }

@@ -241,3 +241,22 @@ public sealed class FdSourceTests
         Assert.Throws<ObjectDisposedException>(() => efd.Signal(1));
     }
 }
+
+public sealed class PollabilityTests
+{
+    private const int O_RDONLY = 0;
+    private const int O_DIRECTORY = 0x10000; // 0200000 octal, include/uapi/asm-generic/fcntl.h (x86-64, arm64)
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int open(string path, int flags);
+
+    [Fact]
+    public void ADirectoryFailsWithEperm()
+    {
+        int fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+        Assert.True(fd >= 0);
+        using var directory = new FileDescriptorHandle(fd);
+        using var instance = EpollInstance.Create();
+        Assert.Equal(Errno.EPERM, Assert.Throws<LinuxErrorException>(() => instance.Add(fd, EpollEvents.In, 0)).Errno);
+    }
+}
