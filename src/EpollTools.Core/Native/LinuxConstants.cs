@@ -37,16 +37,40 @@ public static class EpollConstants
     public const int EP_MAX_NESTS = 4;
 }
 
-/// <summary>open(2)/fcntl(2) flags and commands: include/uapi/asm-generic/fcntl.h.</summary>
+/// <summary>open(2)/fcntl(2) flags and commands: include/uapi/asm-generic/fcntl.h (octal there).</summary>
 public static class OpenFlags
 {
-    public const int O_NONBLOCK = 0x800;     // 00004000 octal
-    public const int O_CLOEXEC = 0x80000;    // 02000000 octal
+    public const int O_ACCMODE = 3;          // 00000003
+    public const int O_RDONLY = 0;
+    public const int O_WRONLY = 1;
+    public const int O_RDWR = 2;
+    public const int O_CREAT = 0x40;         // 00000100
+    public const int O_EXCL = 0x80;          // 00000200
+    public const int O_NOCTTY = 0x100;       // 00000400
+    public const int O_TRUNC = 0x200;        // 00001000
+    public const int O_APPEND = 0x400;       // 00002000
+    public const int O_NONBLOCK = 0x800;     // 00004000
+    public const int O_DSYNC = 0x1000;       // 00010000
+    public const int FASYNC = 0x2000;        // 00020000
+    public const int O_NOATIME = 0x40000;    // 01000000
+    public const int O_CLOEXEC = 0x80000;    // 02000000
+    public const int __O_SYNC = 0x100000;    // 04000000
+    public const int O_PATH = 0x200000;      // 010000000
+    public const int __O_TMPFILE = 0x400000; // 020000000
+
+    // These four differ by architecture: asm-generic (x86-64) values, then arch/arm64/include/uapi/asm/fcntl.h.
+    public static int O_DIRECT => IsArm64 ? 0x10000 : 0x4000;        // 0200000 : 040000
+    public static int O_LARGEFILE => IsArm64 ? 0x20000 : 0x8000;     // 0400000 : 0100000
+    public static int O_DIRECTORY => IsArm64 ? 0x4000 : 0x10000;     // 040000 : 0200000
+    public static int O_NOFOLLOW => IsArm64 ? 0x8000 : 0x20000;      // 0100000 : 0400000
+
     public const int F_GETFD = 1;
     public const int F_SETFD = 2;
     public const int F_GETFL = 3;
     public const int F_SETFL = 4;
     public const int FD_CLOEXEC = 1;
+
+    private static bool IsArm64 => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64;
 }
 
 /// <summary>eventfd2 flags: include/uapi/linux/eventfd.h (EFD_CLOEXEC = O_CLOEXEC, EFD_NONBLOCK = O_NONBLOCK).</summary>

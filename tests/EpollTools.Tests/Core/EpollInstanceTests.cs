@@ -244,8 +244,8 @@ public sealed class FdSourceTests
 
 public sealed class PollabilityTests
 {
-    private const int O_RDONLY = 0;
-    private const int O_DIRECTORY = 0x10000; // 0200000 octal, include/uapi/asm-generic/fcntl.h (x86-64, arm64)
+
+
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern int open(string path, int flags);
@@ -253,7 +253,7 @@ public sealed class PollabilityTests
     [Fact]
     public void ADirectoryFailsWithEperm()
     {
-        int fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+        int fd = open("/tmp", OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY);
         Assert.True(fd >= 0);
         using var directory = new FileDescriptorHandle(fd);
         using var instance = EpollInstance.Create();

@@ -1,0 +1,246 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace EpollTools.Core.Proc;
+
+/// <summary>
+/// Parses /proc/&lt;pid&gt;/fdinfo/&lt;fd&gt; text (Documentation/filesystems/proc.rst, "Information about open
+/// files"). A pure function of the text; it never throws: what it cannot read goes to <see cref="FdInfo.Errors"/>.
+/// </summary>
+public static class FdInfoParser
+{
+    public static FdInfo Parse(string text)
+    {
+        var info = new FdInfo();
+        var epollOffsets = new Dictionary<int, int>();
+        int lineNumber = 0;
+        foreach (var rawLine in text.AsSpan().EnumerateLines())
+        {
+            lineNumber++;
+            if (rawLine.IsWhiteSpace())
+            {
+                continue;
+            }
+
+            string line = rawLine.ToString();
+            try
+            {
+                ParseLine(info, line, epollOffsets);
+            }
+            catch (FormatException e)
+            {
+                info.Errors.Add(new FdInfoParseError(lineNumber, line, e.Message));
+            }
+            catch (OverflowException e)
+            {
+                info.Errors.Add(new FdInfoParseError(lineNumber, line, e.Message));
+            }
+        }
+
+        return info;
+    }
+
+    /// <summary>Parses just the registration lines of an epoll fd's fdinfo, in the kernel's (red-black tree) order.</summary>
+    public static List<EpollTargetLine> ParseEpollTargets(string text) => Parse(text).EpollTargets;
+
+    private static void ParseLine(FdInfo info, string line, Dictionary<int, int> epollOffsets)
+    {
+        if (line.StartsWith("tfd:", StringComparison.Ordinal))
+        {
+            info.EpollTargets.Add(ParseEpollLine(line, epollOffsets));
+            return;
+        }
+
+        if (line.StartsWith("inotify ", StringComparison.Ordinal))
+        {
+            var pairs = Pairs(line, 1);
+            info.InotifyWatches.Add(new InotifyWatch(
+                (int)Hex(Required(pairs, "wd")), Hex(Required(pairs, "ino")), (uint)Hex(Required(pairs, "sdev")),
+                (uint)Hex(Required(pairs, "mask")), (uint)Hex(Required(pairs, "ignored_mask"))));
+            return;
+        }
+
+        if (line.StartsWith("fanotify ", StringComparison.Ordinal))
+        {
+            ParseFanotify(info, Pairs(line, 1));
+            return;
+        }
+
+        int colon = line.IndexOf(':');
+        if (colon <= 0)
+        {
+            info.UnknownLines.Add(line);
+            return;
+        }
+
+        string key = line.Substring(0, colon);
+        string value = line.Substring(colon + 1).Trim();
+        info.Fields.Add(new KeyValuePair<string, string>(key, value));
+        switch (key)
+        {
+            case "pos":
+                info.Pos = long.Parse(value, CultureInfo.InvariantCulture);
+                break;
+            case "flags":
+                info.Flags = Convert.ToInt32(RequireOctal(value), 8);
+                break;
+            case "mnt_id":
+                info.MntId = int.Parse(value, CultureInfo.InvariantCulture);
+                break;
+            case "ino":
+                info.Ino = ulong.Parse(value, CultureInfo.InvariantCulture);
+                break;
+            case "eventfd-count":
+                info.EventFd = new EventFdFields(Hex(value), info.EventFd?.Id, info.EventFd?.Semaphore);
+                break;
+            case "eventfd-id":
+                info.EventFd = (info.EventFd ?? new EventFdFields(0, null, null)) with { Id = int.Parse(value, CultureInfo.InvariantCulture) };
+                break;
+            case "eventfd-semaphore":
+                info.EventFd = (info.EventFd ?? new EventFdFields(0, null, null)) with { Semaphore = value != "0" };
+                break;
+            case "clockid":
+                info.TimerFd = (info.TimerFd ?? EmptyTimer) with { ClockId = int.Parse(value, CultureInfo.InvariantCulture) };
+                break;
+            case "ticks":
+                info.TimerFd = (info.TimerFd ?? EmptyTimer) with { Ticks = ulong.Parse(value, CultureInfo.InvariantCulture) };
+                break;
+            case "settime flags":
+                info.TimerFd = (info.TimerFd ?? EmptyTimer) with { SettimeFlags = Convert.ToInt32(RequireOctal(value), 8) };
+                break;
+            case "it_value":
+                info.TimerFd = (info.TimerFd ?? EmptyTimer) with { Value = SecondsNanoseconds(value) };
+                break;
+            case "it_interval":
+                info.TimerFd = (info.TimerFd ?? EmptyTimer) with { Interval = SecondsNanoseconds(value) };
+                break;
+            case "sigmask":
+                info.SignalMask = Hex(value);
+                break;
+            case "Pid":
+                info.PidFdPid = int.Parse(value, CultureInfo.InvariantCulture);
+                break;
+            case "NSpid":
+                info.PidFdNsPids = Array.ConvertAll(value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries), s => int.Parse(s, CultureInfo.InvariantCulture));
+                break;
+            default:
+                // Kept in Fields: lock:, tty-index:, and whatever later kernels add.
+                break;
+        }
+    }
+
+    private static readonly TimerFdFields EmptyTimer = new(0, 0, 0, TimeSpan.Zero, TimeSpan.Zero);
+
+    /// <summary>"tfd: %8d events: %8x data: %16llx  pos:%lli ino:%lx sdev:%x"; older kernels stop after data.</summary>
+    private static EpollTargetLine ParseEpollLine(string line, Dictionary<int, int> epollOffsets)
+    {
+        var pairs = Pairs(line, 0);
+        int tfd = int.Parse(Required(pairs, "tfd"), CultureInfo.InvariantCulture);
+        var events = (EpollEvents)(uint)Hex(Required(pairs, "events"));
+        ulong data = Hex(Required(pairs, "data"));
+        long? pos = pairs.TryGetValue("pos", out var p) ? long.Parse(p, CultureInfo.InvariantCulture) : null;
+        ulong? ino = pairs.TryGetValue("ino", out var i) ? Hex(i) : null;
+        uint? sdev = pairs.TryGetValue("sdev", out var d) ? (uint)Hex(d) : null;
+
+        // Registrations of different files can share a tfd number; kcmp's KCMP_EPOLL_TFD tells them apart by
+        // their order among the lines with that number (the same tree walk prints the lines).
+        epollOffsets.TryGetValue(tfd, out int offset);
+        epollOffsets[tfd] = offset + 1;
+        return new EpollTargetLine(tfd, events, data, pos, ino, sdev, offset);
+    }
+
+    private static void ParseFanotify(FdInfo info, Dictionary<string, string> pairs)
+    {
+        if (pairs.TryGetValue("flags", out var flags))
+        {
+            info.FanotifyFlags = (uint)Hex(flags);
+            info.FanotifyEventFlags = (uint)Hex(Required(pairs, "event-flags"));
+            return;
+        }
+
+        info.FanotifyMarks.Add(new FanotifyMark(
+            pairs.TryGetValue("ino", out var ino) ? Hex(ino) : null,
+            pairs.TryGetValue("sdev", out var sdev) ? (uint)Hex(sdev) : null,
+            pairs.TryGetValue("mnt_id", out var mnt) ? (int)Hex(mnt) : null,
+            (uint)Hex(Required(pairs, "mflags")), (uint)Hex(Required(pairs, "mask")), (uint)Hex(Required(pairs, "ignored_mask"))));
+    }
+
+    /// <summary>
+    /// The key:value pairs of a line, skipping <paramref name="skip"/> leading words. A key is a token ending in
+    /// ':' (its value is the next token) or the part of a token before its first ':'.
+    /// </summary>
+    private static Dictionary<string, string> Pairs(string line, int skip)
+    {
+        var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
+        var tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        for (int t = skip; t < tokens.Length; t++)
+        {
+            string token = tokens[t];
+            int colon = token.IndexOf(':');
+            if (colon < 0)
+            {
+                throw new FormatException($"'{token}' is not a key:value pair.");
+            }
+
+            if (colon == token.Length - 1)
+            {
+                if (t + 1 >= tokens.Length)
+                {
+                    throw new FormatException($"'{token}' has no value.");
+                }
+
+                pairs[token.Substring(0, colon)] = tokens[++t];
+            }
+            else
+            {
+                pairs[token.Substring(0, colon)] = token.Substring(colon + 1);
+            }
+        }
+
+        return pairs;
+    }
+
+    private static string Required(Dictionary<string, string> pairs, string key)
+        => pairs.TryGetValue(key, out var value) ? value : throw new FormatException($"no '{key}' field.");
+
+    private static ulong Hex(string value)
+    {
+        var span = value.AsSpan().Trim();
+        if (span.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        {
+            span = span.Slice(2);
+        }
+
+        return ulong.TryParse(span, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong result)
+            ? result
+            : throw new FormatException($"'{value}' is not a hexadecimal number.");
+    }
+
+    private static string RequireOctal(string value)
+    {
+        foreach (char c in value)
+        {
+            if (c < '0' || c > '7')
+            {
+                throw new FormatException($"'{value}' is not an octal number.");
+            }
+        }
+
+        return value;
+    }
+
+    /// <summary>"(599, 488147299)": seconds and nanoseconds.</summary>
+    private static TimeSpan SecondsNanoseconds(string value)
+    {
+        var parts = value.Trim('(', ')', ' ').Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length != 2)
+        {
+            throw new FormatException($"'{value}' is not (seconds, nanoseconds).");
+        }
+
+        long seconds = long.Parse(parts[0], CultureInfo.InvariantCulture);
+        long nanoseconds = long.Parse(parts[1], CultureInfo.InvariantCulture);
+        return TimeSpan.FromTicks(seconds * TimeSpan.TicksPerSecond + nanoseconds / 100);
+    }
+}

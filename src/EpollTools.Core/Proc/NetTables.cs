@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Net;
+
+namespace EpollTools.Core.Proc;
+
+/// <summary>A socket as /proc/&lt;pid&gt;/net describes it, found by its inode.</summary>
+public sealed record SocketEntry(
+    ulong Inode,
+    string Protocol,
+    string State,
+    IPAddress? LocalAddress,
+    int? LocalPort,
+    IPAddress? RemoteAddress,
+    int? RemotePort,
+    string? Path)
+{
+    /// <summary>One line, e.g. "TCP 127.0.0.1:80 -> 10.0.0.2:5123 ESTABLISHED" or "UNIX STREAM LISTEN /run/x.sock".</summary>
+    public override string ToString()
+    {
+        if (Path is not null || LocalAddress is null)
+        {
+            return $"{Protocol} {State}{(string.IsNullOrEmpty(Path) ? string.Empty : " " + Path)}";
+        }
+
+        string local = Endpoint(LocalAddress, LocalPort);
+        bool connected = RemotePort is > 0;
+        return connected ? $"{Protocol} {local} -> {Endpoint(RemoteAddress!, RemotePort)} {State}" : $"{Protocol} {local} {State}";
+    }
+
+    private static string Endpoint(IPAddress address, int? port)
+        => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
+}
+
+/// <summary>
+/// Parsers of /proc/net/{tcp,tcp6,udp,udp6,raw,raw6,udplite,udplite6} and /proc/net/unix: pure functions of text.
+/// </summary>
+public static class NetTableParser
+{
+    // include/net/tcp_states.h
+    private static readonly string[] TcpStates =
+    {
+        "UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
+        "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV", "BOUND_INACTIVE",
+    };
+
+    // include/uapi/linux/net.h socket_state, as /proc/net/unix prints it in St.
+    private static readonly string[] UnixStates = { "FREE", "UNCONNECTED", "CONNECTING", "CONNECTED", "DISCONNECTING" };
+
+    /// <summary>__SO_ACCEPTCON in include/linux/net.h: the unix socket is listening.</summary>
+    public const uint SO_ACCEPTCON = 1u << 16;
+
+    /// <summary>
+    /// Parses an inet table. <paramref name="protocol"/> names it ("TCP", "UDP6"...). Addresses are the kernel's
+    /// in-memory bytes printed as native-endian 32-bit words; ports are big-endian hex.
+    /// </summary>
+    public static IEnumerable<SocketEntry> ParseInet(string text, string protocol)
+    {
+        bool datagram = !protocol.StartsWith("TCP", StringComparison.Ordinal);
+        foreach (var line in text.Split('\n'))
+        {
+            var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 10 || !fields[0].EndsWith(':') || !char.IsDigit(fields[0][0]))
+            {
+                continue; // the header, or a blank line
+            }
+
+            if (!TryEndpoint(fields[1], out var local, out int localPort) || !TryEndpoint(fields[2], out var remote, out int remotePort)
+                || !int.TryParse(fields[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int state)
+                || !ulong.TryParse(fields[9], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
+            {
+                continue;
+            }
+
+            yield return new SocketEntry(inode, protocol, StateName(state, datagram), local, localPort, remote, remotePort, null);
+        }
+    }
+
+    /// <summary>Parses /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path".</summary>
+    public static IEnumerable<SocketEntry> ParseUnix(string text)
+    {
+        foreach (var line in text.Split('\n'))
+        {
+            var fields = line.Split((char[]?)null, 8, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 7 || !fields[0].EndsWith(':')
+                || !uint.TryParse(fields[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint flags)
+                || !int.TryParse(fields[4], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int type)
+                || !int.TryParse(fields[5], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int state)
+                || !ulong.TryParse(fields[6], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
+            {
+                continue;
+            }
+
+            string typeName = type switch
+            {
+                SocketConstantsText.SOCK_STREAM => "STREAM",
+                SocketConstantsText.SOCK_DGRAM => "DGRAM",
+                SocketConstantsText.SOCK_SEQPACKET => "SEQPACKET",
+                _ => "TYPE" + type,
+            };
+            string stateName = (flags & SO_ACCEPTCON) != 0 ? "LISTEN" : state >= 0 && state < UnixStates.Length ? UnixStates[state] : "STATE" + state;
+
+            // An abstract address is printed with '@' for its leading NUL; an unnamed socket has no path.
+            string? path = fields.Length > 7 ? fields[7].Trim() : string.Empty;
+            yield return new SocketEntry(inode, "UNIX " + typeName, stateName, null, null, null, null, path);
+        }
+    }
+
+    private static string StateName(int state, bool datagram)
+    {
+        if (datagram)
+        {
+            // UDP reuses TCP_ESTABLISHED for a connected socket and TCP_CLOSE for an unconnected one.
+            return state switch { 1 => "CONNECTED", 7 => "UNCONNECTED", _ => state < TcpStates.Length ? TcpStates[state] : "STATE" + state };
+        }
+
+        return state >= 0 && state < TcpStates.Length ? TcpStates[state] : "STATE" + state;
+    }
+
+    /// <summary>"0100007F:1F90" or a 32-digit IPv6 form; each 8 hex digits are one native-endian 32-bit word.</summary>
+    private static bool TryEndpoint(string text, out IPAddress address, out int port)
+    {
+        address = IPAddress.None;
+        port = 0;
+        int colon = text.IndexOf(':');
+        if (colon != 8 && colon != 32)
+        {
+            return false;
+        }
+
+        var bytes = new byte[colon / 2];
+        for (int word = 0; word < colon / 8; word++)
+        {
+            if (!uint.TryParse(text.AsSpan(word * 8, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint value))
+            {
+                return false;
+            }
+
+            // The kernel printed the in-memory (network order) bytes as a native integer.
+            if (!BitConverter.TryWriteBytes(bytes.AsSpan(word * 4, 4), value))
+            {
+                return false;
+            }
+        }
+
+        if (!int.TryParse(text.AsSpan(colon + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out port))
+        {
+            return false;
+        }
+
+        address = new IPAddress(bytes);
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        return true;
+    }
+}
+
+/// <summary>The socket types /proc/net/unix prints, as constants usable in a switch (include/linux/net.h).</summary>
+internal static class SocketConstantsText
+{
+    public const int SOCK_STREAM = Native.SocketConstants.SOCK_STREAM;
+    public const int SOCK_DGRAM = Native.SocketConstants.SOCK_DGRAM;
+    public const int SOCK_SEQPACKET = Native.SocketConstants.SOCK_SEQPACKET;
+}
