@@ -27,6 +27,8 @@
         'Write-Fd'
         'Set-FdOption'
         'Close-Fd'
+        'Get-EpollInterest'
+        'Get-FdInfo'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

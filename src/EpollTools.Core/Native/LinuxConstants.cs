@@ -115,3 +115,40 @@ public static class PollConstants
     public const short POLLHUP = 0x010;
     public const short POLLNVAL = 0x020;
 }
+
+/// <summary>kcmp(2): include/uapi/linux/kcmp.h; syscall numbers from arch/x86/entry/syscalls/syscall_64.tbl and
+/// include/uapi/asm-generic/unistd.h (arm64).</summary>
+public static class KcmpConstants
+{
+    public const int KCMP_FILE = 0;
+    public const int KCMP_EPOLL_TFD = 7;
+
+    public static long SYS_kcmp => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture switch
+    {
+        System.Runtime.InteropServices.Architecture.X64 => 312,
+        System.Runtime.InteropServices.Architecture.X86 => 349,
+        _ => 272,
+    };
+}
+
+/// <summary>statx(2): include/uapi/linux/stat.h and include/uapi/linux/fcntl.h.</summary>
+public static class StatxConstants
+{
+    public const int AT_FDCWD = -100;
+    public const int AT_SYMLINK_NOFOLLOW = 0x100;
+    public const uint STATX_TYPE = 0x1;
+    public const uint STATX_MODE = 0x2;
+    public const uint STATX_INO = 0x100;
+    public const uint STATX_BASIC_STATS = 0x7ff;
+
+    public const int S_IFMT = 0xF000;     // 0170000
+    public const int S_IFSOCK = 0xC000;   // 0140000
+    public const int S_IFLNK = 0xA000;    // 0120000
+    public const int S_IFREG = 0x8000;    // 0100000
+    public const int S_IFBLK = 0x6000;    // 0060000
+    public const int S_IFDIR = 0x4000;    // 0040000
+    public const int S_IFCHR = 0x2000;    // 0020000
+    public const int S_IFIFO = 0x1000;    // 0010000
+    public const int S_IRUSR = 0x100;     // 0400
+    public const int S_IWUSR = 0x80;      // 0200
+}

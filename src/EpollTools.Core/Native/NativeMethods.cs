@@ -54,6 +54,36 @@ internal static unsafe class NativeMethods
     [DllImport(Libc, SetLastError = true)]
     internal static extern int dup(int fd);
 
+    /// <summary>For kcmp(2), which glibc does not wrap.</summary>
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern long syscall(long number, long arg1, long arg2, long arg3, long arg4, long arg5);
+
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, StatxBuffer* buffer);
+
+    /// <summary>struct kcmp_epoll_slot: three __u32.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct KcmpEpollSlot
+    {
+        public uint Efd;
+        public uint Tfd;
+        public uint Toff;
+    }
+
+    /// <summary>struct statx (include/uapi/linux/stat.h): the same layout on every architecture, 256 bytes.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 256)]
+    internal struct StatxBuffer
+    {
+        [FieldOffset(0)] public uint Mask;
+        [FieldOffset(28)] public ushort Mode;
+        [FieldOffset(32)] public ulong Ino;
+        [FieldOffset(40)] public ulong Size;
+        [FieldOffset(128)] public uint RdevMajor;
+        [FieldOffset(132)] public uint RdevMinor;
+        [FieldOffset(136)] public uint DevMajor;
+        [FieldOffset(140)] public uint DevMinor;
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     internal struct PollFd
     {

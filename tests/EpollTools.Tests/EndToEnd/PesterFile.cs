@@ -70,7 +70,6 @@ internal sealed class PesterFile : IDisposable
         {
             _runspace = Engine.OpenRunspace();
             Engine.Invoke(_runspace, ps => ps.AddCommand("Import-Module").AddParameter("Name", RepoPaths.PesterLite).AddParameter("ErrorAction", "Stop"));
-            _fdsBefore = Engine.OpenFds();
             Engine.Invoke(_runspace, ps => ps.AddCommand("Reset-PLState").AddParameter("Path", Path));
             // Discovery runs the file in a child scope, so that what its top level and Describe bodies set is gone at run time.
             Engine.Invoke(_runspace, ps => ps.AddScript("& { . '" + Path.Replace("'", "''") + "' }"));
@@ -108,6 +107,8 @@ internal sealed class PesterFile : IDisposable
             _outcomes = new Dictionary<int, TestOutcome>();
             try
             {
+                // Measured here, not at discovery: every file is discovered before the first one runs.
+                _fdsBefore = Engine.OpenFds();
                 Engine.Invoke(_runspace!, ps => ps.AddScript(ScopeHelper));
                 foreach (var failure in Engine.Invoke(_runspace!, ps => ps.AddCommand("Invoke-PLRun")))
                 {

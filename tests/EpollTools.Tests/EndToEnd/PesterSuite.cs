@@ -11,7 +11,32 @@ namespace EpollTools.Tests.EndToEnd;
 internal static class PesterSuite
 {
     private static readonly Lazy<IReadOnlyList<PesterFile>> Files = new(() =>
-        Directory.GetFiles(RepoPaths.TestsFolder, "*.Tests.ps1").OrderBy(f => f, StringComparer.Ordinal).Select(PesterFile.Discover).ToList());
+    {
+        WarmUpRuntime();
+        return Directory.GetFiles(RepoPaths.TestsFolder, "*.Tests.ps1").OrderBy(f => f, StringComparer.Ordinal).Select(PesterFile.Discover).ToList();
+    });
+
+    /// <summary>
+    /// The runtime opens some fds once per process, the first time a feature is used: the pipe that reaps child
+    /// processes, and the socket engine's epoll instance and its wake-up pipe. Open them before any file's fds are
+    /// counted, so that the first test to start a process or use a socket is not blamed for them.
+    /// </summary>
+    private static void WarmUpRuntime()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/true") { RedirectStandardInput = true, RedirectStandardOutput = true };
+        using (var child = System.Diagnostics.Process.Start(start)!)
+        {
+            child.WaitForExit();
+        }
+
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new System.Net.Sockets.TcpClient();
+        var accept = listener.AcceptTcpClientAsync();
+        client.ConnectAsync(System.Net.IPAddress.Loopback, ((System.Net.IPEndPoint)listener.LocalEndpoint).Port).GetAwaiter().GetResult();
+        using var accepted = accept.GetAwaiter().GetResult();
+        listener.Stop();
+    }
 
     /// <summary>Every case: each file's setup/teardown check, then its tests; skipped ones with the reason.</summary>
     public static IEnumerable<(string Name, string? SkipReason)> Cases()

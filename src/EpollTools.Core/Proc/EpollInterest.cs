@@ -1,0 +1,100 @@
+using System;
+
+namespace EpollTools.Core.Proc;
+
+/// <summary>What kind of file a registered fd refers to.</summary>
+public enum TargetKind
+{
+    Unknown,
+    Closed,
+    Socket,
+    Pipe,
+    Fifo,
+    EventFd,
+    TimerFd,
+    SignalFd,
+    Inotify,
+    Fanotify,
+    PidFd,
+    Epoll,
+    AnonInode,
+    RegularFile,
+    Directory,
+    CharDevice,
+    BlockDevice,
+}
+
+/// <summary>Whether a registration's tfd number still refers to the registered file.</summary>
+public enum RegistrationState
+{
+    /// <summary>The fd with that number is the registered file.</summary>
+    Current,
+
+    /// <summary>The number is closed, or now refers to another file; the registration lives on while the file is open elsewhere.</summary>
+    Stale,
+
+    /// <summary>Could not be told (no kcmp access, and inode and device cannot tell anonymous inodes apart).</summary>
+    Unknown,
+}
+
+/// <summary>
+/// One registration in an epoll instance of some process, as /proc/&lt;pid&gt;/fdinfo/&lt;epfd&gt; shows it,
+/// with its target resolved. Plain properties only, so that it survives serialization (remoting, Export-Clixml).
+/// </summary>
+public sealed class EpollInterest
+{
+    public int ProcessId { get; init; }
+
+    public string ProcessName { get; init; } = string.Empty;
+
+    public int EpollFd { get; init; }
+
+    /// <summary>The epoll instance's inode (anonymous inodes share one number: it does not identify the instance).</summary>
+    public ulong? EpollInode { get; init; }
+
+    /// <summary>Every process:fd that holds this epoll instance (several after fork or fd passing).</summary>
+    public string[] Holders { get; init; } = Array.Empty<string>();
+
+    public int TargetFd { get; init; }
+
+    /// <summary>The mask as the kernel stores it: Err and Hup are always added; a fired ONESHOT keeps only its flag.</summary>
+    public EpollEvents Events { get; init; }
+
+    /// <summary>The stored mask in hex, as fdinfo prints it.</summary>
+    public string EventsHex => ((uint)Events).ToString("x");
+
+    /// <summary>The stored mask in the kernel's short names, e.g. "IN|ERR|HUP|ET".</summary>
+    public string Flags => EpollEventsText.ToShortString(Events);
+
+    /// <summary>The mask without the Err and Hup the kernel adds: what the program asked for.</summary>
+    public string RequestedFlags => EpollEventsText.ToShortString(Events & ~(EpollEvents.Err | EpollEvents.Hup));
+
+    public ulong Data { get; init; }
+
+    public string DataHex => "0x" + Data.ToString("x");
+
+    public long? Pos { get; init; }
+
+    public ulong? TargetInode { get; init; }
+
+    /// <summary>The target's device as major:minor.</summary>
+    public string? TargetDevice { get; init; }
+
+    public TargetKind TargetKind { get; init; }
+
+    /// <summary>The target in one line: "TCP 127.0.0.1:80 LISTEN", "pipe:[123] (write end: 42 nginx fd 7)", "eventfd count=5"...</summary>
+    public string Target { get; init; } = string.Empty;
+
+    public RegistrationState State { get; init; }
+
+    /// <summary>Why a registration is stale: "fd closed" or "fd reused by ...".</summary>
+    public string? StaleReason { get; init; }
+
+    /// <summary>For a stale registration: the fd of this process that still holds the registered file, if any.</summary>
+    public int? StillOpenAs { get; init; }
+
+    /// <summary>The kernel's order among registrations with the same tfd number (used by kcmp).</summary>
+    public int Offset { get; init; }
+
+    public override string ToString() => $"{ProcessId} epoll {EpollFd} tfd {TargetFd} {Flags} {Target}";
+}

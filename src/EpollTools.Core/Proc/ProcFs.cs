@@ -1,0 +1,196 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using EpollTools.Core.Native;
+
+namespace EpollTools.Core.Proc;
+
+/// <summary>What statx says about a file: its type and mode bits, inode and devices.</summary>
+public readonly record struct FileStatus(int Mode, ulong Ino, uint DevMajor, uint DevMinor, uint RdevMajor, uint RdevMinor)
+{
+    public int Type => Mode & StatxConstants.S_IFMT;
+}
+
+/// <summary>The process is gone (it exited, or was never there).</summary>
+public sealed class ProcessGoneException : Exception
+{
+    public ProcessGoneException(int pid, Exception? inner = null)
+        : base($"Process {pid} does not exist (or exited).", inner) => Pid = pid;
+
+    public int Pid { get; }
+}
+
+/// <summary>Reading another process's fds needs ptrace read access.</summary>
+public sealed class ProcessAccessDeniedException : UnauthorizedAccessException
+{
+    public ProcessAccessDeniedException(int pid, Exception? inner = null)
+        : base($"Access to the fds of process {pid} is denied.", inner) => Pid = pid;
+
+    public int Pid { get; }
+}
+
+/// <summary>
+/// Reads /proc and makes the few system calls that go with it (statx, kcmp). Every method copes with processes
+/// and fds that vanish while they are read: a vanished fd reads as null, a vanished process throws
+/// <see cref="ProcessGoneException"/>.
+/// </summary>
+public static class ProcFs
+{
+    public const string Root = "/proc";
+
+    /// <summary>The pids of all processes now (thread-group leaders), ascending.</summary>
+    public static List<int> ListPids()
+    {
+        var pids = new List<int>();
+        foreach (var entry in Directory.EnumerateDirectories(Root))
+        {
+            if (int.TryParse(Path.GetFileName(entry.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            {
+                pids.Add(pid);
+            }
+        }
+
+        pids.Sort();
+        return pids;
+    }
+
+    /// <summary>The process name (comm, up to 15 characters); null if the process is gone.</summary>
+    public static string? ReadComm(int pid) => ReadTextOrNull($"{Root}/{pid}/comm")?.TrimEnd('\n');
+
+    /// <summary>The fds of a process with their link targets, ascending.</summary>
+    public static List<(int Fd, string Target)> ListFds(int pid)
+    {
+        string dir = $"{Root}/{pid}/fd";
+        var fds = new List<(int, string)>();
+        try
+        {
+            foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
+            {
+                if (!int.TryParse(Path.GetFileName(entry.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
+                {
+                    continue;
+                }
+
+                string? target = ReadLink(entry);
+                if (target is not null)
+                {
+                    fds.Add((fd, target));
+                }
+            }
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ProcessAccessDeniedException(pid, e);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new ProcessGoneException(pid, e);
+        }
+        catch (IOException e) when (!Directory.Exists($"{Root}/{pid}"))
+        {
+            throw new ProcessGoneException(pid, e);
+        }
+
+        fds.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        return fds;
+    }
+
+    /// <summary>/proc/&lt;pid&gt;/fdinfo/&lt;fd&gt;; null if the fd was closed meanwhile.</summary>
+    public static string? ReadFdInfo(int pid, int fd)
+    {
+        try
+        {
+            return File.ReadAllText($"{Root}/{pid}/fdinfo/{fd}");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ProcessAccessDeniedException(pid, e);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new ProcessGoneException(pid, e);
+        }
+        catch (IOException) when (!Directory.Exists($"{Root}/{pid}"))
+        {
+            throw new ProcessGoneException(pid);
+        }
+        catch (IOException)
+        {
+            return null; // ESRCH while the process exits, or the fd closed between open and read.
+        }
+    }
+
+    /// <summary>The link target of /proc/&lt;pid&gt;/fd/&lt;fd&gt;; null if the fd is not open.</summary>
+    public static string? ReadFdTarget(int pid, int fd) => ReadLink($"{Root}/{pid}/fd/{fd}");
+
+    /// <summary>The network namespace of a process, as "net:[4026531840]"; null if unreadable.</summary>
+    public static string? ReadNetNamespace(int pid) => ReadLink($"{Root}/{pid}/ns/net");
+
+    /// <summary>A file of /proc/&lt;pid&gt;/net, as that process's network namespace shows it; null if unreadable.</summary>
+    public static string? ReadNetTable(int pid, string name) => ReadTextOrNull($"{Root}/{pid}/net/{name}");
+
+    /// <summary>statx of what /proc/&lt;pid&gt;/fd/&lt;fd&gt; refers to, or of the link itself (whose mode shows the fd's access).</summary>
+    public static unsafe FileStatus? StatFd(int pid, int fd, bool link = false)
+    {
+        NativeMethods.StatxBuffer buffer;
+        int rc = NativeMethods.statx(StatxConstants.AT_FDCWD, $"{Root}/{pid}/fd/{fd}",
+            link ? StatxConstants.AT_SYMLINK_NOFOLLOW : 0, StatxConstants.STATX_BASIC_STATS, &buffer);
+        return rc < 0 ? null : new FileStatus(buffer.Mode, buffer.Ino, buffer.DevMajor, buffer.DevMinor, buffer.RdevMajor, buffer.RdevMinor);
+    }
+
+    /// <summary>
+    /// kcmp(KCMP_EPOLL_TFD): whether fd <paramref name="fd"/> of <paramref name="holderPid"/> is the file registered as
+    /// the <paramref name="offset"/>-th line with number <paramref name="tfd"/> in epoll fd <paramref name="epollFd"/> of
+    /// <paramref name="epollPid"/>. Null when kcmp cannot tell (no permission, no CONFIG_KCMP, a fd gone).
+    /// </summary>
+    public static unsafe bool? SameEpollTarget(int holderPid, int fd, int epollPid, int epollFd, int tfd, int offset)
+    {
+        var slot = new NativeMethods.KcmpEpollSlot { Efd = (uint)epollFd, Tfd = (uint)tfd, Toff = (uint)offset };
+        long rc = NativeMethods.syscall(KcmpConstants.SYS_kcmp, holderPid, epollPid, KcmpConstants.KCMP_EPOLL_TFD, fd, (long)&slot);
+        return rc < 0 ? null : rc == 0;
+    }
+
+    /// <summary>kcmp(KCMP_FILE): whether two fds (of the same or two processes) are the same open file; null if unknown.</summary>
+    public static bool? SameFile(int pid1, int fd1, int pid2, int fd2)
+    {
+        long rc = NativeMethods.syscall(KcmpConstants.SYS_kcmp, pid1, pid2, KcmpConstants.KCMP_FILE, fd1, fd2);
+        return rc < 0 ? null : rc == 0;
+    }
+
+    private static string? ReadLink(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static string? ReadTextOrNull(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using EpollTools.Core.Proc;
+
+namespace EpollTools.Commands;
+
+/// <summary>Get-FdInfo: every fd of a process, its type and target, and every field of its /proc fdinfo.</summary>
+[Cmdlet(VerbsCommon.Get, "FdInfo")]
+[OutputType(typeof(FdDescription))]
+public sealed class GetFdInfoCommand : PSCmdlet
+{
+    private TargetResolver? _resolver;
+
+    /// <summary>Process ids; Get-Process objects bind by their Id property. Default: this process.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Pid", "ProcessId")]
+    [ValidateRange(1, int.MaxValue)]
+    public int[]? Id { get; set; }
+
+    /// <summary>Only these fds.</summary>
+    [Parameter(Position = 1)]
+    [ValidateRange(0, int.MaxValue)]
+    public int[]? Fd { get; set; }
+
+    protected override void BeginProcessing() => _resolver = new TargetResolver();
+
+    protected override void ProcessRecord()
+    {
+        foreach (int pid in Id ?? new[] { Environment.ProcessId })
+        {
+            try
+            {
+                Describe(pid);
+            }
+            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            {
+                ProcessSelection.ReportFailure(this, e, pid, explicitlyNamed: true);
+            }
+        }
+    }
+
+    private void Describe(int pid)
+    {
+        string name = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
+        var wanted = Fd is null ? null : new HashSet<int>(Fd);
+        foreach (var (fd, link) in ProcFs.ListFds(pid))
+        {
+            if (wanted is not null && !wanted.Remove(fd))
+            {
+                continue;
+            }
+
+            string? text = ProcFs.ReadFdInfo(pid, fd);
+            if (text is null)
+            {
+                WriteVerbose($"Process {pid}: fd {fd} was closed while it was read; skipped.");
+                continue;
+            }
+
+            WriteObject(FdDescription.Create(pid, name, fd, link, _resolver!.Resolve(pid, fd, link), text));
+        }
+
+        foreach (int missing in wanted ?? new HashSet<int>())
+        {
+            WriteError(ErrorRecords.Usage("FdNotFound", ErrorCategory.ObjectNotFound, missing,
+                $"Process {pid} has no fd {missing}.", $"List its fds with: Get-FdInfo -Id {pid}"));
+        }
+    }
+}

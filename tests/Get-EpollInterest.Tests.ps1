@@ -1,0 +1,318 @@
+# End-to-end: Get-EpollInterest and Get-FdInfo against a real fixture process (tests/fixtures/epoll-fixture.c,
+# built here with gcc) that sets up known registrations, prints its fds and waits.
+
+BeforeDiscovery {
+    $canSwitchUser = [Environment]::UserName -eq 'root' -and [IO.File]::Exists('/usr/bin/setpriv')
+}
+
+BeforeAll {
+    if (-not (Get-Module EpollTools)) {
+        Import-Module ([IO.Path]::Combine($PSScriptRoot, '..', 'EpollTools.psd1'))
+    }
+
+    $workDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-' + [Guid]::NewGuid().ToString('N'))
+    $null = [IO.Directory]::CreateDirectory($workDir)
+    $fixtureExe = [IO.Path]::Combine($workDir, 'epoll-fixture')
+    $unixPath = [IO.Path]::Combine($workDir, 'fixture.sock')
+    $output = & gcc -O2 -Wall -o $fixtureExe ([IO.Path]::Combine($PSScriptRoot, 'fixtures', 'epoll-fixture.c')) 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "gcc failed: $output" }
+
+    # Starts the fixture and reads its "name value" lines up to "ready".
+    function Start-Fixture {
+        $info = [System.Diagnostics.ProcessStartInfo]::new($fixtureExe, $unixPath)
+        $info.RedirectStandardInput = $true
+        $info.RedirectStandardOutput = $true
+        $info.UseShellExecute = $false
+        $process = [System.Diagnostics.Process]::Start($info)
+        $values = @{ Process = $process }
+        while (($line = $process.StandardOutput.ReadLine()) -ne 'ready') {
+            if ($null -eq $line) { throw 'The fixture ended before it was ready.' }
+            $name, $value = $line.Split(' ', 2)
+            $values[$name] = [int] $value
+        }
+        $values
+    }
+
+    function Stop-Fixture($Fixture) {
+        $Fixture.Process.StandardInput.Close()
+        if (-not $Fixture.Process.WaitForExit(10000)) { $Fixture.Process.Kill() }
+        # A reader used synchronously is the caller's to close: Process.Dispose leaves it open.
+        $Fixture.Process.StandardOutput.Dispose()
+        $Fixture.Process.Dispose()
+    }
+
+    $fx = Start-Fixture
+    $interest = @(Get-EpollInterest -Id $fx.pid -EpollFd $fx.epoll)
+    function Get-Entry([int] $Tfd) { $interest | Where-Object { $_.TargetFd -eq $Tfd } }
+}
+
+AfterAll {
+    Stop-Fixture $fx
+    [IO.Directory]::Delete($workDir, $true)
+}
+
+Describe 'Get-EpollInterest on the fixture' {
+    Context 'the registrations' {
+        It 'lists every registration of the epoll fd, by target fd' {
+            $interest | Should -HaveCount 11
+            $expected = [int[]] @($fx.listener, $fx.accepted, $fx.udp, $fx.unix_listener, $fx.pipe_read, $fx.eventfd, $fx.timerfd, $fx.signalfd, $fx.inner_epoll, $fx.closed_dup, $fx.closed_dup)
+            [Array]::Sort($expected)
+            @($interest.TargetFd) | Should -Be $expected
+            $interest[0].ProcessId | Should -Be $fx.pid
+            $interest[0].ProcessName | Should -Be 'epoll-fixture'
+            $interest[0].EpollFd | Should -Be $fx.epoll
+        }
+
+        It 'shows the mask as stored, ERR|HUP added by the kernel, in names and in hex' {
+            (Get-Entry $fx.listener).Flags | Should -Be 'IN|ERR|HUP'
+            (Get-Entry $fx.listener).EventsHex | Should -Be '19'
+            (Get-Entry $fx.listener).RequestedFlags | Should -Be 'IN'
+            (Get-Entry $fx.accepted).Flags | Should -Be 'IN|OUT|ERR|HUP|RDHUP|ET'
+            (Get-Entry $fx.accepted).EventsHex | Should -Be '8000201d'
+            (Get-Entry $fx.udp).Flags | Should -Be 'IN|ERR|HUP|ONESHOT'
+            (Get-Entry $fx.unix_listener).Flags | Should -Be 'IN|ERR|HUP|EXCLUSIVE'
+            (Get-Entry $fx.eventfd).Events | Should -Be ([EpollTools.Core.EpollEvents] 'In, Err, Hup, ET')
+        }
+
+        It 'shows the 64-bit data' {
+            (Get-Entry $fx.accepted).Data | Should -Be 0xfeedfacecafebeefu
+            (Get-Entry $fx.accepted).DataHex | Should -Be '0xfeedfacecafebeef'
+            (Get-Entry $fx.listener).Data | Should -Be $fx.listener
+        }
+
+        It 'shows the target inode and device as major:minor' {
+            $socketInode = [uint64] ([regex]::Match(([IO.FileInfo]::new("/proc/$($fx.pid)/fd/$($fx.listener)")).LinkTarget, '\d+').Value)
+            (Get-Entry $fx.listener).TargetInode | Should -Be $socketInode
+            (Get-Entry $fx.listener).TargetDevice | Should -Match '^0:\d+$'
+            (Get-Entry $fx.listener).Pos | Should -Be 0
+        }
+
+        It 'shows a one-shot registration that fired with only its flag' {
+            $fired = @(Get-EpollInterest -Id $fx.pid -EpollFd $fx.fired_epoll)
+            $fired | Should -HaveCount 1
+            $fired[0].Flags | Should -Be 'ONESHOT'
+            $fired[0].EventsHex | Should -Be '40000000'
+        }
+    }
+
+    Context 'the targets' {
+        It 'resolves TCP sockets with addresses, ports and state' {
+            (Get-Entry $fx.listener).TargetKind | Should -Be 'Socket'
+            (Get-Entry $fx.listener).Target | Should -Be "TCP 127.0.0.1:$($fx.tcp_port) LISTEN"
+            (Get-Entry $fx.accepted).Target | Should -Be "TCP 127.0.0.1:$($fx.tcp_port) -> 127.0.0.1:$($fx.client_port) ESTABLISHED"
+        }
+
+        It 'resolves a UDP socket' {
+            (Get-Entry $fx.udp).Target | Should -Be "UDP 127.0.0.1:$($fx.udp_port) UNCONNECTED"
+        }
+
+        It 'resolves a unix socket with its path' {
+            (Get-Entry $fx.unix_listener).Target | Should -Be "UNIX STREAM LISTEN $unixPath"
+        }
+
+        It 'resolves a pipe and the process that holds its other end' {
+            $pipe = Get-Entry $fx.pipe_read
+            $pipe.TargetKind | Should -Be 'Pipe'
+            $pipe.Target | Should -Match "^pipe:\[\d+\] read end; writers: $($fx.child) epoll-fixture fd \d+$"
+        }
+
+        It 'resolves eventfd, timerfd and signalfd from their own fdinfo' {
+            (Get-Entry $fx.eventfd).TargetKind | Should -Be 'EventFd'
+            (Get-Entry $fx.eventfd).Target | Should -Match '^eventfd count=5 id=\d+$'
+            (Get-Entry $fx.timerfd).TargetKind | Should -Be 'TimerFd'
+            (Get-Entry $fx.timerfd).Target | Should -Match '^timerfd MONOTONIC next in \d+(\.\d+)?s, every 30s$'
+            (Get-Entry $fx.signalfd).TargetKind | Should -Be 'SignalFd'
+            (Get-Entry $fx.signalfd).Target | Should -Be 'signalfd SIGUSR1,SIGUSR2'
+        }
+
+        It 'resolves a nested epoll instance' {
+            (Get-Entry $fx.inner_epoll).TargetKind | Should -Be 'Epoll'
+            (Get-Entry $fx.inner_epoll).Target | Should -Be "epoll (1 registered: tfd $($fx.inner_eventfd))"
+        }
+    }
+
+    Context 'stale registrations' {
+        It 'marks current registrations current' {
+            @($interest | Where-Object { $_.TargetFd -ne $fx.closed_dup } | Where-Object { $_.State -ne 'Current' }) | Should -HaveCount 0
+        }
+
+        It 'marks a registration whose fd was closed (dup + close) stale, and finds the fd that still holds its file' {
+            $dup = $interest | Where-Object { $_.Data -eq 0xdead }
+            $dup.TargetFd | Should -Be $fx.closed_dup
+            $dup.State | Should -Be 'Stale'
+            $dup.StaleReason | Should -Match 'another file'
+            $dup.StillOpenAs | Should -Be $fx.eventfd
+            $dup.Target | Should -Match '^eventfd count=5'
+        }
+
+        It 'marks a registration whose number now belongs to another file stale' {
+            $reused = $interest | Where-Object { $_.Data -eq 0xbeef }
+            $reused.TargetFd | Should -Be $fx.reused
+            $reused.State | Should -Be 'Stale'
+            $reused.StillOpenAs | Should -Be $fx.signalfd
+            $reused.Target | Should -Be 'signalfd SIGUSR1,SIGUSR2'
+            $reused.Offset | Should -BeGreaterThan -1
+        }
+    }
+
+    Context 'processes' {
+        It 'shows an epoll instance shared after fork once, with all its holders' {
+            $shared = @(Get-EpollInterest -Id $fx.pid, $fx.child | Where-Object { $_.Data -eq 0x5a5a })
+            $shared | Should -HaveCount 1
+            $shared[0].Holders | Should -Contain "$($fx.pid):$($fx.shared_epoll)"
+            $shared[0].Holders | Should -Contain "$($fx.child):$($fx.shared_epoll)"
+        }
+
+        It 'selects processes by name, with wildcards' {
+            $byName = @(Get-EpollInterest -Name 'epoll-fixt*')
+            @($byName.ProcessId | Where-Object { $_ -eq $fx.pid }).Count | Should -BeGreaterThan 0
+        }
+
+        It 'binds -Id by property name from the pipeline, as Get-Process objects do' {
+            $fromPipeline = @([pscustomobject]@{ Id = $fx.pid } | Get-EpollInterest -EpollFd $fx.epoll)
+            $fromPipeline | Should -HaveCount 11
+        }
+
+        It 'reports a name no process has' {
+            { Get-EpollInterest -Name 'no-such-process-x' -ErrorAction Stop } | Should -Throw -ErrorId 'NoProcessFoundForGivenName,*'
+        }
+
+        It 'reports a process that does not exist as not found' {
+            $gone = [System.Diagnostics.Process]::Start('/bin/true')
+            $gone.WaitForExit()
+            $err = { Get-EpollInterest -Id $gone.Id -ErrorAction Stop } | Should -Throw -ErrorId 'NoProcessFoundForGivenId,*' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $err.TargetObject | Should -Be $gone.Id
+            $gone.Dispose()
+        }
+
+        It 'reports an epoll fd the process does not have' {
+            { Get-EpollInterest -Id $fx.pid -EpollFd $fx.listener -ErrorAction Stop } | Should -Throw -ErrorId 'EpollFdNotFound,*'
+        }
+
+        It 'goes on past the processes that fail, in one call' {
+            $errors = $null
+            $result = @(Get-EpollInterest -Id 2147483, $fx.pid -EpollFd $fx.epoll -ErrorAction SilentlyContinue -ErrorVariable errors)
+            $result | Should -HaveCount 11
+            $errors | Should -HaveCount 1
+        }
+
+        It 'completes -All over the whole host, with processes starting and exiting meanwhile' {
+            $churn = [System.Diagnostics.Process]::Start('/bin/sh', '-c "for i in $(seq 300); do /bin/true; done"')
+            try {
+                $all = @(Get-EpollInterest -All -ErrorAction Stop -WarningAction SilentlyContinue)
+                @($all | Where-Object { $_.ProcessId -eq $fx.pid }).Count | Should -BeGreaterThan 10
+                @($all | Where-Object { $_.ProcessId -eq [Environment]::ProcessId }).Count | Should -BeGreaterThan 0
+            }
+            finally { $churn.WaitForExit(); $churn.Dispose() }
+        }
+    }
+
+    Context 'permissions' {
+        It 'tells an unprivileged user that reading a root process needs ptrace access' -Skip:(-not $canSwitchUser) {
+            $hostDll = [IO.Directory]::GetFiles([IO.Path]::Combine($PSScriptRoot, '..', 'src', 'EpollTools.Host', 'bin'), 'EpollTools.Host.dll', 'AllDirectories')[0]
+            $manifest = [IO.Path]::Combine((Get-Module EpollTools).ModuleBase, 'EpollTools.psd1')
+            $script = "try { Get-EpollInterest -Id $($fx.pid) -ErrorAction Stop } catch { 'ID=' + `$_.FullyQualifiedErrorId; 'CATEGORY=' + `$_.CategoryInfo.Category; 'MESSAGE=' + `$_.ErrorDetails.Message }"
+            $env:DOTNET_CLI_HOME = $workDir
+            try {
+                $lines = & setpriv --reuid=65534 --regid=65534 --clear-groups -- dotnet $hostDll -Module $manifest -Command $script 2>&1
+            }
+            finally { [Environment]::SetEnvironmentVariable('DOTNET_CLI_HOME', $null) }
+            $text = ($lines | ForEach-Object { "$_" }) -join "`n"
+            $text | Should -Match 'ID=ProcessAccessDenied,EpollTools.Commands.GetEpollInterestCommand'
+            $text | Should -Match 'CATEGORY=PermissionDenied'
+            $text | Should -Match "process $($fx.pid) \(epoll-fixture\)"
+            $text | Should -Match 'ptrace'
+        }
+    }
+}
+
+Describe 'Get-EpollInterest on this process' {
+    It 'shows the .NET socket engine''s edge-triggered registrations' {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $client = [System.Net.Sockets.TcpClient]::new()
+        try {
+            $port = $listener.LocalEndpoint.Port
+            $accept = $listener.AcceptTcpClientAsync()
+            $client.ConnectAsync([System.Net.IPAddress]::Loopback, $port).Wait(10000) | Should -BeTrue
+            $accept.Wait(10000) | Should -BeTrue
+            $buffer = [byte[]]::new(1)
+            $pending = $client.GetStream().ReadAsync($buffer, 0, 1)
+            $engine = @(Get-EpollInterest | Where-Object { $_.TargetKind -eq 'Socket' -and $_.Target -match "127\.0\.0\.1:$port" })
+            $engine.Count | Should -BeGreaterThan 0
+            $engine[0].Flags | Should -Match '\bET\b'
+            $engine[0].State | Should -Be 'Current'
+            $accept.Result.Dispose()
+        }
+        finally { $client.Dispose(); $listener.Stop() }
+    }
+
+    It 'sees the module''s own epoll instances' {
+        $ep = New-EpollInstance
+        $pipe = New-Pipe
+        try {
+            Add-EpollFd -Instance $ep -Fd $pipe.ReadEnd -Events In, ET -Data 77
+            $entry = Get-EpollInterest -EpollFd $ep.Fd
+            $entry.TargetFd | Should -Be $pipe.ReadEnd.Fd
+            $entry.Data | Should -Be 77
+            $entry.Target | Should -Match "^pipe:\[\d+\] read end; writers: $([Environment]::ProcessId) \S+ fd $($pipe.WriteEnd.Fd)$"
+        }
+        finally { $ep.Dispose(); $pipe.Dispose() }
+    }
+
+    It 'survives serialization with its key properties' {
+        $ep = New-EpollInstance
+        $efd = New-EventFd
+        try {
+            Add-EpollFd -Instance $ep -Fd $efd -Events In, ET
+            $entry = Get-EpollInterest -EpollFd $ep.Fd
+            $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($entry))
+            $copy.PSObject.TypeNames[0] | Should -Be 'Deserialized.EpollTools.Core.Proc.EpollInterest'
+            foreach ($name in 'ProcessId', 'EpollFd', 'TargetFd', 'Flags', 'EventsHex', 'DataHex', 'Target', 'State', 'TargetKind') {
+                "$($copy.$name)" | Should -Be "$($entry.$name)"
+            }
+        }
+        finally { $ep.Dispose(); $efd.Dispose() }
+    }
+}
+
+Describe 'Get-FdInfo on the fixture' {
+    BeforeAll {
+        $fds = @(Get-FdInfo -Id $fx.pid)
+        function Get-Fd([int] $Fd) { $fds | Where-Object { $_.Fd -eq $Fd } }
+    }
+
+    It 'lists every fd with its type' {
+        (Get-Fd $fx.listener).Type | Should -Be 'Socket'
+        (Get-Fd $fx.pipe_read).Type | Should -Be 'Pipe'
+        (Get-Fd $fx.eventfd).Type | Should -Be 'EventFd'
+        (Get-Fd $fx.timerfd).Type | Should -Be 'TimerFd'
+        (Get-Fd $fx.signalfd).Type | Should -Be 'SignalFd'
+        (Get-Fd $fx.epoll).Type | Should -Be 'Epoll'
+    }
+
+    It 'decodes the open flags from octal' {
+        (Get-Fd $fx.pipe_read).FlagNames | Should -Be 'O_RDONLY'
+        (Get-Fd $fx.eventfd).FlagNames | Should -Be 'O_RDWR'
+        (Get-Fd $fx.eventfd).Flags | Should -Be 2
+    }
+
+    It 'keeps every type-specific field' {
+        (Get-Fd $fx.eventfd).Fields['eventfd-count'] | Should -Match '^\s*5$'
+        (Get-Fd $fx.timerfd).Fields['clockid'] | Should -Be '1'
+        (Get-Fd $fx.timerfd).Fields['it_interval'] | Should -Be '(30, 0)'
+        (Get-Fd $fx.signalfd).Fields['sigmask'] | Should -Be '0000000000000a00'
+        (Get-Fd $fx.epoll).EpollTargets | Should -HaveCount 11
+        (Get-Fd $fx.epoll).Ino | Should -BeGreaterThan 0
+        (Get-Fd $fx.epoll).MntId | Should -BeGreaterThan 0
+    }
+
+    It 'gives only the fds asked for, and reports one the process lacks' {
+        $errors = $null
+        $some = @(Get-FdInfo -Id $fx.pid -Fd $fx.eventfd, 1000 -ErrorAction SilentlyContinue -ErrorVariable errors)
+        $some | Should -HaveCount 1
+        $errors | Should -HaveCount 1
+        $errors[0].FullyQualifiedErrorId | Should -Match '^FdNotFound,'
+    }
+}
