@@ -1,0 +1,37 @@
+# What is a process waiting on? Get-EpollInterest reads /proc/<pid>/fdinfo and resolves every registration.
+# Run it without pwsh:
+#   dotnet run --project src/EpollTools.Host -- -File examples/interest.ps1            # this process
+#   dotnet run --project src/EpollTools.Host -- -File examples/interest.ps1 1234       # process 1234
+param([int[]] $Id)
+
+if ($Id) {
+    Get-EpollInterest -Id $Id
+    return
+}
+
+# With no pid: give this process something to wait on, then look at it from /proc like any other process.
+$listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+$listener.Start()
+$client = [System.Net.Sockets.TcpClient]::new()
+$accept = $listener.AcceptTcpClientAsync()
+$client.ConnectAsync([System.Net.IPAddress]::Loopback, $listener.LocalEndpoint.Port).Wait()
+$server = $accept.Result
+$pendingRead = $client.GetStream().ReadAsync([byte[]]::new(16), 0, 16)
+
+$ep = New-EpollInstance
+$pipe = New-Pipe
+$timer = New-TimerFd -After ([TimeSpan]::FromMinutes(5)) -Interval ([TimeSpan]::FromSeconds(30))
+$efd = New-EventFd -InitialValue 3
+$ep | Add-EpollFd -Fd $pipe.ReadEnd -Events In -PassThru |
+    Add-EpollFd -Fd $timer -Events In, OneShot -PassThru |
+    Add-EpollFd -Fd $efd -Events In, ET
+
+try {
+    "Process $([Environment]::ProcessId): the .NET socket engine's epoll instance (edge-triggered sockets) and the one made here:" | Out-Host
+    Get-EpollInterest | Out-Host
+}
+finally {
+    Close-EpollInstance $ep
+    Close-Fd $pipe, $timer, $efd
+    $client.Dispose(); $server.Dispose(); $listener.Stop()
+}
