@@ -94,6 +94,13 @@ public sealed class EpollInterestScanner
         foreach (var line in info.EpollTargets.OrderBy(t => t.Tfd).ThenBy(t => t.Offset))
         {
             string? current = ProcFs.ReadFdTarget(owner.Pid, line.Tfd);
+            if (current is null && !ProcFs.ProcessExists(owner.Pid))
+            {
+                // Not a stale registration: the whole process went away while it was being read.
+                _verbose($"Process {owner.Pid} exited while its epoll fd {owner.Fd} was being read; the rest of it is skipped.");
+                yield break;
+            }
+
             var (state, reason) = Classify(owner, line, current);
             int? stillOpenAs = null;
             (TargetKind Kind, string Description) target;

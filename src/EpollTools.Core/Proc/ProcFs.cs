@@ -55,6 +55,9 @@ public static class ProcFs
         return pids;
     }
 
+    /// <summary>Whether the process still exists (a zombie counts: its /proc directory is there until it is reaped).</summary>
+    public static bool ProcessExists(int pid) => Directory.Exists($"{Root}/{pid}/fd");
+
     /// <summary>The process name (comm, up to 15 characters); null if the process is gone.</summary>
     public static string? ReadComm(int pid) => ReadTextOrNull($"{Root}/{pid}/comm")?.TrimEnd('\n');
 

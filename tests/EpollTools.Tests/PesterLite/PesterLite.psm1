@@ -104,17 +104,8 @@ function Describe {
     Add-PLBlock -Name $Name -Fixture $Fixture -ForEach $ForEach -HasForEach $PSBoundParameters.ContainsKey('ForEach') -Skip $Skip.IsPresent -UserState $PSCmdlet.SessionState
 }
 
-function Context {
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory, Position = 0)] [string] $Name,
-        [Parameter(Position = 1)] [scriptblock] $Fixture,
-        [Alias('TestCases')] [object[]] $ForEach,
-        [switch] $Skip,
-        [string[]] $Tag
-    )
-    Add-PLBlock -Name $Name -Fixture $Fixture -ForEach $ForEach -HasForEach $PSBoundParameters.ContainsKey('ForEach') -Skip $Skip.IsPresent -UserState $PSCmdlet.SessionState
-}
+# Pester 5 gives Context the semantics of Describe (Set-Alias is not in the hosted engine's core cmdlets).
+${function:Context} = ${function:Describe}
 
 function It {
     [CmdletBinding()]
