@@ -244,6 +244,15 @@ Describe 'Errors of Add-EpollFd, Set-EpollFd and Remove-EpollFd' {
         finally { Remove-EpollFd -Instance $ep -Fd $exclusive; $exclusive.Dispose() }
     }
 
+    It 'refuses EXCLUSIVE with a flag it does not go with (EINVAL)' {
+        $other2 = New-EventFd
+        try {
+            $err = { Add-EpollFd -Instance $ep -Fd $other2 -Events In, Exclusive, OneShot -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidExclusiveRegistration,*' -PassThru
+            $err.Exception.Errno | Should -Be 22
+        }
+        finally { $other2.Dispose() }
+    }
+
     It 'refuses a loop of epoll instances (ELOOP)' {
         $outer = New-EpollInstance
         try {
