@@ -54,8 +54,8 @@ AfterAll {
 Describe 'Get-EpollInterest on the fixture' {
     Context 'the registrations' {
         It 'lists every registration of the epoll fd, by target fd' {
-            $interest | Should -HaveCount 11
-            $expected = [int[]] @($fx.listener, $fx.accepted, $fx.udp, $fx.unix_listener, $fx.pipe_read, $fx.eventfd, $fx.timerfd, $fx.signalfd, $fx.inner_epoll, $fx.closed_dup, $fx.closed_dup)
+            $interest | Should -HaveCount 14
+            $expected = [int[]] @($fx.listener, $fx.accepted, $fx.udp, $fx.unix_listener, $fx.pipe_read, $fx.eventfd, $fx.timerfd, $fx.signalfd, $fx.inner_epoll, $fx.fifo, $fx.inotify, $fx.pidfd, $fx.closed_dup, $fx.closed_dup)
             [Array]::Sort($expected)
             @($interest.TargetFd) | Should -Be $expected
             $interest[0].ProcessId | Should -Be $fx.pid
@@ -125,6 +125,18 @@ Describe 'Get-EpollInterest on the fixture' {
             (Get-Entry $fx.signalfd).Target | Should -Be 'signalfd SIGUSR1,SIGUSR2'
         }
 
+        It 'resolves a FIFO and the process that holds its write end' {
+            (Get-Entry $fx.fifo).TargetKind | Should -Be 'Fifo'
+            (Get-Entry $fx.fifo).Target | Should -Match ("^" + [regex]::Escape("$unixPath.fifo") + " read end; writers: $($fx.child) epoll-fixture fd \d+$")
+        }
+
+        It 'resolves inotify and pidfd' {
+            (Get-Entry $fx.inotify).TargetKind | Should -Be 'Inotify'
+            (Get-Entry $fx.inotify).Target | Should -Be 'inotify (1 watches)'
+            (Get-Entry $fx.pidfd).TargetKind | Should -Be 'PidFd'
+            (Get-Entry $fx.pidfd).Target | Should -Be "pidfd of $($fx.child) epoll-fixture"
+        }
+
         It 'resolves a nested epoll instance' {
             (Get-Entry $fx.inner_epoll).TargetKind | Should -Be 'Epoll'
             (Get-Entry $fx.inner_epoll).Target | Should -Be "epoll (1 registered: tfd $($fx.inner_eventfd))"
@@ -170,7 +182,7 @@ Describe 'Get-EpollInterest on the fixture' {
 
         It 'binds -Id by property name from the pipeline, as Get-Process objects do' {
             $fromPipeline = @([pscustomobject]@{ Id = $fx.pid } | Get-EpollInterest -EpollFd $fx.epoll)
-            $fromPipeline | Should -HaveCount 11
+            $fromPipeline | Should -HaveCount 14
         }
 
         It 'reports a name no process has' {
@@ -193,7 +205,7 @@ Describe 'Get-EpollInterest on the fixture' {
         It 'goes on past the processes that fail, in one call' {
             $errors = $null
             $result = @(Get-EpollInterest -Id 2147483, $fx.pid -EpollFd $fx.epoll -ErrorAction SilentlyContinue -ErrorVariable errors)
-            $result | Should -HaveCount 11
+            $result | Should -HaveCount 14
             $errors | Should -HaveCount 1
         }
 
@@ -303,7 +315,10 @@ Describe 'Get-FdInfo on the fixture' {
         (Get-Fd $fx.timerfd).Fields['clockid'] | Should -Be '1'
         (Get-Fd $fx.timerfd).Fields['it_interval'] | Should -Be '(30, 0)'
         (Get-Fd $fx.signalfd).Fields['sigmask'] | Should -Be '0000000000000a00'
-        (Get-Fd $fx.epoll).EpollTargets | Should -HaveCount 11
+        (Get-Fd $fx.epoll).EpollTargets | Should -HaveCount 14
+        (Get-Fd $fx.pidfd).Fields['Pid'] | Should -Be "$($fx.child)"
+        (Get-Fd $fx.inotify).Watches | Should -HaveCount 1
+        (Get-Fd $fx.inotify).Watches[0] | Should -Match '^inotify wd:1 '
         (Get-Fd $fx.epoll).Ino | Should -BeGreaterThan 0
         (Get-Fd $fx.epoll).MntId | Should -BeGreaterThan 0
     }
