@@ -29,6 +29,8 @@
         'Close-Fd'
         'Get-EpollInterest'
         'Get-FdInfo'
+        'Measure-Multiplexer'
+        'Show-MultiplexerChart'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -32,7 +32,8 @@ Describe 'The module manifest' {
 
     It 'uses only approved verbs' {
         $approved = [System.Management.Automation.VerbsCommon].GetFields().Name + [System.Management.Automation.VerbsCommunications].GetFields().Name +
-            [System.Management.Automation.VerbsLifecycle].GetFields().Name + [System.Management.Automation.VerbsData].GetFields().Name
+            [System.Management.Automation.VerbsLifecycle].GetFields().Name + [System.Management.Automation.VerbsData].GetFields().Name +
+            [System.Management.Automation.VerbsDiagnostic].GetFields().Name + [System.Management.Automation.VerbsSecurity].GetFields().Name + [System.Management.Automation.VerbsOther].GetFields().Name
         foreach ($command in Get-Command -Module EpollTools) { $approved | Should -Contain $command.Verb }
     }
 }

@@ -9,12 +9,16 @@ namespace EpollTools.Core;
 /// <summary>One fd registered in an <see cref="EpollInstance"/>, as this process registered it.</summary>
 public sealed class EpollRegistration
 {
-    internal EpollRegistration(int fd, EpollEvents events, ulong data, string target)
+    private readonly Lazy<string> _target;
+
+    internal EpollRegistration(int fd, EpollEvents events, ulong data)
     {
         Fd = fd;
         Events = events;
         Data = data;
-        Target = target;
+
+        // Read from /proc only when shown: a readlink per epoll_ctl would cost more than the call itself.
+        _target = new Lazy<string>(() => FdDescriber.Describe(fd));
     }
 
     public int Fd { get; }
@@ -31,8 +35,8 @@ public sealed class EpollRegistration
     /// <summary>False once a ONESHOT registration has fired and until it is modified again.</summary>
     public bool Armed { get; internal set; } = true;
 
-    /// <summary>What the fd referred to when it was registered, e.g. "pipe:[1234]".</summary>
-    public string Target { get; }
+    /// <summary>What the fd refers to, e.g. "pipe:[1234]", read from /proc/self/fd when first asked for.</summary>
+    public string Target => _target.Value;
 
     public override string ToString() => $"fd {Fd} {Flags}";
 }
@@ -40,13 +44,15 @@ public sealed class EpollRegistration
 /// <summary>One ready fd reported by epoll_wait.</summary>
 public sealed class EpollEvent
 {
-    internal EpollEvent(EpollInstance instance, int? fd, EpollEvents events, ulong data, string? target)
+    private readonly EpollRegistration? _registration;
+
+    internal EpollEvent(EpollInstance instance, EpollRegistration? registration, EpollEvents events, ulong data)
     {
         Instance = instance;
-        Fd = fd;
+        _registration = registration;
+        Fd = registration?.Fd;
         Events = events;
         Data = data;
-        Target = target;
     }
 
     /// <summary>The registered fd this event belongs to, found from its data; null if the data matches none.</summary>
@@ -59,7 +65,8 @@ public sealed class EpollEvent
 
     public ulong Data { get; }
 
-    public string? Target { get; }
+    /// <summary>What the registered fd refers to (from the registration, read once).</summary>
+    public string? Target => _registration?.Target;
 
     public EpollInstance Instance { get; }
 
@@ -134,7 +141,7 @@ public sealed class EpollInstance : IDisposable
     public EpollRegistration Add(int fd, EpollEvents events, ulong data)
     {
         Control(EpollConstants.EPOLL_CTL_ADD, "EPOLL_CTL_ADD", fd, events, data);
-        var registration = new EpollRegistration(fd, events, data, FdDescriber.Describe(fd));
+        var registration = new EpollRegistration(fd, events, data);
         lock (_gate)
         {
             _registrations[fd] = registration;
@@ -152,7 +159,7 @@ public sealed class EpollInstance : IDisposable
             if (!_registrations.TryGetValue(fd, out var registration))
             {
                 // Registered by other code (or inherited); start tracking it now.
-                registration = new EpollRegistration(fd, events, data, FdDescriber.Describe(fd));
+                registration = new EpollRegistration(fd, events, data);
                 _registrations[fd] = registration;
             }
 
@@ -282,7 +289,7 @@ public sealed class EpollInstance : IDisposable
                     registration.Armed = false;
                 }
 
-                events[i] = new EpollEvent(this, registration?.Fd, mask, data, registration?.Target);
+                events[i] = new EpollEvent(this, registration, mask, data);
             }
         }
 

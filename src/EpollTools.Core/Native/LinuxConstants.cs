@@ -152,3 +152,12 @@ public static class StatxConstants
     public const int S_IRUSR = 0x100;     // 0400
     public const int S_IWUSR = 0x80;      // 0200
 }
+
+/// <summary>select(2) and getrlimit(2): include/uapi/linux/posix_types.h, include/uapi/asm-generic/resource.h.</summary>
+public static class SelectConstants
+{
+    /// <summary>__FD_SETSIZE: select can watch fds 0 to 1023 only.</summary>
+    public const int FD_SETSIZE = 1024;
+
+    public const int RLIMIT_NOFILE = 7;
+}

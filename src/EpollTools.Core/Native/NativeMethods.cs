@@ -54,6 +54,13 @@ internal static unsafe class NativeMethods
     [DllImport(Libc, SetLastError = true)]
     internal static extern int dup(int fd);
 
+    /// <summary><paramref name="readfds"/> is an fd_set: FD_SETSIZE bits in 64-bit words.</summary>
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern int select(int nfds, ulong* readfds, ulong* writefds, ulong* exceptfds, TimeVal* timeout);
+
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern int getrlimit(int resource, RLimit* limit);
+
     /// <summary>For kcmp(2), which glibc does not wrap.</summary>
     [DllImport(Libc, SetLastError = true)]
     internal static extern long syscall(long number, long arg1, long arg2, long arg3, long arg4, long arg5);
@@ -82,6 +89,20 @@ internal static unsafe class NativeMethods
         [FieldOffset(132)] public uint RdevMinor;
         [FieldOffset(136)] public uint DevMajor;
         [FieldOffset(140)] public uint DevMinor;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct TimeVal
+    {
+        public long Seconds;
+        public long Microseconds;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -260,3 +260,45 @@ public sealed class PollabilityTests
         Assert.Equal(Errno.EPERM, Assert.Throws<LinuxErrorException>(() => instance.Add(fd, EpollEvents.In, 0)).Errno);
     }
 }
+
+/// <summary>Facts the docs state about epoll_create's size argument, checked on the running kernel.</summary>
+public sealed class EpollCreateSizeTests
+{
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int epoll_create(int size);
+
+    [Fact]
+    public unsafe void TheSizeMustBePositiveButIsOtherwiseIgnored()
+    {
+        var layout = EpollEventLayout.Current;
+        byte* ev = stackalloc byte[layout.Size];
+        Assert.Equal(-1, epoll_create(0));
+        Assert.Equal(Errno.EINVAL, System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
+
+        int fd = epoll_create(1);
+        Assert.True(fd >= 0);
+        using var owner = new FileDescriptorHandle(fd);
+        var fds = new System.Collections.Generic.List<EventFd>();
+        try
+        {
+            // Far more registrations than the "size" hint, and maxevents far above it: both fine.
+            for (int i = 0; i < 50; i++)
+            {
+                var efd = EventFd.Create(initialValue: 1);
+                fds.Add(efd);
+                layout.Write(new Span<byte>(ev, layout.Size), EpollEvents.In, (ulong)i);
+                Assert.Equal(0, NativeMethods.epoll_ctl(fd, EpollConstants.EPOLL_CTL_ADD, efd.Fd, ev));
+            }
+
+            var buffer = new byte[64 * layout.Size];
+            fixed (byte* p = buffer)
+            {
+                Assert.Equal(50, NativeMethods.epoll_wait(fd, p, 64, 0));
+            }
+        }
+        finally
+        {
+            fds.ForEach(f => f.Dispose());
+        }
+    }
+}
