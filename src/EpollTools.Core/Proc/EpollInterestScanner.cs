@@ -19,6 +19,13 @@ public sealed class EpollInterestScanner
 {
     private const string EventPollTarget = "anon_inode:[eventpoll]";
 
+    /// <summary>
+    /// kcmp(KCMP_EPOLL_TFD) finds the registration by walking the instance's tree from the start (ep_find_tfd in
+    /// fs/eventpoll.c), so checking every line of a large instance costs O(n^2) in the kernel. Lines whose inode and
+    /// device already answer are never sent to kcmp; the rest only while the instance is at most this large.
+    /// </summary>
+    public const int ExactCheckLimit = 4096;
+
     private readonly Action<string> _verbose;
 
     public EpollInterestScanner(Action<string>? verbose = null)
@@ -101,13 +108,14 @@ public sealed class EpollInterestScanner
                 yield break;
             }
 
-            var (state, reason) = Classify(owner, line, current);
+            bool exact = info.EpollTargets.Count <= ExactCheckLimit;
+            var (state, reason) = Classify(owner, line, current, exact);
             int? stillOpenAs = null;
             (TargetKind Kind, string Description) target;
             if (state == RegistrationState.Stale)
             {
                 ownerFds ??= SafeListFds(owner.Pid);
-                stillOpenAs = FindHolder(owner, line, ownerFds);
+                stillOpenAs = exact ? FindHolder(owner, line, ownerFds) : null;
                 target = stillOpenAs is int holder
                     ? Resolver.Resolve(owner.Pid, holder, ownerFds.FirstOrDefault(f => f.Fd == holder).Target)
                     : (TargetKind.Unknown, $"registered file not open in this process (ino {line.Ino:x}, device {line.Device})");
@@ -140,36 +148,42 @@ public sealed class EpollInterestScanner
         }
     }
 
-    /// <summary>Is tfd still the registered file? kcmp says exactly; without it, inode and device say what they can.</summary>
-    private static (RegistrationState, string?) Classify(EpollFdRecord owner, EpollTargetLine line, string? current)
+    /// <summary>
+    /// Is tfd still the registered file? A closed fd, or an inode and device that differ, answer at once. When they
+    /// match, the file is the same unless it is an anonymous inode (eventfd, timerfd, epoll... all share one inode):
+    /// then kcmp says exactly, if <paramref name="exact"/> allows it.
+    /// </summary>
+    private static (RegistrationState, string?) Classify(EpollFdRecord owner, EpollTargetLine line, string? current, bool exact)
     {
         if (current is null)
         {
             return (RegistrationState.Stale, $"fd {line.Tfd} is closed");
         }
 
-        switch (ProcFs.SameEpollTarget(owner.Pid, line.Tfd, owner.Pid, owner.Fd, line.Tfd, line.Offset))
-        {
-            case true:
-                return (RegistrationState.Current, null);
-            case false:
-                return (RegistrationState.Stale, $"fd {line.Tfd} now refers to another file ({current})");
-        }
-
-        // No kcmp: compare inode and device. Anonymous inodes (eventfd, timerfd, epoll...) all share one inode.
         var status = ProcFs.StatFd(owner.Pid, line.Tfd);
-        if (line.Ino is not ulong ino || line.KernelDevice is not uint dev || status is not FileStatus s)
-        {
-            return (RegistrationState.Unknown, null);
-        }
-
-        bool same = s.Ino == ino && s.DevMajor == DeviceNumbers.KernelMajor(dev) && s.DevMinor == DeviceNumbers.KernelMinor(dev);
-        if (!same)
+        if (line.Ino is ulong ino && line.KernelDevice is uint dev && status is FileStatus s
+            && (s.Ino != ino || s.DevMajor != DeviceNumbers.KernelMajor(dev) || s.DevMinor != DeviceNumbers.KernelMinor(dev)))
         {
             return (RegistrationState.Stale, $"fd {line.Tfd} now refers to another file ({current})");
         }
 
-        return current.StartsWith("anon_inode:", StringComparison.Ordinal) ? (RegistrationState.Unknown, null) : (RegistrationState.Current, null);
+        bool anonymous = current.StartsWith("anon_inode:", StringComparison.Ordinal);
+        if (line.Ino is not null && !anonymous)
+        {
+            return (RegistrationState.Current, null);
+        }
+
+        if (!exact)
+        {
+            return (RegistrationState.Unknown, null);
+        }
+
+        return ProcFs.SameEpollTarget(owner.Pid, line.Tfd, owner.Pid, owner.Fd, line.Tfd, line.Offset) switch
+        {
+            true => (RegistrationState.Current, null),
+            false => (RegistrationState.Stale, $"fd {line.Tfd} now refers to another file ({current})"),
+            _ => (RegistrationState.Unknown, null),
+        };
     }
 
     /// <summary>The fd of the owner that still holds a stale registration's file, found with kcmp among fds of the same inode.</summary>

@@ -1,0 +1,345 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Runtime.InteropServices;
+using EpollTools.Core;
+
+namespace EpollTools.Bench;
+
+/// <summary>
+/// Measures EpollTools against baselines in the same run and prints each figure as a ratio: the C# core against
+/// the same loop in C, the cmdlets against C and Python, Get-EpollInterest against reading fdinfo and lsfd.
+/// Each time is the best of several runs, to keep other load on the machine out of the figures.
+/// </summary>
+internal static class Program
+{
+    private const int Runs = 5;
+
+    private static readonly string Root = FindRoot();
+    private static readonly string Work = Path.Combine(Path.GetTempPath(), "epolltools-bench-" + Environment.ProcessId);
+
+    public static int Main(string[] args)
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        Directory.CreateDirectory(Work);
+        try
+        {
+            PrintMachine();
+            string ops = Compile("epoll-ops");
+            string holder = Compile("epoll-holder");
+            using var runspace = OpenRunspace();
+            var report = new Report();
+            CoreOperations(report, ops);
+            BatchRegistration(report, ops, runspace);
+            WaitOverhead(report, runspace);
+            InterestOfOneProcess(report, holder, runspace);
+            InterestOfTheHost(report, runspace);
+            Growth(report, holder, runspace);
+            report.PrintSummary();
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(Work, recursive: true);
+        }
+    }
+
+    // 1. The C# core's epoll operations against the same loop in C.
+    private static void CoreOperations(Report report, string ops)
+    {
+        const int iterations = 200_000;
+        Console.WriteLine($"\n1. Core epoll operations: ADD, MOD, wait on a ready eventfd (timeout 0), DEL; {iterations:N0} iterations");
+        double c = Best(() => double.Parse(Run(ops, $"ops {iterations}").Trim(), CultureInfo.InvariantCulture));
+        using var instance = EpollInstance.Create();
+        using var efd = EventFd.Create(initialValue: 1);
+        double ours = Best(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < iterations; i++)
+            {
+                instance.Add(efd.Fd, EpollEvents.In, (ulong)efd.Fd);
+                instance.Modify(efd.Fd, EpollEvents.In | EpollEvents.Out, (ulong)efd.Fd);
+                if (instance.Wait(4, 0).Count != 1)
+                {
+                    throw new InvalidOperationException("the eventfd was not reported");
+                }
+
+                instance.Remove(efd.Fd);
+            }
+
+            return clock.Elapsed.TotalMilliseconds * 1e6 / iterations;
+        });
+        report.Ratio("core ADD+MOD+wait+DEL per iteration", ours, c, "ns", "C", target: 1.2);
+    }
+
+    // 2a. One Add-EpollFd call registering N fds against the C loop.
+    private static void BatchRegistration(Report report, string ops, Runspace runspace)
+    {
+        Console.WriteLine("\n2. Registering N fds with one Add-EpollFd call, against epoll_ctl(ADD) in a C loop");
+        var (limit, available) = EpollTools.Core.Multiplexers.MultiplexerBenchmark.FdBudget();
+        foreach (int n in new[] { 1_000, 10_000, Math.Min(19_000, available - 100) })
+        {
+            double c = Best(() => double.Parse(Run(ops, $"add {n}").Trim(), CultureInfo.InvariantCulture));
+            var fds = Enumerable.Range(0, n).Select(_ => EventFd.Create()).ToList();
+            try
+            {
+                double ours = Best(() =>
+                {
+                    using var instance = EpollInstance.Create();
+                    int[] numbers = fds.Select(f => f.Fd).ToArray();
+                    var clock = Stopwatch.StartNew();
+                    Invoke(runspace, ps => ps.AddCommand("Add-EpollFd").AddParameter("Instance", instance).AddParameter("Fd", numbers));
+                    double perFd = clock.Elapsed.TotalMilliseconds * 1e6 / n;
+                    if (instance.RegistrationCount != n)
+                    {
+                        throw new InvalidOperationException("not every fd was registered");
+                    }
+
+                    return perFd;
+                });
+                report.Ratio($"Add-EpollFd, {n:N0} fds in one call, per fd", ours, c, "ns", "C", target: 3.0);
+            }
+            finally
+            {
+                fds.ForEach(f => f.Dispose());
+            }
+        }
+
+        Console.WriteLine($"   (100,000 fds cannot be opened here: the open-file limit is {limit}.)");
+    }
+
+    // 2b. The cost of one Wait-Epoll call against one epoll.poll() call in Python.
+    private static void WaitOverhead(Report report, Runspace runspace)
+    {
+        const int calls = 20_000;
+        Console.WriteLine($"\n2b. One wait on an instance with one ready eventfd (timeout 0), {calls:N0} calls");
+        string? python = Which("python3");
+        double py = double.NaN;
+        if (python is not null)
+        {
+            string script = "import select, os, time\nep = select.epoll()\nfd = os.eventfd(1)\nep.register(fd, select.EPOLLIN)\n" +
+                $"best = None\nfor run in range({Runs}):\n    t = time.perf_counter_ns()\n    for i in range({calls}):\n        ep.poll(0)\n" +
+                $"    d = (time.perf_counter_ns() - t) / {calls}\n    best = d if best is None or d < best else best\nprint(best)\n";
+            string file = Path.Combine(Work, "wait.py");
+            File.WriteAllText(file, script);
+            py = double.Parse(Run(python, file).Trim(), CultureInfo.InvariantCulture);
+        }
+
+        using var instance = EpollInstance.Create();
+        using var efd = EventFd.Create(initialValue: 1);
+        instance.Add(efd.Fd, EpollEvents.In, 1);
+        double core = Best(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < calls; i++)
+            {
+                instance.Wait(4, 0);
+            }
+
+            return clock.Elapsed.TotalMilliseconds * 1e6 / calls;
+        });
+        double cmdlet = Best(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            Invoke(runspace, ps => ps.AddScript($"param($ep) for ($i = 0; $i -lt {calls}; $i++) {{ $null = Wait-Epoll -Instance $ep -Timeout 0 }}").AddArgument(instance));
+            return clock.Elapsed.TotalMilliseconds * 1e6 / calls;
+        });
+        if (python is null)
+        {
+            Console.WriteLine("   python3 not found: the Python comparison is skipped.");
+            return;
+        }
+
+        report.Ratio("core EpollInstance.Wait per call", core, py, "ns", "Python epoll.poll", target: null);
+        report.Ratio("Wait-Epoll cmdlet per call (a PowerShell loop)", cmdlet, py, "ns", "Python epoll.poll", target: null);
+    }
+
+    // 3. Get-EpollInterest -Id on one process with N registrations, against reading its fdinfo (the floor) and lsfd -p.
+    private static void InterestOfOneProcess(Report report, string holder, Runspace runspace)
+    {
+        Console.WriteLine("\n3. Get-EpollInterest -Id <pid> on one epoll instance with N eventfd registrations");
+        foreach (int n in new[] { 10_000, 19_000 })
+        {
+            using var process = StartHolder(holder, n, out int pid, out int epfd);
+            string fdinfo = $"/proc/{pid}/fdinfo/{epfd}";
+            double floor = Best(() => Time(() => File.ReadAllText(fdinfo)));
+            double cat = Best(() => Time(() => Run("cat", fdinfo)));
+            double lsfd = Best(() => Time(() => Run("lsfd", $"-p {pid}")));
+            int count = 0;
+            double ours = Best(() => Time(() => count = Invoke(runspace, ps => ps.AddCommand("Get-EpollInterest").AddParameter("Id", pid).AddParameter("EpollFd", epfd)).Count));
+            if (count != n)
+            {
+                throw new InvalidOperationException($"Get-EpollInterest found {count} registrations, not {n}");
+            }
+
+            report.Ratio($"Get-EpollInterest, {n:N0} registrations", ours, floor, "ms", "reading fdinfo (the kernel's floor)", target: 1.5);
+            report.Ratio($"Get-EpollInterest, {n:N0} registrations", ours, lsfd, "ms", "lsfd -p", target: 1.0);
+            Console.WriteLine($"   (cat {fdinfo}: {cat:0.0} ms, of which most is starting cat)");
+            process.StandardInput.Close();
+            process.WaitForExit();
+        }
+    }
+
+    // 4. Get-EpollInterest -All against lsfd over the whole host.
+    private static void InterestOfTheHost(Report report, Runspace runspace)
+    {
+        Console.WriteLine("\n4. The whole host: Get-EpollInterest -All against lsfd (all processes)");
+        int processes = Directory.GetDirectories("/proc").Count(d => int.TryParse(Path.GetFileName(d), out _));
+        double lsfd = Best(() => Time(() => Run("lsfd", string.Empty)));
+        double ours = Best(() => Time(() => Invoke(runspace, ps => ps.AddCommand("Get-EpollInterest").AddParameter("All").AddParameter("WarningAction", "SilentlyContinue"))));
+        report.Ratio($"Get-EpollInterest -All, {processes} processes", ours, lsfd, "ms", "lsfd", target: 1.0);
+    }
+
+    // 5. How the cost grows with the work: per registration it should stay flat, and memory bounded.
+    private static void Growth(Report report, string holder, Runspace runspace)
+    {
+        Console.WriteLine("\n5. Growth: Get-EpollInterest per registration and memory, by N (streamed into a counter)");
+        double? first = null;
+        foreach (int n in new[] { 1_000, 10_000, 19_000 })
+        {
+            using var process = StartHolder(holder, n, out int pid, out int epfd);
+            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            double ms = Best(() => Time(() => Invoke(runspace, ps => ps.AddScript("param($p, $e) $n = 0; Get-EpollInterest -Id $p -EpollFd $e | ForEach-Object { $n++ }; $n").AddArgument(pid).AddArgument(epfd))));
+            double allocatedPer = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)Runs / n;
+            double perRegistration = ms * 1000 / n;
+            first ??= perRegistration;
+            Console.WriteLine($"   N={n,6:N0}: {perRegistration,6:0.00} us per registration ({perRegistration / first.Value:0.00}x of N=1,000), {allocatedPer / 1024:0.0} KiB allocated per registration, working set {Environment.WorkingSet / (1 << 20)} MiB");
+            process.StandardInput.Close();
+            process.WaitForExit();
+        }
+    }
+
+    private static Process StartHolder(string holder, int n, out int pid, out int epfd)
+    {
+        var process = Process.Start(new ProcessStartInfo(holder, n.ToString(CultureInfo.InvariantCulture)) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
+        var parts = process.StandardOutput.ReadLine()!.Split(' ');
+        pid = int.Parse(parts[0], CultureInfo.InvariantCulture);
+        epfd = int.Parse(parts[1], CultureInfo.InvariantCulture);
+        return process;
+    }
+
+    private static void PrintMachine()
+    {
+        string cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
+        Console.WriteLine("EpollTools benchmark suite: every figure is ours / the baseline's, measured in this run (best of " + Runs + ").");
+        Console.WriteLine($"machine: {cpu}, {Environment.ProcessorCount} cores; kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()} {RuntimeInformation.OSArchitecture}");
+        Console.WriteLine($"versions: {RuntimeInformation.FrameworkDescription}; {FirstLine("gcc", "--version")}; {FirstLine("python3", "--version")}; {FirstLine("lsfd", "--version")}");
+    }
+
+    private static string FirstLine(string tool, string args)
+    {
+        try
+        {
+            return Which(tool) is null ? tool + " not found" : Run(tool, args).Split('\n')[0].Trim();
+        }
+        catch (InvalidOperationException)
+        {
+            return tool + " failed";
+        }
+    }
+
+    private static string Compile(string name)
+    {
+        string output = Path.Combine(Work, name);
+        Run("gcc", $"-O2 -o {output} {Path.Combine(Root, "bench", "c", name + ".c")}");
+        return output;
+    }
+
+    private static Runspace OpenRunspace()
+    {
+        var runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
+        runspace.Open();
+        Invoke(runspace, ps => ps.AddCommand("Import-Module").AddParameter("Name", Path.Combine(Root, "EpollTools.psd1")).AddParameter("ErrorAction", "Stop"));
+        return runspace;
+    }
+
+    private static System.Collections.ObjectModel.Collection<PSObject> Invoke(Runspace runspace, Action<PowerShell> build)
+    {
+        using var ps = PowerShell.Create();
+        ps.Runspace = runspace;
+        build(ps);
+        var result = ps.Invoke();
+        if (ps.Streams.Error.Count > 0)
+        {
+            throw new InvalidOperationException(ps.Streams.Error[0].ToString());
+        }
+
+        return result;
+    }
+
+    private static string Run(string file, string args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0 ? output : throw new InvalidOperationException($"{file} {args} failed: {process.StandardError.ReadToEnd()}");
+    }
+
+    private static string? Which(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
+
+    private static double Time(Action action)
+    {
+        var clock = Stopwatch.StartNew();
+        action();
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    private static double Best(Func<double> measure)
+    {
+        measure(); // warm up: JIT, page cache, first-use costs
+        return Enumerable.Range(0, Runs).Select(_ => measure()).Min();
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EpollTools.psd1")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("EpollTools.psd1 not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>Prints each ratio as it is measured and the targets met or missed at the end.</summary>
+    private sealed class Report
+    {
+        private readonly List<string> _missed = new();
+        private int _met;
+
+        public void Ratio(string what, double ours, double baseline, string unit, string baselineName, double? target)
+        {
+            double ratio = ours / baseline;
+            string verdict = target is double t ? (ratio <= t ? $"  target <= {t}x: met" : $"  target <= {t}x: MISSED") : string.Empty;
+            Console.WriteLine($"   {what}: {ours:0.0} {unit} vs {baselineName} {baseline:0.0} {unit} = {ratio:0.00}x{verdict}");
+            if (target is double limit)
+            {
+                if (ratio <= limit)
+                {
+                    _met++;
+                }
+                else
+                {
+                    _missed.Add($"{what} vs {baselineName}: {ratio:0.00}x (target {limit}x)");
+                }
+            }
+        }
+
+        public void PrintSummary()
+        {
+            Console.WriteLine($"\ntargets met: {_met}, missed: {_missed.Count}");
+            foreach (var miss in _missed)
+            {
+                Console.WriteLine("   missed: " + miss);
+            }
+        }
+    }
+}
