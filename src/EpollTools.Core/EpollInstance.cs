@@ -9,16 +9,13 @@ namespace EpollTools.Core;
 /// <summary>One fd registered in an <see cref="EpollInstance"/>, as this process registered it.</summary>
 public sealed class EpollRegistration
 {
-    private readonly Lazy<string> _target;
+    private string? _target;
 
     internal EpollRegistration(int fd, EpollEvents events, ulong data)
     {
         Fd = fd;
         Events = events;
         Data = data;
-
-        // Read from /proc only when shown: a readlink per epoll_ctl would cost more than the call itself.
-        _target = new Lazy<string>(() => FdDescriber.Describe(fd));
     }
 
     public int Fd { get; }
@@ -36,7 +33,8 @@ public sealed class EpollRegistration
     public bool Armed { get; internal set; } = true;
 
     /// <summary>What the fd refers to, e.g. "pipe:[1234]", read from /proc/self/fd when first asked for.</summary>
-    public string Target => _target.Value;
+    /// <remarks>Read from /proc only when shown: a readlink per epoll_ctl would cost more than the call itself.</remarks>
+    public string Target => _target ??= FdDescriber.Describe(Fd);
 
     public override string ToString() => $"fd {Fd} {Flags}";
 }
@@ -202,8 +200,8 @@ public sealed class EpollInstance : IDisposable
         }
 
         var layout = EpollEventLayout.Current;
-        var buffer = new byte[maxEvents * layout.Size];
-        var clock = Stopwatch.StartNew();
+        var buffer = TakeBuffer(maxEvents * layout.Size);
+        long started = Stopwatch.GetTimestamp();
         if (_handle.IsClosed)
         {
             throw new EpollInstanceClosedException(Fd);
@@ -215,7 +213,7 @@ public sealed class EpollInstance : IDisposable
         {
             while (true)
             {
-                int waitMs = WaitCanceller.RemainingMs(timeoutMs, clock);
+                int waitMs = WaitCanceller.RemainingMs(timeoutMs, started);
                 if (canceller is not null && waitMs != 0)
                 {
                     // Block in poll(2) on the epoll fd and the canceller; the epoll fd is readable while events are ready.
@@ -245,7 +243,7 @@ public sealed class EpollInstance : IDisposable
                 }
 
                 // After poll said ready, another waiter may have taken the events: wait for the time left.
-                if (n == 0 && canceller is not null && WaitCanceller.RemainingMs(timeoutMs, clock) != 0)
+                if (n == 0 && canceller is not null && WaitCanceller.RemainingMs(timeoutMs, started) != 0)
                 {
                     continue;
                 }
@@ -255,6 +253,7 @@ public sealed class EpollInstance : IDisposable
         }
         finally
         {
+            _waitBuffer = buffer;
             if (added)
             {
                 _handle.DangerousRelease();
@@ -275,8 +274,22 @@ public sealed class EpollInstance : IDisposable
 
     public override string ToString() => $"epoll fd {Fd} ({RegistrationCount} registered{(IsClosed ? ", closed" : string.Empty)})";
 
+    // One buffer per instance, reused by every wait (a concurrent second wait simply gets a new one).
+    private byte[]? _waitBuffer;
+
+    private byte[] TakeBuffer(int size)
+    {
+        var buffer = System.Threading.Interlocked.Exchange(ref _waitBuffer, null);
+        return buffer is not null && buffer.Length >= size ? buffer : new byte[size];
+    }
+
     private IReadOnlyList<EpollEvent> Decode(byte[] buffer, int count, EpollEventLayout layout)
     {
+        if (count == 0)
+        {
+            return Array.Empty<EpollEvent>();
+        }
+
         var events = new EpollEvent[count];
         lock (_gate)
         {

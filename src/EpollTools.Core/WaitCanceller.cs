@@ -58,7 +58,7 @@ public sealed class WaitCanceller : IDisposable
     /// </summary>
     public static unsafe bool WaitFor(int fd, short events, int timeoutMs, WaitCanceller? canceller)
     {
-        var clock = Stopwatch.StartNew();
+        long started = Stopwatch.GetTimestamp();
         var fds = stackalloc NativeMethods.PollFd[2];
         int count = canceller is null ? 1 : 2;
         while (true)
@@ -70,7 +70,7 @@ public sealed class WaitCanceller : IDisposable
                 fds[1] = new NativeMethods.PollFd { Fd = canceller._eventFd.Number, Events = PollConstants.POLLIN };
             }
 
-            int rc = NativeMethods.poll(fds, (nuint)count, RemainingMs(timeoutMs, clock));
+            int rc = NativeMethods.poll(fds, (nuint)count, RemainingMs(timeoutMs, started));
             if (rc < 0)
             {
                 var error = LinuxErrorException.FromLastError("poll", fd);
@@ -97,15 +97,16 @@ public sealed class WaitCanceller : IDisposable
         }
     }
 
-    /// <summary>Milliseconds left of a timeout (-1 stays infinite), never negative.</summary>
-    public static int RemainingMs(int timeoutMs, Stopwatch clock)
+    /// <summary>Milliseconds left of a timeout (-1 stays infinite) that started at <paramref name="started"/>
+    /// (a <see cref="Stopwatch.GetTimestamp"/>), never negative.</summary>
+    public static int RemainingMs(int timeoutMs, long started)
     {
         if (timeoutMs < 0)
         {
             return -1;
         }
 
-        long left = timeoutMs - clock.ElapsedMilliseconds;
+        long left = timeoutMs - (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         return left > 0 ? (int)left : 0;
     }
 

@@ -61,6 +61,12 @@ internal static unsafe class NativeMethods
     [DllImport(Libc, SetLastError = true)]
     internal static extern int getrlimit(int resource, RLimit* limit);
 
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern nint readlink([MarshalAs(UnmanagedType.LPUTF8Str)] string path, byte* buffer, nuint size);
+
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
     /// <summary>For kcmp(2), which glibc does not wrap.</summary>
     [DllImport(Libc, SetLastError = true)]
     internal static extern long syscall(long number, long arg1, long arg2, long arg3, long arg4, long arg5);

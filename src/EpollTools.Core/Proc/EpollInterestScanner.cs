@@ -43,9 +43,14 @@ public sealed class EpollInterestScanner
     {
         string name = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
         var records = new List<EpollFdRecord>();
-        foreach (var (fd, target) in ProcFs.ListFds(pid))
+
+        // One epoll fd asked for: look at it alone, rather than reading the link of every fd of the process.
+        var candidates = epollFd is int only
+            ? new List<(int Fd, string Target)> { (only, ProcFs.ReadFdTarget(pid, only) ?? string.Empty) }
+            : ProcFs.ListFds(pid);
+        foreach (var (fd, target) in candidates)
         {
-            if (target != EventPollTarget || (epollFd is int only && fd != only))
+            if (target != EventPollTarget)
             {
                 continue;
             }
@@ -109,7 +114,7 @@ public sealed class EpollInterestScanner
             }
 
             bool exact = info.EpollTargets.Count <= ExactCheckLimit;
-            var (state, reason) = Classify(owner, line, current, exact);
+            var (state, reason) = Classify(owner, line, current, exact, info.Ino);
             int? stillOpenAs = null;
             (TargetKind Kind, string Description) target;
             if (state == RegistrationState.Stale)
@@ -151,24 +156,29 @@ public sealed class EpollInterestScanner
     /// <summary>
     /// Is tfd still the registered file? A closed fd, or an inode and device that differ, answer at once. When they
     /// match, the file is the same unless it is an anonymous inode (eventfd, timerfd, epoll... all share one inode):
-    /// then kcmp says exactly, if <paramref name="exact"/> allows it.
+    /// then kcmp says exactly, if <paramref name="exact"/> allows it. The inode is read from the link where the link
+    /// shows it ("socket:[123]", "pipe:[123]") or, for anonymous inodes, is the epoll fd's own (they share it);
+    /// statx only for files with a path.
     /// </summary>
-    private static (RegistrationState, string?) Classify(EpollFdRecord owner, EpollTargetLine line, string? current, bool exact)
+    private static (RegistrationState, string?) Classify(EpollFdRecord owner, EpollTargetLine line, string? current, bool exact, ulong? anonymousInode)
     {
         if (current is null)
         {
             return (RegistrationState.Stale, $"fd {line.Tfd} is closed");
         }
 
-        var status = ProcFs.StatFd(owner.Pid, line.Tfd);
-        if (line.Ino is ulong ino && line.KernelDevice is uint dev && status is FileStatus s
-            && (s.Ino != ino || s.DevMajor != DeviceNumbers.KernelMajor(dev) || s.DevMinor != DeviceNumbers.KernelMinor(dev)))
+        // Both on the one shared anonymous inode: inode and device cannot tell them apart. (Some anon_inode: files,
+        // such as pidfds on newer kernels, have inodes of their own: statx compares those.)
+        bool shared = line.Ino is ulong lineIno && lineIno == anonymousInode && current.StartsWith("anon_inode:", StringComparison.Ordinal);
+        bool? sameInode = shared || line.Ino is not ulong ino ? null
+            : LinkInode(current) is ulong linked ? ino == linked
+            : SameInodeByStat(owner.Pid, line, ino);
+        if (sameInode == false)
         {
             return (RegistrationState.Stale, $"fd {line.Tfd} now refers to another file ({current})");
         }
 
-        bool anonymous = current.StartsWith("anon_inode:", StringComparison.Ordinal);
-        if (line.Ino is not null && !anonymous)
+        if (sameInode == true)
         {
             return (RegistrationState.Current, null);
         }
@@ -184,6 +194,26 @@ public sealed class EpollInterestScanner
             false => (RegistrationState.Stale, $"fd {line.Tfd} now refers to another file ({current})"),
             _ => (RegistrationState.Unknown, null),
         };
+    }
+
+    /// <summary>The inode a "socket:[123]" or "pipe:[123]" link names.</summary>
+    private static ulong? LinkInode(string link)
+    {
+        int open = link.IndexOf(":[", StringComparison.Ordinal);
+        return open > 0 && link.EndsWith(']') && !link.StartsWith("anon_inode:", StringComparison.Ordinal)
+            && ulong.TryParse(link.AsSpan(open + 2, link.Length - open - 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong inode)
+            ? inode
+            : null;
+    }
+
+    private static bool? SameInodeByStat(int pid, EpollTargetLine line, ulong ino)
+    {
+        if (ProcFs.StatFd(pid, line.Tfd) is not FileStatus status || line.KernelDevice is not uint dev)
+        {
+            return null;
+        }
+
+        return status.Ino == ino && status.DevMajor == DeviceNumbers.KernelMajor(dev) && status.DevMinor == DeviceNumbers.KernelMinor(dev);
     }
 
     /// <summary>The fd of the owner that still holds a stale registration's file, found with kcmp among fds of the same inode.</summary>

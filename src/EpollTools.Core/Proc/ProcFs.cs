@@ -104,7 +104,7 @@ public static class ProcFs
     {
         try
         {
-            return File.ReadAllText($"{Root}/{pid}/fdinfo/{fd}");
+            return ReadSmallFile($"{Root}/{pid}/fdinfo/{fd}");
         }
         catch (UnauthorizedAccessException e)
         {
@@ -165,19 +165,70 @@ public static class ProcFs
         return rc < 0 ? null : rc == 0;
     }
 
-    private static string? ReadLink(string path)
+    /// <summary>readlink(2) straight into a stack buffer: this runs once per fd, so no FileInfo per call.</summary>
+    private static unsafe string? ReadLink(string path)
     {
-        try
+        const int size = 4096; // PATH_MAX
+        byte* buffer = stackalloc byte[size];
+        nint length = NativeMethods.readlink(path, buffer, size);
+        return length < 0 ? null : System.Text.Encoding.UTF8.GetString(buffer, (int)length);
+    }
+
+    [ThreadStatic]
+    private static byte[]? _readBuffer;
+
+    /// <summary>
+    /// Reads a /proc file whole with one reusable buffer (one string allocated per call). /proc files report size 0,
+    /// so they are read until end of file.
+    /// </summary>
+    private static unsafe string ReadSmallFile(string path)
+    {
+        int fd = NativeMethods.open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        if (fd < 0)
         {
-            return new FileInfo(path).LinkTarget;
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            throw errno switch
+            {
+                Errno.ENOENT => new FileNotFoundException(path),
+                Errno.EACCES or Errno.EPERM => new UnauthorizedAccessException(path),
+                _ => new IOException($"{path}: {ErrnoNames.NameOf(errno)}", errno),
+            };
         }
-        catch (IOException)
+
+        using var handle = new FileDescriptorHandle(fd);
+        var buffer = _readBuffer ??= new byte[64 * 1024];
+        int used = 0;
+        while (true)
         {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
+            if (used == buffer.Length)
+            {
+                Array.Resize(ref buffer, buffer.Length * 2);
+                _readBuffer = buffer;
+            }
+
+            nint n;
+            fixed (byte* p = &buffer[used])
+            {
+                n = NativeMethods.read(fd, p, (nuint)(buffer.Length - used));
+            }
+
+            if (n < 0)
+            {
+                int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno == Errno.EINTR)
+                {
+                    continue;
+                }
+
+                throw new IOException($"{path}: {ErrnoNames.NameOf(errno)}", errno);
+            }
+
+            if (n == 0)
+            {
+                return System.Text.Encoding.UTF8.GetString(buffer, 0, used);
+            }
+
+            used += (int)n;
         }
     }
 
