@@ -239,6 +239,54 @@ Describe 'Get-EpollInterest on the fixture' {
     }
 }
 
+Describe 'Get-EpollInterest on a large instance' {
+    It 'reports anonymous-inode lines beyond the exact-check limit as Unknown, never guessed current' {
+        $holderExe = [IO.Path]::Combine($workDir, 'epoll-holder')
+        $output = & gcc -O2 -o $holderExe ([IO.Path]::Combine($PSScriptRoot, 'fixtures', 'epoll-holder.c')) 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "gcc failed: $output" }
+        $count = [EpollTools.Core.Proc.EpollInterestScanner]::ExactCheckLimit + 10
+        $info = [System.Diagnostics.ProcessStartInfo]::new($holderExe, "$count")
+        $info.RedirectStandardInput = $true
+        $info.RedirectStandardOutput = $true
+        $holder = [System.Diagnostics.Process]::Start($info)
+        try {
+            $holderPid, $holderEpfd = $holder.StandardOutput.ReadLine().Split(' ')
+            $entries = @(Get-EpollInterest -Id $holderPid -EpollFd $holderEpfd)
+            $entries | Should -HaveCount $count
+            @($entries | Where-Object { $_.State -ne 'Unknown' }) | Should -HaveCount 0
+            $entries[0].TargetKind | Should -Be 'EventFd'
+            $entries[0].Flags | Should -Be 'IN|ERR|HUP|ET'
+        }
+        finally {
+            $holder.StandardInput.Close()
+            $holder.WaitForExit()
+            $holder.StandardOutput.Dispose()
+            $holder.Dispose()
+        }
+    }
+
+    It 'checks a pipe line by the inode its link shows, at any size' {
+        $holderExe = [IO.Path]::Combine($workDir, 'epoll-holder')
+        $info = [System.Diagnostics.ProcessStartInfo]::new($holderExe, "$([EpollTools.Core.Proc.EpollInterestScanner]::ExactCheckLimit * 2 + 20) pipes")
+        $info.RedirectStandardInput = $true
+        $info.RedirectStandardOutput = $true
+        $holder = [System.Diagnostics.Process]::Start($info)
+        try {
+            $holderPid, $holderEpfd = $holder.StandardOutput.ReadLine().Split(' ')
+            $entries = @(Get-EpollInterest -Id $holderPid -EpollFd $holderEpfd)
+            $entries.Count | Should -BeGreaterThan ([EpollTools.Core.Proc.EpollInterestScanner]::ExactCheckLimit)
+            @($entries | Where-Object { $_.State -ne 'Current' }) | Should -HaveCount 0
+            $entries[0].TargetKind | Should -Be 'Pipe'
+        }
+        finally {
+            $holder.StandardInput.Close()
+            $holder.WaitForExit()
+            $holder.StandardOutput.Dispose()
+            $holder.Dispose()
+        }
+    }
+}
+
 Describe 'Get-EpollInterest on this process' {
     It 'shows the .NET socket engine''s edge-triggered registrations' {
         $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)

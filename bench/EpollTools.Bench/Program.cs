@@ -30,8 +30,8 @@ internal static class Program
         try
         {
             PrintMachine();
-            string ops = Compile("epoll-ops");
-            string holder = Compile("epoll-holder");
+            string ops = Compile(Path.Combine("bench", "c", "epoll-ops.c"));
+            string holder = Compile(Path.Combine("tests", "fixtures", "epoll-holder.c"));
             using var runspace = OpenRunspace();
             var report = new Report();
             CoreOperations(report, ops);
@@ -256,10 +256,10 @@ internal static class Program
         }
     }
 
-    private static string Compile(string name)
+    private static string Compile(string source)
     {
-        string output = Path.Combine(Work, name);
-        Run("gcc", $"-O2 -o {output} {Path.Combine(Root, "bench", "c", name + ".c")}");
+        string output = Path.Combine(Work, Path.GetFileNameWithoutExtension(source));
+        Run("gcc", $"-O2 -o {output} {Path.Combine(Root, source)}");
         return output;
     }
 
