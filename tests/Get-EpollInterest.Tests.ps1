@@ -17,13 +17,27 @@ BeforeAll {
     $output = & gcc -O2 -Wall -o $fixtureExe ([IO.Path]::Combine($PSScriptRoot, 'fixtures', 'epoll-fixture.c')) 2>&1
     if ($LASTEXITCODE -ne 0) { throw "gcc failed: $output" }
 
-    # Starts the fixture and reads its "name value" lines up to "ready".
-    function Start-Fixture {
-        $info = [System.Diagnostics.ProcessStartInfo]::new($fixtureExe, $unixPath)
+    # Starts a helper process that talks over its standard input and output.
+    function Start-Helper([string] $Exe, [string] $Arguments) {
+        $info = [System.Diagnostics.ProcessStartInfo]::new($Exe, $Arguments)
         $info.RedirectStandardInput = $true
         $info.RedirectStandardOutput = $true
         $info.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($info)
+        [System.Diagnostics.Process]::Start($info)
+    }
+
+    # Closing its standard input tells a helper to exit.
+    function Stop-Helper([System.Diagnostics.Process] $Process) {
+        $Process.StandardInput.Close()
+        if (-not $Process.WaitForExit(10000)) { $Process.Kill() }
+        # A reader used synchronously is the caller's to close: Process.Dispose leaves it open.
+        $Process.StandardOutput.Dispose()
+        $Process.Dispose()
+    }
+
+    # Starts the fixture and reads its "name value" lines up to "ready".
+    function Start-Fixture {
+        $process = Start-Helper $fixtureExe $unixPath
         $values = @{ Process = $process }
         while (($line = $process.StandardOutput.ReadLine()) -ne 'ready') {
             if ($null -eq $line) { throw 'The fixture ended before it was ready.' }
@@ -33,13 +47,6 @@ BeforeAll {
         $values
     }
 
-    function Stop-Fixture($Fixture) {
-        $Fixture.Process.StandardInput.Close()
-        if (-not $Fixture.Process.WaitForExit(10000)) { $Fixture.Process.Kill() }
-        # A reader used synchronously is the caller's to close: Process.Dispose leaves it open.
-        $Fixture.Process.StandardOutput.Dispose()
-        $Fixture.Process.Dispose()
-    }
 
     $fx = Start-Fixture
     $interest = @(Get-EpollInterest -Id $fx.pid -EpollFd $fx.epoll)
@@ -47,7 +54,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Stop-Fixture $fx
+    Stop-Helper $fx.Process
     [IO.Directory]::Delete($workDir, $true)
 }
 
@@ -240,15 +247,15 @@ Describe 'Get-EpollInterest on the fixture' {
 }
 
 Describe 'Get-EpollInterest on a large instance' {
-    It 'reports anonymous-inode lines beyond the exact-check limit as Unknown, never guessed current' {
+    BeforeAll {
         $holderExe = [IO.Path]::Combine($workDir, 'epoll-holder')
         $output = & gcc -O2 -o $holderExe ([IO.Path]::Combine($PSScriptRoot, 'fixtures', 'epoll-holder.c')) 2>&1
         if ($LASTEXITCODE -ne 0) { throw "gcc failed: $output" }
+    }
+
+    It 'reports anonymous-inode lines beyond the exact-check limit as Unknown, never guessed current' {
         $count = [EpollTools.Core.Proc.EpollInterestScanner]::ExactCheckLimit + 10
-        $info = [System.Diagnostics.ProcessStartInfo]::new($holderExe, "$count")
-        $info.RedirectStandardInput = $true
-        $info.RedirectStandardOutput = $true
-        $holder = [System.Diagnostics.Process]::Start($info)
+        $holder = Start-Helper $holderExe "$count"
         try {
             $holderPid, $holderEpfd = $holder.StandardOutput.ReadLine().Split(' ')
             $entries = @(Get-EpollInterest -Id $holderPid -EpollFd $holderEpfd)
@@ -257,20 +264,11 @@ Describe 'Get-EpollInterest on a large instance' {
             $entries[0].TargetKind | Should -Be 'EventFd'
             $entries[0].Flags | Should -Be 'IN|ERR|HUP|ET'
         }
-        finally {
-            $holder.StandardInput.Close()
-            $holder.WaitForExit()
-            $holder.StandardOutput.Dispose()
-            $holder.Dispose()
-        }
+        finally { Stop-Helper $holder }
     }
 
     It 'checks a pipe line by the inode its link shows, at any size' {
-        $holderExe = [IO.Path]::Combine($workDir, 'epoll-holder')
-        $info = [System.Diagnostics.ProcessStartInfo]::new($holderExe, "$([EpollTools.Core.Proc.EpollInterestScanner]::ExactCheckLimit * 2 + 20) pipes")
-        $info.RedirectStandardInput = $true
-        $info.RedirectStandardOutput = $true
-        $holder = [System.Diagnostics.Process]::Start($info)
+        $holder = Start-Helper $holderExe "$([EpollTools.Core.Proc.EpollInterestScanner]::ExactCheckLimit * 2 + 20) pipes"
         try {
             $holderPid, $holderEpfd = $holder.StandardOutput.ReadLine().Split(' ')
             $entries = @(Get-EpollInterest -Id $holderPid -EpollFd $holderEpfd)
@@ -278,12 +276,7 @@ Describe 'Get-EpollInterest on a large instance' {
             @($entries | Where-Object { $_.State -ne 'Current' }) | Should -HaveCount 0
             $entries[0].TargetKind | Should -Be 'Pipe'
         }
-        finally {
-            $holder.StandardInput.Close()
-            $holder.WaitForExit()
-            $holder.StandardOutput.Dispose()
-            $holder.Dispose()
-        }
+        finally { Stop-Helper $holder }
     }
 }
 

@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using EpollTools.Core.Native;
 
 namespace EpollTools.Core;
@@ -202,19 +201,5 @@ public class LinuxFd : IDisposable
 /// <summary>Names what an fd of this process is, from its /proc/self/fd link.</summary>
 public static class FdDescriber
 {
-    public static string Describe(int fd)
-    {
-        try
-        {
-            return new FileInfo($"/proc/self/fd/{fd}").LinkTarget ?? "?";
-        }
-        catch (IOException)
-        {
-            return "?";
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return "?";
-        }
-    }
+    public static string Describe(int fd) => Proc.ProcFs.ReadLink($"/proc/self/fd/{fd}") ?? "?";
 }

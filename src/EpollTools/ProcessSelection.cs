@@ -49,7 +49,7 @@ internal static class ProcessSelection
         return pids;
     }
 
-    /// <summary>Reports why one process could not be read; returns false when it was only worth a verbose line.</summary>
+    /// <summary>Reports why one process could not be read: an error when it was named explicitly, else a verbose line.</summary>
     public static void ReportFailure(PSCmdlet cmdlet, Exception exception, int pid, bool explicitlyNamed)
     {
         if (!explicitlyNamed)

@@ -166,7 +166,7 @@ public static class ProcFs
     }
 
     /// <summary>readlink(2) straight into a stack buffer: this runs once per fd, so no FileInfo per call.</summary>
-    private static unsafe string? ReadLink(string path)
+    internal static unsafe string? ReadLink(string path)
     {
         const int size = 4096; // PATH_MAX
         byte* buffer = stackalloc byte[size];
