@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using EpollTools.Core.Native;
 
 namespace EpollTools.Core;
@@ -81,7 +82,7 @@ public sealed class EpollEvent
 public sealed class EpollInstance : IDisposable
 {
     private readonly FileDescriptorHandle _handle;
-    private readonly Dictionary<int, EpollRegistration> _registrations = new();
+    private readonly RegistrationTable _registrations = new();
     private readonly object _gate = new();
 
     private EpollInstance(int fd, bool closeOnExec)
@@ -113,7 +114,7 @@ public sealed class EpollInstance : IDisposable
         {
             lock (_gate)
             {
-                return _registrations.Values.OrderBy(r => r.Fd).ToArray();
+                return _registrations.ToArray();
             }
         }
     }
@@ -142,7 +143,7 @@ public sealed class EpollInstance : IDisposable
         var registration = new EpollRegistration(fd, events, data);
         lock (_gate)
         {
-            _registrations[fd] = registration;
+            _registrations.Set(registration);
         }
 
         return registration;
@@ -154,11 +155,12 @@ public sealed class EpollInstance : IDisposable
         Control(EpollConstants.EPOLL_CTL_MOD, "EPOLL_CTL_MOD", fd, events, data);
         lock (_gate)
         {
-            if (!_registrations.TryGetValue(fd, out var registration))
+            var registration = _registrations.Get(fd);
+            if (registration is null)
             {
                 // Registered by other code (or inherited); start tracking it now.
                 registration = new EpollRegistration(fd, events, data);
-                _registrations[fd] = registration;
+                _registrations.Set(registration);
             }
 
             registration.Events = events;
@@ -183,7 +185,7 @@ public sealed class EpollInstance : IDisposable
     {
         lock (_gate)
         {
-            return _registrations.TryGetValue(fd, out var registration) ? registration : null;
+            return _registrations.Get(fd);
         }
     }
 
@@ -201,7 +203,8 @@ public sealed class EpollInstance : IDisposable
 
         var layout = EpollEventLayout.Current;
         var buffer = TakeBuffer(maxEvents * layout.Size);
-        long started = Stopwatch.GetTimestamp();
+        // Only a positive timeout needs the clock (for the time left after EINTR); reading it costs a tenth of the wait.
+        long started = timeoutMs > 0 ? Stopwatch.GetTimestamp() : 0;
         if (_handle.IsClosed)
         {
             throw new EpollInstanceClosedException(Fd);
@@ -312,14 +315,11 @@ public sealed class EpollInstance : IDisposable
     private EpollRegistration? FindByData(ulong data)
     {
         // The default data is the fd itself, so try that first; custom data needs a scan.
-        if (data <= int.MaxValue && _registrations.TryGetValue((int)data, out var byFd) && byFd.Data == data)
-        {
-            return byFd;
-        }
-
-        return _registrations.Values.FirstOrDefault(r => r.Data == data);
+        var byFd = data <= int.MaxValue ? _registrations.Get((int)data) : null;
+        return byFd is not null && byFd.Data == data ? byFd : _registrations.FindByData(data);
     }
 
+    [SkipLocalsInit] // the event is written whole below; zeroing it first would be a memset call per epoll_ctl
     private unsafe void Control(int op, string opName, int fd, EpollEvents events, ulong data)
     {
         if (_handle.IsClosed)
@@ -328,7 +328,7 @@ public sealed class EpollInstance : IDisposable
         }
 
         var layout = EpollEventLayout.Current;
-        byte* ev = stackalloc byte[layout.Size];
+        byte* ev = stackalloc byte[EpollEventLayout.MaxSize];
         layout.Write(new Span<byte>(ev, layout.Size), events, data);
         bool added = false;
         _handle.DangerousAddRef(ref added);
@@ -347,6 +347,52 @@ public sealed class EpollInstance : IDisposable
             }
         }
     }
+}
+
+/// <summary>
+/// The registrations of one instance, indexed by fd: fds are small and dense, so an array beats a hash table in the
+/// epoll_ctl path, where any memory touched right after the syscall is likely to miss the cache. Not thread-safe.
+/// </summary>
+internal sealed class RegistrationTable
+{
+    private EpollRegistration?[] _byFd = new EpollRegistration?[64];
+
+    public int Count { get; private set; }
+
+    public EpollRegistration? Get(int fd) => (uint)fd < (uint)_byFd.Length ? _byFd[fd] : null;
+
+    public void Set(EpollRegistration registration)
+    {
+        int fd = registration.Fd;
+        if (fd >= _byFd.Length)
+        {
+            Array.Resize(ref _byFd, Math.Max(fd + 1, _byFd.Length * 2));
+        }
+
+        Count += _byFd[fd] is null ? 1 : 0;
+        _byFd[fd] = registration;
+    }
+
+    public void Remove(int fd)
+    {
+        if ((uint)fd < (uint)_byFd.Length && _byFd[fd] is not null)
+        {
+            _byFd[fd] = null;
+            Count--;
+        }
+    }
+
+    public void Clear()
+    {
+        Array.Clear(_byFd);
+        Count = 0;
+    }
+
+    /// <summary>The registration whose data is <paramref name="data"/>: a scan, for data other than the fd.</summary>
+    public EpollRegistration? FindByData(ulong data) => Array.Find(_byFd, r => r is not null && r.Data == data);
+
+    /// <summary>The registrations in fd order.</summary>
+    public EpollRegistration[] ToArray() => _byFd.Where(r => r is not null).ToArray()!;
 }
 
 /// <summary>An operation was attempted on an epoll instance that was closed.</summary>

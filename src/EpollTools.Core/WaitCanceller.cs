@@ -101,9 +101,9 @@ public sealed class WaitCanceller : IDisposable
     /// (a <see cref="Stopwatch.GetTimestamp"/>), never negative.</summary>
     public static int RemainingMs(int timeoutMs, long started)
     {
-        if (timeoutMs < 0)
+        if (timeoutMs <= 0)
         {
-            return -1;
+            return timeoutMs < 0 ? -1 : 0;
         }
 
         long left = timeoutMs - (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;

@@ -16,6 +16,9 @@ public readonly struct EpollEventLayout
         DataOffset = dataOffset;
     }
 
+    /// <summary>The largest sizeof(struct epoll_event) of any architecture, for buffers sized before the layout is known.</summary>
+    public const int MaxSize = 16;
+
     /// <summary>sizeof(struct epoll_event).</summary>
     public int Size { get; }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Threading.Tasks;
 using EpollTools.Core;
 using EpollTools.Core.Native;
@@ -77,6 +78,36 @@ public sealed class EpollInstanceTests
         Assert.Single(instance.Wait(4, 0));
         instance.Remove(efd.Fd);
         Assert.Equal(0, instance.RegistrationCount);
+    }
+
+    [Fact]
+    public void TracksManyRegistrationsInFdOrderAndMapsCustomDataBack()
+    {
+        using var instance = EpollInstance.Create();
+        var fds = Enumerable.Range(0, 150).Select(_ => EventFd.Create(initialValue: 1)).ToList();
+        try
+        {
+            // Registered out of order, past the table's first size, half with data other than the fd.
+            foreach (var (efd, i) in fds.Select((f, i) => (f, i)).Reverse())
+            {
+                instance.Add(efd.Fd, EpollEvents.In, i % 2 == 0 ? (ulong)efd.Fd : 1_000_000UL + (ulong)efd.Fd);
+            }
+
+            Assert.Equal(150, instance.RegistrationCount);
+            Assert.Equal(fds.Select(f => f.Fd).Order(), instance.Registrations.Select(r => r.Fd));
+            var events = instance.Wait(200, 0);
+            Assert.Equal(150, events.Count);
+            Assert.All(events, e => Assert.Equal(e.Data >= 1_000_000UL ? (int)(e.Data - 1_000_000UL) : (int)e.Data, e.Fd));
+
+            instance.Remove(fds[0].Fd);
+            instance.Remove(fds[149].Fd);
+            Assert.Equal(148, instance.RegistrationCount);
+            Assert.Null(instance.FindRegistration(fds[149].Fd));
+        }
+        finally
+        {
+            fds.ForEach(f => f.Dispose());
+        }
     }
 
     [Fact]
