@@ -182,6 +182,29 @@ Describe 'Get-EpollInterest on the fixture' {
             $shared[0].Holders | Should -Contain "$($fx.child):$($fx.shared_epoll)"
         }
 
+        It 'resolves each registration of a shared instance in the holder whose fd it is' {
+            $both = @(Get-EpollInterest -Id $fx.pid, $fx.child -EpollFd $fx.shared_epoll)
+            $both | Should -HaveCount 2
+            $childs = $both | Where-Object { $_.Data -eq 0x7777 }
+            $childs.TargetFd | Should -Be $fx.pipe_write
+            $childs.TargetProcessId | Should -Be $fx.child
+            $childs.State | Should -Be 'Current'
+            $childs.TargetKind | Should -Be 'Pipe'
+            $childs.Target | Should -Match 'write end'
+            $parents = $both | Where-Object { $_.Data -eq 0x5a5a }
+            $parents.TargetProcessId | Should -Be $fx.pid
+            $parents.State | Should -Be 'Current'
+            $parents.TargetKind | Should -Be 'Socket'
+        }
+
+        It 'judges a shared instance as the processes asked about see it: the child''s fd number is reused in the parent' {
+            $alone = Get-EpollInterest -Id $fx.pid -EpollFd $fx.shared_epoll | Where-Object { $_.Data -eq 0x7777 }
+            $alone.TargetProcessId | Should -Be $fx.pid
+            $alone.State | Should -Be 'Stale'
+            $alone.StaleReason | Should -Match 'another file'
+            $alone.StillOpenAs | Should -BeNullOrEmpty
+        }
+
         It 'selects processes by name, with wildcards' {
             $byName = @(Get-EpollInterest -Name 'epoll-fixt*')
             @($byName.ProcessId | Where-Object { $_ -eq $fx.pid }).Count | Should -BeGreaterThan 0
@@ -268,13 +291,32 @@ Describe 'Get-EpollInterest on a large instance' {
     }
 
     It 'checks a pipe line by the inode its link shows, at any size' {
-        $holder = Start-Helper $holderExe "$([EpollTools.Core.Proc.EpollInterestScanner]::ExactCheckLimit * 2 + 20) pipes"
+        $holder = Start-Helper $holderExe "$([EpollTools.Core.Proc.EpollInterestScanner]::ExactCheckLimit + 10) pipes"
         try {
             $holderPid, $holderEpfd = $holder.StandardOutput.ReadLine().Split(' ')
             $entries = @(Get-EpollInterest -Id $holderPid -EpollFd $holderEpfd)
             $entries.Count | Should -BeGreaterThan ([EpollTools.Core.Proc.EpollInterestScanner]::ExactCheckLimit)
             @($entries | Where-Object { $_.State -ne 'Current' }) | Should -HaveCount 0
             $entries[0].TargetKind | Should -Be 'Pipe'
+        }
+        finally { Stop-Helper $holder }
+    }
+
+    It 'resolves an instance shared by forked workers in the worker that registered each line, past the exact-check limit' {
+        $count = [EpollTools.Core.Proc.EpollInterestScanner]::ExactCheckLimit + 10
+        $holder = Start-Helper $holderExe "$count pipes 2"
+        try {
+            $holderPid, $holderEpfd, $workers = $holder.StandardOutput.ReadLine().Split(' ')
+            $entries = @(Get-EpollInterest -Id (@($holderPid) + $workers) -EpollFd $holderEpfd)
+            $entries | Should -HaveCount $count
+            @($entries | Where-Object { $_.State -ne 'Current' }) | Should -HaveCount 0
+            @($entries | Where-Object { $workers -notcontains $_.TargetProcessId }) | Should -HaveCount 0
+            @($entries | Where-Object { $_.TargetProcessId -eq $workers[0] }).Count | Should -Be ([Math]::Ceiling($count / 2))
+            $entries[0].Holders | Should -HaveCount 3
+
+            # The parent alone holds none of those fds: from its side every line is stale.
+            $parentOnly = @(Get-EpollInterest -Id $holderPid -EpollFd $holderEpfd)
+            @($parentOnly | Where-Object { $_.State -eq 'Current' }) | Should -HaveCount 0
         }
         finally { Stop-Helper $holder }
     }

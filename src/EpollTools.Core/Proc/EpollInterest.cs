@@ -57,6 +57,12 @@ public sealed class EpollInterest
 
     public int TargetFd { get; init; }
 
+    /// <summary>
+    /// The process whose fd table <see cref="TargetFd"/> was read in: <see cref="ProcessId"/>, unless the instance is
+    /// shared and the fd is the registered file only in another of its holders (the one that registered it).
+    /// </summary>
+    public int TargetProcessId { get; init; }
+
     /// <summary>The mask as the kernel stores it: Err and Hup are always added; a fired ONESHOT keeps only its flag.</summary>
     public EpollEvents Events { get; init; }
 

@@ -4,11 +4,34 @@ using System.Linq;
 
 namespace EpollTools.Core.Proc;
 
-/// <summary>One epoll fd found in a process, with the fdinfo text read for it.</summary>
-public sealed record EpollFdRecord(int Pid, string ProcessName, int Fd, string FdInfoText)
+/// <summary>
+/// One epoll fd found in a process. Its fdinfo is not kept (on a busy host that would be every registration of
+/// every process at once): only a hash of its registration lines, equal for two fds of one shared instance.
+/// </summary>
+public sealed record EpollFdRecord(int Pid, string ProcessName, int Fd, ulong InterestSignature)
 {
-    /// <summary>The registration lines alone: equal for two fds of one shared instance.</summary>
-    public string InterestSignature { get; } = string.Join('\n', FdInfoText.Split('\n').Where(l => l.StartsWith("tfd:", StringComparison.Ordinal)));
+    /// <summary>FNV-1a over the "tfd:" lines of an epoll fd's fdinfo.</summary>
+    public static ulong Signature(string fdInfoText)
+    {
+        const ulong offsetBasis = 14695981039346656037, prime = 1099511628211;
+        ulong hash = offsetBasis;
+        foreach (var line in fdInfoText.AsSpan().EnumerateLines())
+        {
+            if (!line.StartsWith("tfd:", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (char c in line)
+            {
+                hash = (hash ^ c) * prime;
+            }
+
+            hash = (hash ^ '\n') * prime;
+        }
+
+        return hash;
+    }
 }
 
 /// <summary>
@@ -62,7 +85,7 @@ public sealed class EpollInterestScanner
                 continue;
             }
 
-            records.Add(new EpollFdRecord(pid, name, fd, text));
+            records.Add(new EpollFdRecord(pid, name, fd, EpollFdRecord.Signature(text)));
         }
 
         return records;
@@ -91,17 +114,33 @@ public sealed class EpollInterestScanner
         return groups;
     }
 
-    /// <summary>The registrations of one instance, by target fd, resolved as the first holder sees them.</summary>
+    /// <summary>
+    /// The registrations of one instance, by target fd. Its fdinfo is read again here, from the first holder that
+    /// still has it open. A registration's tfd is a number in the fd table of whichever process registered it: for
+    /// an instance held by several processes, each line is resolved in the first holder where that fd is the
+    /// registered file (<see cref="EpollInterest.TargetProcessId"/>), else judged as the first holder sees it.
+    /// </summary>
     public IEnumerable<EpollInterest> Expand(IReadOnlyList<EpollFdRecord> instance)
     {
-        var owner = instance[0];
-        var info = FdInfoParser.Parse(owner.FdInfoText);
+        var (owner, text) = instance.Select(r => (Record: r, Text: ProcFs.ReadFdInfo(r.Pid, r.Fd))).FirstOrDefault(r => r.Text is not null);
+        if (text is null)
+        {
+            var first = instance[0];
+            _verbose(ProcFs.ProcessExists(first.Pid)
+                ? $"Process {first.Pid}: epoll fd {first.Fd} was closed while it was read; skipped."
+                : $"Process {first.Pid} exited while its epoll fd {first.Fd} was being read; the rest of it is skipped.");
+            yield break;
+        }
+
+        var info = FdInfoParser.Parse(text);
         foreach (var error in info.Errors)
         {
             _verbose($"Process {owner.Pid} epoll fd {owner.Fd}: line {error.LineNumber} not understood ({error.Reason}): {error.Line}");
         }
 
         string[] holders = instance.Select(r => $"{r.Pid}:{r.Fd}").ToArray();
+        var others = new OtherHolders(instance.Select(r => r.Pid).Where(p => p != owner.Pid).Distinct(), SafeListFds);
+        bool exact = info.EpollTargets.Count <= ExactCheckLimit;
         List<(int Fd, string Target)>? ownerFds = null;
         foreach (var line in info.EpollTargets.OrderBy(t => t.Tfd).ThenBy(t => t.Offset))
         {
@@ -113,21 +152,25 @@ public sealed class EpollInterestScanner
                 yield break;
             }
 
-            bool exact = info.EpollTargets.Count <= ExactCheckLimit;
-            var (state, reason) = Classify(owner, line, current, exact, info.Ino);
+            var verdict = new HolderVerdict(owner.Pid, current, Classify(owner.Pid, owner, line, current, exact, info.Ino));
+            if (verdict.State != RegistrationState.Current && others.Any)
+            {
+                verdict = JudgeInOtherHolders(owner, line, exact, info.Ino, others, verdict);
+            }
+
             int? stillOpenAs = null;
             (TargetKind Kind, string Description) target;
-            if (state == RegistrationState.Stale)
+            if (verdict.State == RegistrationState.Stale)
             {
                 ownerFds ??= SafeListFds(owner.Pid);
                 stillOpenAs = exact ? FindHolder(owner, line, ownerFds) : null;
                 target = stillOpenAs is int holder
                     ? Resolver.Resolve(owner.Pid, holder, ownerFds.FirstOrDefault(f => f.Fd == holder).Target)
-                    : (TargetKind.Unknown, $"registered file not open in this process (ino {line.Ino:x}, device {line.Device})");
+                    : (TargetKind.Unknown, $"registered file not open in {(others.Any ? "these processes" : "this process")} (ino {line.Ino:x}, device {line.Device})");
             }
             else
             {
-                target = Resolver.Resolve(owner.Pid, line.Tfd, current);
+                target = Resolver.Resolve(verdict.Pid, line.Tfd, verdict.Link);
             }
 
             yield return new EpollInterest
@@ -138,6 +181,7 @@ public sealed class EpollInterestScanner
                 EpollInode = info.Ino,
                 Holders = holders,
                 TargetFd = line.Tfd,
+                TargetProcessId = verdict.Pid,
                 Events = line.Events,
                 Data = line.Data,
                 Pos = line.Pos,
@@ -146,21 +190,99 @@ public sealed class EpollInterestScanner
                 Offset = line.Offset,
                 TargetKind = target.Kind,
                 Target = target.Description,
-                State = state,
-                StaleReason = reason,
+                State = verdict.State,
+                StaleReason = verdict.Reason,
                 StillOpenAs = stillOpenAs,
             };
         }
     }
 
+    /// <summary>How one holder sees a registration: its link for the tfd, and whether that is the registered file.</summary>
+    private readonly record struct HolderVerdict(int Pid, string? Link, RegistrationState State, string? Reason)
+    {
+        public HolderVerdict(int pid, string? link, (RegistrationState State, string? Reason) verdict)
+            : this(pid, link, verdict.State, verdict.Reason)
+        {
+        }
+    }
+
     /// <summary>
-    /// Is tfd still the registered file? A closed fd, or an inode and device that differ, answer at once. When they
+    /// A registration that is not the owner's file: the first other holder where it is current wins, else the first
+    /// where it cannot be told, else the owner's verdict stands. Sockets and pipes are looked up by fd and inode at once.
+    /// </summary>
+    private static HolderVerdict JudgeInOtherHolders(EpollFdRecord owner, EpollTargetLine line, bool exact, ulong? anonymousInode, OtherHolders others, HolderVerdict ownerVerdict)
+    {
+        HolderVerdict? unknown = ownerVerdict.State == RegistrationState.Unknown ? ownerVerdict : null;
+        var candidates = line.Ino is ulong ino && others.FindByInode(line.Tfd, ino) is int likely ? others.Pids.Prepend(likely) : others.Pids;
+        foreach (int pid in candidates)
+        {
+            string? link = ProcFs.ReadFdTarget(pid, line.Tfd);
+            if (link is null)
+            {
+                continue;
+            }
+
+            var verdict = new HolderVerdict(pid, link, Classify(pid, owner, line, link, exact, anonymousInode));
+            if (verdict.State == RegistrationState.Current)
+            {
+                return verdict;
+            }
+
+            unknown ??= verdict.State == RegistrationState.Unknown ? verdict : null;
+        }
+
+        return unknown ?? ownerVerdict;
+    }
+
+    /// <summary>The holders of a shared instance besides the one whose fdinfo is read.</summary>
+    private sealed class OtherHolders
+    {
+        private readonly Func<int, List<(int Fd, string Target)>> _listFds;
+        private Dictionary<(int Fd, ulong Inode), int>? _byFdAndInode;
+
+        public OtherHolders(IEnumerable<int> pids, Func<int, List<(int Fd, string Target)>> listFds)
+        {
+            Pids = pids.ToList();
+            _listFds = listFds;
+        }
+
+        public List<int> Pids { get; }
+
+        public bool Any => Pids.Count > 0;
+
+        /// <summary>
+        /// The holder whose <paramref name="fd"/> is the socket or pipe with <paramref name="inode"/>: one pass over
+        /// their fds on first use, so that a large shared instance costs a lookup per line, not a readlink per holder.
+        /// </summary>
+        public int? FindByInode(int fd, ulong inode)
+        {
+            if (_byFdAndInode is null)
+            {
+                _byFdAndInode = new Dictionary<(int, ulong), int>();
+                foreach (int pid in Pids)
+                {
+                    foreach (var (holderFd, target) in _listFds(pid))
+                    {
+                        if (LinkInode(target) is ulong linked)
+                        {
+                            _byFdAndInode.TryAdd((holderFd, linked), pid);
+                        }
+                    }
+                }
+            }
+
+            return _byFdAndInode.TryGetValue((fd, inode), out int holder) ? holder : null;
+        }
+    }
+
+    /// <summary>
+    /// Is fd tfd of <paramref name="pid"/> the file registered in <paramref name="epoll"/>? A closed fd, or an inode and device that differ, answer at once. When they
     /// match, the file is the same unless it is an anonymous inode (eventfd, timerfd, epoll... all share one inode):
     /// then kcmp says exactly, if <paramref name="exact"/> allows it. The inode is read from the link where the link
     /// shows it ("socket:[123]", "pipe:[123]") or, for anonymous inodes, is the epoll fd's own (they share it);
     /// statx only for files with a path.
     /// </summary>
-    private static (RegistrationState, string?) Classify(EpollFdRecord owner, EpollTargetLine line, string? current, bool exact, ulong? anonymousInode)
+    private static (RegistrationState, string?) Classify(int pid, EpollFdRecord epoll, EpollTargetLine line, string? current, bool exact, ulong? anonymousInode)
     {
         if (current is null)
         {
@@ -172,7 +294,7 @@ public sealed class EpollInterestScanner
         bool shared = line.Ino is ulong lineIno && lineIno == anonymousInode && current.StartsWith("anon_inode:", StringComparison.Ordinal);
         bool? sameInode = shared || line.Ino is not ulong ino ? null
             : LinkInode(current) is ulong linked ? ino == linked
-            : SameInodeByStat(owner.Pid, line, ino);
+            : SameInodeByStat(pid, line, ino);
         if (sameInode == false)
         {
             return (RegistrationState.Stale, $"fd {line.Tfd} now refers to another file ({current})");
@@ -188,7 +310,7 @@ public sealed class EpollInterestScanner
             return (RegistrationState.Unknown, null);
         }
 
-        return ProcFs.SameEpollTarget(owner.Pid, line.Tfd, owner.Pid, owner.Fd, line.Tfd, line.Offset) switch
+        return ProcFs.SameEpollTarget(pid, line.Tfd, epoll.Pid, epoll.Fd, line.Tfd, line.Offset) switch
         {
             true => (RegistrationState.Current, null),
             false => (RegistrationState.Stale, $"fd {line.Tfd} now refers to another file ({current})"),
