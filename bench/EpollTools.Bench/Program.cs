@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Collections.ObjectModel;
 using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
@@ -173,42 +174,45 @@ internal static class Program
         report.Ratio("Wait-Epoll cmdlet per call (a PowerShell loop)", cmdlet, py, "ns", "Python epoll.poll", target: null);
     }
 
-    // 3. Get-EpollInterest -Id on one process with N registrations, against reading its fdinfo (the floor) and lsfd -p.
-    private static void InterestOfOneProcess(Report report, string holder, Runspace runspace)
+    // 3. Get-EpollInterest -Id on one epoll instance with N registrations, against reading its fdinfo (the floor) and lsfd -p.
+    private static void InterestOfOneProcess(Report report, string holderExe, Runspace runspace)
     {
-        Console.WriteLine("\n3. Get-EpollInterest -Id <pid> on one epoll instance with N eventfd registrations");
-        foreach (int n in new[] { 10_000, 19_000 })
+        Console.WriteLine("\n3. Get-EpollInterest -Id on one epoll instance with N registrations");
+        foreach (var shape in new[] { HolderShape.OneProcess(10_000), HolderShape.OneProcess(19_000), HolderShape.Workers(100_000) })
         {
-            using var process = StartHolder(holder, n, out int pid, out int epfd);
-            string fdinfo = $"/proc/{pid}/fdinfo/{epfd}";
+            using var holder = Holder.Start(holderExe, shape);
+            Console.WriteLine($"   {shape}:");
+            string fdinfo = $"/proc/{holder.Pid}/fdinfo/{holder.EpollFd}";
             double floor = Best(() => Time(() => File.ReadAllText(fdinfo)));
 
-            // What resolving every target needs from the kernel at the least: its link, and its own fdinfo.
-            var tfds = EpollTools.Core.Proc.FdInfoParser.Parse(File.ReadAllText(fdinfo)).EpollTargets.Select(t => t.Tfd).ToArray();
+            Collection<PSObject> Interest() => Invoke(runspace, ps => ps.AddCommand("Get-EpollInterest").AddParameter("Id", holder.AllPids).AddParameter("EpollFd", holder.EpollFd));
+            int count = 0;
+            double ours = Best(() => Time(() => count = Interest().Count));
+            if (count != shape.Registrations)
+            {
+                throw new InvalidOperationException($"Get-EpollInterest found {count} registrations, not {shape.Registrations}");
+            }
+
+            // What resolving every target needs from the kernel at the least: its link, and its own fdinfo, read in
+            // the process whose fd it is (found by Get-EpollInterest; the floor is not charged for finding it).
+            var targets = Interest().Select(o => ((int)o.Properties["TargetProcessId"].Value, (int)o.Properties["TargetFd"].Value)).ToArray();
             double resolutionFloor = Best(() => Time(() =>
             {
                 File.ReadAllText(fdinfo);
-                foreach (int tfd in tfds)
+                foreach (var (pid, fd) in targets)
                 {
-                    EpollTools.Core.Proc.ProcFs.ReadFdTarget(pid, tfd);
-                    EpollTools.Core.Proc.ProcFs.ReadFdInfo(pid, tfd);
+                    EpollTools.Core.Proc.ProcFs.ReadFdTarget(pid, fd);
+                    EpollTools.Core.Proc.ProcFs.ReadFdInfo(pid, fd);
                 }
             }));
             double cat = Best(() => Time(() => Run("cat", fdinfo)));
-            double lsfd = Best(() => Time(() => Run("lsfd", $"-p {pid}")));
-            int count = 0;
-            double ours = Best(() => Time(() => count = Invoke(runspace, ps => ps.AddCommand("Get-EpollInterest").AddParameter("Id", pid).AddParameter("EpollFd", epfd)).Count));
-            if (count != n)
-            {
-                throw new InvalidOperationException($"Get-EpollInterest found {count} registrations, not {n}");
-            }
+            double lsfd = Best(() => Time(() => Run("lsfd", $"-p \"{string.Join(' ', holder.AllPids)}\"")));
 
-            report.Ratio($"Get-EpollInterest, {n:N0} registrations", ours, floor, "ms", "reading fdinfo (the kernel's floor)", target: 1.5);
-            report.Ratio($"Get-EpollInterest, {n:N0} registrations", ours, resolutionFloor, "ms", "fdinfo + each target's link and fdinfo (the floor with targets resolved)", target: 1.5);
-            report.Ratio($"Get-EpollInterest, {n:N0} registrations", ours, lsfd, "ms", "lsfd -p", target: 1.0);
+            string label = $"Get-EpollInterest, {shape.Registrations:N0} registrations";
+            report.Ratio(label, ours, floor, "ms", "reading fdinfo (the kernel's floor)", target: 1.5);
+            report.Ratio(label, ours, resolutionFloor, "ms", "fdinfo + each target's link and fdinfo (the floor with targets resolved)", target: 1.5);
+            report.Ratio(label, ours, lsfd, "ms", shape.WorkerCount > 0 ? "lsfd -p <the holder and its workers>" : "lsfd -p", target: 1.0);
             Console.WriteLine($"   (cat {fdinfo}: {cat:0.0} ms, of which most is starting cat)");
-            process.StandardInput.Close();
-            process.WaitForExit();
         }
     }
 
@@ -223,31 +227,82 @@ internal static class Program
     }
 
     // 5. How the cost grows with the work: per registration it should stay flat, and memory bounded.
-    private static void Growth(Report report, string holder, Runspace runspace)
+    private static void Growth(Report report, string holderExe, Runspace runspace)
     {
         Console.WriteLine("\n5. Growth: Get-EpollInterest per registration and memory, by N (streamed into a counter)");
+        Console.WriteLine("   One shape for every N (pipes registered by forked workers sharing the instance), so that only N changes.");
         double? first = null;
-        foreach (int n in new[] { 1_000, 10_000, 19_000 })
+        foreach (int n in new[] { 1_000, 10_000, 100_000 })
         {
-            using var process = StartHolder(holder, n, out int pid, out int epfd);
+            using var holder = Holder.Start(holderExe, HolderShape.Workers(n));
+            GC.Collect();
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-            double ms = Best(() => Time(() => Invoke(runspace, ps => ps.AddScript("param($p, $e) $n = 0; Get-EpollInterest -Id $p -EpollFd $e | ForEach-Object { $n++ }; $n").AddArgument(pid).AddArgument(epfd))));
-            double allocatedPer = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)Runs / n;
+            double ms = Best(() => Time(() => Invoke(runspace, ps => ps.AddScript("param($p, $e) $n = 0; Get-EpollInterest -Id $p -EpollFd $e | ForEach-Object { $n++ }; $n").AddArgument(holder.AllPids).AddArgument(holder.EpollFd))));
+            double allocatedPer = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)(Runs + 1) / n;
             double perRegistration = ms * 1000 / n;
             first ??= perRegistration;
-            Console.WriteLine($"   N={n,6:N0}: {perRegistration,6:0.00} us per registration ({perRegistration / first.Value:0.00}x of N=1,000), {allocatedPer / 1024:0.0} KiB allocated per registration, working set {Environment.WorkingSet / (1 << 20)} MiB");
-            process.StandardInput.Close();
-            process.WaitForExit();
+            Console.WriteLine($"   N={n,7:N0}: {perRegistration,6:0.00} us per registration ({perRegistration / first.Value:0.00}x of N=1,000), " +
+                $"{allocatedPer / 1024:0.0} KiB allocated per registration, peak working set so far {PeakWorkingSet() / (1 << 20)} MiB");
         }
     }
 
-    private static Process StartHolder(string holder, int n, out int pid, out int epfd)
+    /// <summary>This process's peak resident set so far (VmHWM), in bytes.</summary>
+    private static long PeakWorkingSet() =>
+        long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+
+    /// <summary>How a holder makes its registrations: eventfds in one process, or pipes in forked workers sharing the instance.</summary>
+    private sealed record HolderShape(int Registrations, int WorkerCount)
     {
-        var process = Process.Start(new ProcessStartInfo(holder, n.ToString(CultureInfo.InvariantCulture)) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
-        var parts = process.StandardOutput.ReadLine()!.Split(' ');
-        pid = int.Parse(parts[0], CultureInfo.InvariantCulture);
-        epfd = int.Parse(parts[1], CultureInfo.InvariantCulture);
-        return process;
+        public static HolderShape OneProcess(int registrations) => new(registrations, 0);
+
+        /// <summary>As many workers as the open-file limit needs (each pipe is two fds), and at least two.</summary>
+        public static HolderShape Workers(int registrations)
+        {
+            int perWorker = (int)(EpollTools.Core.Multiplexers.MultiplexerBenchmark.FdBudget().Limit - 64) / 2;
+            return new(registrations, Math.Max(2, (registrations + perWorker - 1) / perWorker));
+        }
+
+        public string Arguments => WorkerCount == 0 ? $"{Registrations}" : $"{Registrations} pipes {WorkerCount}";
+
+        public override string ToString() => WorkerCount == 0
+            ? $"{Registrations:N0} eventfds registered by the holder itself"
+            : $"{Registrations:N0} pipes registered by {WorkerCount} forked workers sharing the instance (the open-file limit is per process)";
+    }
+
+    /// <summary>A running tests/fixtures/epoll-holder; disposing it ends it (and its workers, by their parent-death signal).</summary>
+    private sealed class Holder : IDisposable
+    {
+        private readonly Process _process;
+
+        private Holder(Process process, int[] pids, int epollFd)
+        {
+            _process = process;
+            AllPids = pids;
+            EpollFd = epollFd;
+        }
+
+        public int Pid => AllPids[0];
+
+        /// <summary>The holder, then its workers.</summary>
+        public int[] AllPids { get; }
+
+        public int EpollFd { get; }
+
+        public static Holder Start(string exe, HolderShape shape)
+        {
+            var process = Process.Start(new ProcessStartInfo(exe, shape.Arguments) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
+            string line = process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("epoll-holder failed: " + shape.Arguments);
+            var numbers = line.Split(' ').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+            return new Holder(process, numbers.Take(1).Concat(numbers.Skip(2)).ToArray(), numbers[1]);
+        }
+
+        public void Dispose()
+        {
+            _process.StandardInput.Close();
+            _process.WaitForExit();
+            _process.StandardOutput.Dispose();
+            _process.Dispose();
+        }
     }
 
     private static void PrintMachine()
@@ -285,7 +340,7 @@ internal static class Program
         return runspace;
     }
 
-    private static System.Collections.ObjectModel.Collection<PSObject> Invoke(Runspace runspace, Action<PowerShell> build)
+    private static Collection<PSObject> Invoke(Runspace runspace, Action<PowerShell> build)
     {
         using var ps = PowerShell.Create();
         ps.Runspace = runspace;

@@ -123,6 +123,11 @@ public static class KcmpConstants
     public const int KCMP_FILE = 0;
     public const int KCMP_EPOLL_TFD = 7;
 
+    // kcmp's results (kernel/kcmp.c kcmp_ptr; the values are documented in kcmp(2)): 3 means unequal, unordered.
+    public const long Equal = 0;
+    public const long Less = 1;
+    public const long Greater = 2;
+
     public static long SYS_kcmp => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture switch
     {
         System.Runtime.InteropServices.Architecture.X64 => 312,

@@ -5,34 +5,10 @@ using System.Linq;
 namespace EpollTools.Core.Proc;
 
 /// <summary>
-/// One epoll fd found in a process. Its fdinfo is not kept (on a busy host that would be every registration of
-/// every process at once): only a hash of its registration lines, equal for two fds of one shared instance.
+/// One epoll fd found in a process. Its fdinfo is read when its instance is expanded, not kept from the search: on a
+/// busy host that would be every registration of every process at once.
 /// </summary>
-public sealed record EpollFdRecord(int Pid, string ProcessName, int Fd, ulong InterestSignature)
-{
-    /// <summary>FNV-1a over the "tfd:" lines of an epoll fd's fdinfo.</summary>
-    public static ulong Signature(string fdInfoText)
-    {
-        const ulong offsetBasis = 14695981039346656037, prime = 1099511628211;
-        ulong hash = offsetBasis;
-        foreach (var line in fdInfoText.AsSpan().EnumerateLines())
-        {
-            if (!line.StartsWith("tfd:", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            foreach (char c in line)
-            {
-                hash = (hash ^ c) * prime;
-            }
-
-            hash = (hash ^ '\n') * prime;
-        }
-
-        return hash;
-    }
-}
+public sealed record EpollFdRecord(int Pid, string ProcessName, int Fd);
 
 /// <summary>
 /// Finds the epoll instances of processes and turns their fdinfo into <see cref="EpollInterest"/> objects:
@@ -59,58 +35,93 @@ public sealed class EpollInterestScanner
     public TargetResolver Resolver { get; } = new();
 
     /// <summary>
-    /// The epoll fds of <paramref name="pid"/> (or just <paramref name="epollFd"/>), with their fdinfo.
+    /// The epoll fds of <paramref name="pid"/> (or just <paramref name="epollFd"/>), found by their links alone.
     /// Throws <see cref="ProcessGoneException"/> or <see cref="ProcessAccessDeniedException"/> for the process as a whole.
     /// </summary>
     public List<EpollFdRecord> FindInstances(int pid, int? epollFd = null)
     {
         string name = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
-        var records = new List<EpollFdRecord>();
 
         // One epoll fd asked for: look at it alone, rather than reading the link of every fd of the process.
         var candidates = epollFd is int only
             ? new List<(int Fd, string Target)> { (only, ProcFs.ReadFdTarget(pid, only) ?? string.Empty) }
             : ProcFs.ListFds(pid);
-        foreach (var (fd, target) in candidates)
-        {
-            if (target != EventPollTarget)
-            {
-                continue;
-            }
-
-            string? text = ProcFs.ReadFdInfo(pid, fd);
-            if (text is null)
-            {
-                _verbose($"Process {pid}: epoll fd {fd} was closed while it was read; skipped.");
-                continue;
-            }
-
-            records.Add(new EpollFdRecord(pid, name, fd, EpollFdRecord.Signature(text)));
-        }
-
-        return records;
+        return candidates.Where(c => c.Target == EventPollTarget).Select(c => new EpollFdRecord(pid, name, c.Fd)).ToList();
     }
 
     /// <summary>
-    /// Groups epoll fds that are one instance (shared after fork or fd passing): equal interest lists first, then
-    /// kcmp(KCMP_FILE) to be sure. Groups come in the order of their first fd.
+    /// Groups epoll fds that are one instance (shared after fork or fd passing), with kcmp(KCMP_FILE): sorted by the
+    /// kernel's order of their files, the fds of one instance come together (O(n log n) calls, no fdinfo read). If
+    /// kcmp fails for any pair (a process gone, no permission), each fd is compared with each group found so far, and
+    /// a pair kcmp cannot tell stays apart. Groups keep the order of the records; so do the fds within a group.
     /// </summary>
     public static List<List<EpollFdRecord>> GroupSharedInstances(IReadOnlyList<EpollFdRecord> records)
     {
-        var groups = new List<List<EpollFdRecord>>();
-        foreach (var bySignature in records.GroupBy(r => r.InterestSignature))
+        var unique = records.Distinct().ToList();
+        var order = unique.Select((r, i) => (Record: r, Index: i)).ToDictionary(x => x.Record, x => x.Index);
+        var groups = GroupByKernelOrder(unique) ?? GroupPairwise(unique);
+        foreach (var group in groups)
         {
-            var pending = bySignature.ToList();
-            while (pending.Count > 0)
+            group.Sort((a, b) => order[a].CompareTo(order[b]));
+        }
+
+        groups.Sort((a, b) => order[a[0]].CompareTo(order[b[0]]));
+        return groups;
+    }
+
+    private static List<List<EpollFdRecord>>? GroupByKernelOrder(IReadOnlyList<EpollFdRecord> records)
+    {
+        bool failed = false;
+        int Compare(EpollFdRecord a, EpollFdRecord b)
+        {
+            int? order = ReferenceEquals(a, b) ? 0 : ProcFs.CompareFiles(a.Pid, a.Fd, b.Pid, b.Fd);
+            failed |= order is null;
+            return order ?? 0;
+        }
+
+        var sorted = records.ToList();
+        try
+        {
+            sorted.Sort(Compare);
+        }
+        catch (InvalidOperationException)
+        {
+            // A comparison that failed midway can leave the sort inconsistent; the pairwise grouping takes over.
+            return null;
+        }
+
+        var groups = new List<List<EpollFdRecord>>();
+        foreach (var record in sorted)
+        {
+            if (groups.Count > 0 && Compare(groups[^1][0], record) == 0 && !failed)
             {
-                var first = pending[0];
-                var group = pending.Where(r => r == first || ProcFs.SameFile(first.Pid, first.Fd, r.Pid, r.Fd) == true).ToList();
-                pending.RemoveAll(group.Contains);
-                groups.Add(group);
+                groups[^1].Add(record);
+            }
+            else
+            {
+                groups.Add(new List<EpollFdRecord> { record });
             }
         }
 
-        groups.Sort((a, b) => a[0].Pid != b[0].Pid ? a[0].Pid.CompareTo(b[0].Pid) : a[0].Fd.CompareTo(b[0].Fd));
+        return failed ? null : groups;
+    }
+
+    private static List<List<EpollFdRecord>> GroupPairwise(IReadOnlyList<EpollFdRecord> records)
+    {
+        var groups = new List<List<EpollFdRecord>>();
+        foreach (var record in records)
+        {
+            var group = groups.FirstOrDefault(g => ProcFs.SameFile(g[0].Pid, g[0].Fd, record.Pid, record.Fd) == true);
+            if (group is null)
+            {
+                groups.Add(new List<EpollFdRecord> { record });
+            }
+            else
+            {
+                group.Add(record);
+            }
+        }
+
         return groups;
     }
 

@@ -159,10 +159,23 @@ public static class ProcFs
     }
 
     /// <summary>kcmp(KCMP_FILE): whether two fds (of the same or two processes) are the same open file; null if unknown.</summary>
-    public static bool? SameFile(int pid1, int fd1, int pid2, int fd2)
+    public static bool? SameFile(int pid1, int fd1, int pid2, int fd2) => CompareFiles(pid1, fd1, pid2, fd2) is int order ? order == 0 : null;
+
+    /// <summary>
+    /// kcmp(KCMP_FILE) as an ordering: 0 for the same open file, else -1 or 1 by the kernel's (obfuscated, but
+    /// consistent) order of the two files, so that fds can be sorted and equal files found next to each other.
+    /// Null if kcmp cannot tell (no permission, no CONFIG_KCMP, an fd gone, or no order given).
+    /// </summary>
+    public static int? CompareFiles(int pid1, int fd1, int pid2, int fd2)
     {
         long rc = NativeMethods.syscall(KcmpConstants.SYS_kcmp, pid1, pid2, KcmpConstants.KCMP_FILE, fd1, fd2);
-        return rc < 0 ? null : rc == 0;
+        return rc switch
+        {
+            KcmpConstants.Equal => 0,
+            KcmpConstants.Less => -1,
+            KcmpConstants.Greater => 1,
+            _ => null,
+        };
     }
 
     /// <summary>readlink(2) straight into a stack buffer: this runs once per fd, so no FileInfo per call.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using EpollTools.Core.Proc;
 
@@ -52,7 +53,7 @@ public sealed class GetEpollInterestCommand : PSCmdlet
         {
             AllSet => ProcFs.ListPids(),
             NameSet => ProcessSelection.ByName(this, Name),
-            _ => _ids.Count > 0 ? _ids : new List<int> { Environment.ProcessId },
+            _ => _ids.Count > 0 ? _ids.Distinct().ToList() : new List<int> { Environment.ProcessId },
         };
 
         var scanner = new EpollInterestScanner(WriteVerbose);
