@@ -126,7 +126,7 @@ public sealed class EpollInterestScanner
     }
 
     /// <summary>
-    /// The registrations of one instance, by target fd. Its fdinfo is read again here, from the first holder that
+    /// The registrations of one instance, by target fd. Its fdinfo is read here, from the first holder that
     /// still has it open. A registration's tfd is a number in the fd table of whichever process registered it: for
     /// an instance held by several processes, each line is resolved in the first holder where that fd is the
     /// registered file (<see cref="EpollInterest.TargetProcessId"/>), else judged as the first holder sees it.
