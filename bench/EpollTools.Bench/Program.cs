@@ -376,7 +376,12 @@ internal static class Program
     /// of the machine falls on all of them alike.</summary>
     private static double[] BestInterleaved(params Func<double>[] measures)
     {
-        var best = measures.Select(m => m()).Select(_ => double.MaxValue).ToArray(); // the first call of each warms up
+        foreach (var measure in measures)
+        {
+            measure(); // warm up: JIT, page cache, first-use costs
+        }
+
+        var best = Enumerable.Repeat(double.MaxValue, measures.Length).ToArray();
         for (int run = 0; run < CoreRuns; run++)
         {
             for (int i = 0; i < measures.Length; i++)

@@ -93,7 +93,7 @@ public sealed class EpollInterestScanner
         var groups = new List<List<EpollFdRecord>>();
         foreach (var record in sorted)
         {
-            if (groups.Count > 0 && Compare(groups[^1][0], record) == 0 && !failed)
+            if (groups.Count > 0 && Compare(groups[^1][0], record) == 0)
             {
                 groups[^1].Add(record);
             }
@@ -173,10 +173,14 @@ public sealed class EpollInterestScanner
             (TargetKind Kind, string Description) target;
             if (verdict.State == RegistrationState.Stale)
             {
-                ownerFds ??= SafeListFds(owner.Pid);
-                stillOpenAs = exact ? FindHolder(owner, line, ownerFds) : null;
+                if (exact)
+                {
+                    ownerFds ??= SafeListFds(owner.Pid);
+                    stillOpenAs = FindHolder(owner, line, ownerFds);
+                }
+
                 target = stillOpenAs is int holder
-                    ? Resolver.Resolve(owner.Pid, holder, ownerFds.FirstOrDefault(f => f.Fd == holder).Target)
+                    ? Resolver.Resolve(owner.Pid, holder, ownerFds!.FirstOrDefault(f => f.Fd == holder).Target)
                     : (TargetKind.Unknown, $"registered file not open in {(others.Any ? "these processes" : "this process")} (ino {line.Ino:x}, device {line.Device})");
             }
             else
@@ -224,7 +228,7 @@ public sealed class EpollInterestScanner
     private static HolderVerdict JudgeInOtherHolders(EpollFdRecord owner, EpollTargetLine line, bool exact, ulong? anonymousInode, OtherHolders others, HolderVerdict ownerVerdict)
     {
         HolderVerdict? unknown = ownerVerdict.State == RegistrationState.Unknown ? ownerVerdict : null;
-        var candidates = line.Ino is ulong ino && others.FindByInode(line.Tfd, ino) is int likely ? others.Pids.Prepend(likely) : others.Pids;
+        var candidates = line.Ino is ulong ino && others.FindByInode(line.Tfd, ino) is int likely ? others.Pids.Prepend(likely).Distinct() : others.Pids;
         foreach (int pid in candidates)
         {
             string? link = ProcFs.ReadFdTarget(pid, line.Tfd);

@@ -112,7 +112,7 @@ public static class ProcFs
             throw OpenError(path, directory: true);
         }
 
-        NativeMethods.close(fd);
+        using var handle = new FileDescriptorHandle(fd);
     }
 
     /// <summary>The exception .NET's own file APIs would throw for the failed open(2) of <paramref name="path"/>.</summary>
