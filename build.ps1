@@ -2,10 +2,13 @@
 .SYNOPSIS
     Builds, tests and packages EpollTools.
 .DESCRIPTION
-    Tasks: Clean, Build, Test, Package. Uses only PowerShell's core cmdlets, .NET and the dotnet CLI, so it runs
-    in pwsh and in the hosted engine alike:
-        ./build.ps1 -Task Build, Test                                               # with pwsh
-        dotnet run --project src/EpollTools.Host -- -NoModule -File build.ps1 Package   # without pwsh
+    Tasks: Clean, Build, Test, Package. Run it with the pwsh this repository pins (dotnet-tools.json):
+        dotnet tool restore
+        dotnet pwsh -NoProfile -File ./build.ps1 -Task Test
+    Test builds first, runs the xunit unit tests and then tests/*.Tests.ps1 under the pinned Pester, writes the
+    result files to out/TestResults (unit.trx, pester.xml in NUnit 2.5 form), and ends with one line for the whole
+    run: "N passed, N failed, N skipped". It fails when any test, discovery, file or teardown fails, or when no
+    Pester test is found.
 .PARAMETER Task
     What to do, in order: Clean, Build, Test, Package.
 .PARAMETER Configuration
@@ -46,18 +49,67 @@ function Invoke-Build {
 }
 
 function Invoke-Test {
-    # The suite as CI runs it: xunit unit tests and the *.Tests.ps1 files through the hosted engine.
-    Invoke-Dotnet test $solution --configuration $Configuration --logger 'console;verbosity=normal'
-    # Where pwsh has Pester 5, the same files run under it too.
-    $pester = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version.Major -ge 5 }
-    if ($pester) {
-        Import-Module $pester[0].Path
-        $result = Invoke-Pester -Path ([IO.Path]::Combine($root, 'tests')) -PassThru -Output Detailed
-        if ($result.FailedCount -gt 0) { throw "$($result.FailedCount) Pester tests failed." }
+    Invoke-Build
+    $results = [IO.Path]::Combine($outRoot, 'TestResults')
+    if ([IO.Directory]::Exists($results)) { [IO.Directory]::Delete($results, $true) }
+
+    & dotnet test $solution --no-build --configuration $Configuration --results-directory $results --logger 'trx;LogFileName=unit.trx' --logger 'console;verbosity=normal'
+    $unit = Read-TrxCounts ([IO.Path]::Combine($results, 'unit.trx'))
+
+    Import-Module (Get-PesterManifest) -Force
+    $config = New-PesterConfiguration
+    $config.Run.Path = [IO.Path]::Combine($root, 'tests')
+    $config.Run.PassThru = $true
+    $config.Output.Verbosity = 'Detailed'
+    # CI logs and redirected output get plain text, not ANSI colour codes.
+    $config.Output.RenderMode = if ([Console]::IsOutputRedirected) { 'Plaintext' } else { 'Auto' }
+    $config.TestResult.Enabled = $true
+    $config.TestResult.OutputFormat = 'NUnitXml'
+    $config.TestResult.OutputPath = [IO.Path]::Combine($results, 'pester.xml')
+    $pester = Invoke-Pester -Configuration $config
+
+    # A container (file) that fails to parse, to be discovered, or in a top-level BeforeAll/AfterAll (the fd-leak
+    # check) and a block whose setup failed count as failures of their own.
+    $failedFrames = $pester.FailedContainersCount + $pester.FailedBlocksCount
+    $passed = $unit.Passed + $pester.PassedCount
+    $failed = $unit.Failed + $pester.FailedCount + $failedFrames
+    $skipped = $unit.Skipped + $pester.SkippedCount + $pester.NotRunCount
+    if ($pester.TotalCount -eq 0) {
+        'No Pester test was found under tests/: that is a failure, not a pass.' | Out-Host
+        $failed++
     }
-    else {
-        'Pester 5 is not installed here: the .Tests.ps1 files ran only through dotnet test.' | Out-Host
+    if ($unit.Total -eq 0) {
+        'No unit test ran (see the dotnet test output above).' | Out-Host
+        $failed++
     }
+    "Unit tests: $($unit.Passed) passed, $($unit.Failed) failed, $($unit.Skipped) skipped. Pester: $($pester.PassedCount) passed, $($pester.FailedCount) failed, $($pester.SkippedCount + $pester.NotRunCount) skipped or not run, $failedFrames files or blocks failed." | Out-Host
+    "$passed passed, $failed failed, $skipped skipped" | Out-Host
+    if ($failed -gt 0) { exit 1 }
+}
+
+# The counters of a .trx file (the xunit run); zeros when it is missing, as when the build of the tests failed.
+function Read-TrxCounts([string] $Path) {
+    if (-not [IO.File]::Exists($Path)) {
+        return [pscustomobject]@{ Total = 0; Passed = 0; Failed = 0; Skipped = 0 }
+    }
+    $counters = ([xml] [IO.File]::ReadAllText($Path)).TestRun.ResultSummary.Counters
+    [pscustomobject]@{
+        Total   = [int] $counters.total
+        Passed  = [int] $counters.passed
+        Failed  = [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
+        Skipped = [int] $counters.notExecuted
+    }
+}
+
+# Pester as pinned in tests/EpollTools.Tests (PackageDownload), from the NuGet packages folder the build restored it
+# to: never whatever Pester happens to be on PSModulePath.
+function Get-PesterManifest {
+    $project = [xml] [IO.File]::ReadAllText([IO.Path]::Combine($root, 'tests', 'EpollTools.Tests', 'EpollTools.Tests.csproj'))
+    $version = @($project.Project.ItemGroup.PackageDownload | Where-Object Include -eq 'Pester')[0].Version.Trim('[', ']')
+    $packages = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    $manifest = [IO.Path]::Combine($packages.Trim(), 'pester', $version, 'tools', 'Pester.psd1')
+    if (-not [IO.File]::Exists($manifest)) { throw "Pester $version is not restored at $manifest; run a build first (dotnet build EpollTools.sln restores it)." }
+    $manifest
 }
 
 function Invoke-Package {

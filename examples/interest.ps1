@@ -1,8 +1,10 @@
 # What is a process waiting on? Get-EpollInterest reads /proc/<pid>/fdinfo and resolves every registration.
-# Run it without pwsh:
-#   dotnet run --project src/EpollTools.Host -- -File examples/interest.ps1            # this process
-#   dotnet run --project src/EpollTools.Host -- -File examples/interest.ps1 1234       # process 1234
+# Run it (after a build: dotnet pwsh -NoProfile -File ./build.ps1):
+#   dotnet pwsh -NoProfile -File examples/interest.ps1            # this process
+#   dotnet pwsh -NoProfile -File examples/interest.ps1 1234       # process 1234
 param([int[]] $Id)
+
+Import-Module (Join-Path $PSScriptRoot '..' 'EpollTools.psd1')
 
 if ($Id) {
     Get-EpollInterest -Id $Id

@@ -1,6 +1,8 @@
 # EpollTools quick start: one epoll instance watching a pipe, an eventfd and a timerfd; real events from the kernel.
-# Run it with pwsh (Import-Module ./EpollTools.psd1 first) or, without pwsh:
-#   dotnet run --project src/EpollTools.Host -- -File examples/quickstart.ps1
+# Run it (after a build: dotnet pwsh -NoProfile -File ./build.ps1):
+#   dotnet pwsh -NoProfile -File examples/quickstart.ps1
+
+Import-Module (Join-Path $PSScriptRoot '..' 'EpollTools.psd1')
 
 function Show([string] $Title, $Value) {
     "`n== $Title" | Out-Host

@@ -1,14 +1,13 @@
 # End-to-end: creating epoll instances and registering, modifying and removing fds on the real kernel.
-# Runs under Pester 5 (pwsh) and under the hosted-engine runner of `dotnet test`; uses Core cmdlets and .NET only.
 
 BeforeDiscovery {
     $isRoot = [Environment]::UserName -eq 'root'
 }
 
 BeforeAll {
-    if (-not (Get-Module EpollTools)) {
-        Import-Module ([IO.Path]::Combine($PSScriptRoot, '..', 'EpollTools.psd1'))
-    }
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    Import-EpollTools
+    $fdBaseline = Get-ModuleKindFd
 
     # The registrations the kernel has for an epoll fd of this process, from /proc/self/fdinfo, by target fd.
     function Get-KernelInterest([int] $EpollFd) {
@@ -23,6 +22,10 @@ BeforeAll {
         }
         $table
     }
+}
+
+AfterAll {
+    Assert-NoFdLeak $fdBaseline
 }
 
 Describe 'New-EpollInstance' {

@@ -2,15 +2,15 @@
 # writes, O_NONBLOCK, closing, what a closed runspace releases, and objects that survive serialization.
 
 BeforeAll {
-    if (-not (Get-Module EpollTools)) {
-        Import-Module ([IO.Path]::Combine($PSScriptRoot, '..', 'EpollTools.psd1'))
-    }
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    Import-EpollTools
+    $fdBaseline = Get-ModuleKindFd
 
-    # The fds of the kinds the module opens (epoll, eventfd, timerfd, pipes, sockets) that this process has now.
-    function Get-ModuleKindFdCount {
-        @([IO.Directory]::GetFileSystemEntries('/proc/self/fd') | ForEach-Object { ([IO.FileInfo]::new($_)).LinkTarget } |
-                Where-Object { $_ -match '^(anon_inode:|pipe:|socket:)' }).Count
-    }
+    function Get-ModuleKindFdCount { (Get-ModuleKindFd).Count }
+}
+
+AfterAll {
+    Assert-NoFdLeak $fdBaseline
 }
 
 Describe 'New-EventFd' {

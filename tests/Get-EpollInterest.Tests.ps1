@@ -6,34 +6,14 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    if (-not (Get-Module EpollTools)) {
-        Import-Module ([IO.Path]::Combine($PSScriptRoot, '..', 'EpollTools.psd1'))
-    }
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    Import-EpollTools
+    $fdBaseline = Get-ModuleKindFd
 
     $workDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-' + [Guid]::NewGuid().ToString('N'))
     $null = [IO.Directory]::CreateDirectory($workDir)
-    $fixtureExe = [IO.Path]::Combine($workDir, 'epoll-fixture')
+    $fixtureExe = Build-Fixture 'epoll-fixture' $workDir
     $unixPath = [IO.Path]::Combine($workDir, 'fixture.sock')
-    $output = & gcc -O2 -Wall -o $fixtureExe ([IO.Path]::Combine($PSScriptRoot, 'fixtures', 'epoll-fixture.c')) 2>&1
-    if ($LASTEXITCODE -ne 0) { throw "gcc failed: $output" }
-
-    # Starts a helper process that talks over its standard input and output.
-    function Start-Helper([string] $Exe, [string] $Arguments) {
-        $info = [System.Diagnostics.ProcessStartInfo]::new($Exe, $Arguments)
-        $info.RedirectStandardInput = $true
-        $info.RedirectStandardOutput = $true
-        $info.UseShellExecute = $false
-        [System.Diagnostics.Process]::Start($info)
-    }
-
-    # Closing its standard input tells a helper to exit.
-    function Stop-Helper([System.Diagnostics.Process] $Process) {
-        $Process.StandardInput.Close()
-        if (-not $Process.WaitForExit(10000)) { $Process.Kill() }
-        # A reader used synchronously is the caller's to close: Process.Dispose leaves it open.
-        $Process.StandardOutput.Dispose()
-        $Process.Dispose()
-    }
 
     # Starts the fixture and reads its "name value" lines up to "ready".
     function Start-Fixture {
@@ -54,8 +34,11 @@ BeforeAll {
 }
 
 AfterAll {
-    Stop-Helper $fx.Process
-    [IO.Directory]::Delete($workDir, $true)
+    try {
+        Stop-Helper $fx.Process
+        [IO.Directory]::Delete($workDir, $true)
+    }
+    finally { Assert-NoFdLeak $fdBaseline }
 }
 
 Describe 'Get-EpollInterest on the fixture' {
@@ -252,14 +235,8 @@ Describe 'Get-EpollInterest on the fixture' {
 
     Context 'permissions' {
         It 'tells an unprivileged user that reading a root process needs ptrace access' -Skip:(-not $canSwitchUser) {
-            $hostDll = [IO.Directory]::GetFiles([IO.Path]::Combine($PSScriptRoot, '..', 'src', 'EpollTools.Host', 'bin'), 'EpollTools.Host.dll', 'AllDirectories')[0]
-            $manifest = [IO.Path]::Combine((Get-Module EpollTools).ModuleBase, 'EpollTools.psd1')
             $script = "try { Get-EpollInterest -Id $($fx.pid) -ErrorAction Stop } catch { 'ID=' + `$_.FullyQualifiedErrorId; 'CATEGORY=' + `$_.CategoryInfo.Category; 'MESSAGE=' + `$_.ErrorDetails.Message }"
-            $env:DOTNET_CLI_HOME = $workDir
-            try {
-                $lines = & setpriv --reuid=65534 --regid=65534 --clear-groups -- dotnet $hostDll -Module $manifest -Command $script 2>&1
-            }
-            finally { [Environment]::SetEnvironmentVariable('DOTNET_CLI_HOME', $null) }
+            $lines = Invoke-PwshAsNobody $script
             $text = ($lines | ForEach-Object { "$_" }) -join "`n"
             $text | Should -Match 'ID=ProcessAccessDenied,EpollTools.Commands.GetEpollInterestCommand'
             $text | Should -Match 'CATEGORY=PermissionDenied'
@@ -271,9 +248,7 @@ Describe 'Get-EpollInterest on the fixture' {
 
 Describe 'Get-EpollInterest on a large instance' {
     BeforeAll {
-        $holderExe = [IO.Path]::Combine($workDir, 'epoll-holder')
-        $output = & gcc -O2 -o $holderExe ([IO.Path]::Combine($PSScriptRoot, 'fixtures', 'epoll-holder.c')) 2>&1
-        if ($LASTEXITCODE -ne 0) { throw "gcc failed: $output" }
+        $holderExe = Build-Fixture 'epoll-holder' $workDir
     }
 
     It 'reports anonymous-inode lines beyond the exact-check limit as Unknown, never guessed current' {

@@ -1,9 +1,8 @@
 # End-to-end: every exported cmdlet has real help (from docs/cmdlets through the MAML file), and its examples run.
 
 BeforeDiscovery {
-    if (-not (Get-Module EpollTools)) {
-        Import-Module ([IO.Path]::Combine($PSScriptRoot, '..', 'EpollTools.psd1'))
-    }
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    Import-EpollTools
     $cmdlets = @((Get-Command -Module EpollTools -CommandType Cmdlet).Name | ForEach-Object { @{ Name = $_ } })
     $examples = @(foreach ($c in $cmdlets) {
             $i = 0
@@ -15,7 +14,13 @@ BeforeDiscovery {
 }
 
 BeforeAll {
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    $fdBaseline = Get-ModuleKindFd
     $commonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+}
+
+AfterAll {
+    Assert-NoFdLeak $fdBaseline
 }
 
 Describe 'The module manifest' {

@@ -1,9 +1,13 @@
 # End-to-end: Measure-Multiplexer and Show-MultiplexerChart. Behaviour only: no test asserts a timing.
 
 BeforeAll {
-    if (-not (Get-Module EpollTools)) {
-        Import-Module ([IO.Path]::Combine($PSScriptRoot, '..', 'EpollTools.psd1'))
-    }
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    Import-EpollTools
+    $fdBaseline = Get-ModuleKindFd
+}
+
+AfterAll {
+    Assert-NoFdLeak $fdBaseline
 }
 
 Describe 'Measure-Multiplexer' {

@@ -1,9 +1,9 @@
 # End-to-end: waiting on real fds. Level- vs edge-triggered, one-shot, timeouts and cancellation.
 
 BeforeAll {
-    if (-not (Get-Module EpollTools)) {
-        Import-Module ([IO.Path]::Combine($PSScriptRoot, '..', 'EpollTools.psd1'))
-    }
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    Import-EpollTools
+    $fdBaseline = Get-ModuleKindFd
 
     # The mask the kernel holds for one registration, from /proc/self/fdinfo/<epfd>.
     function Get-KernelMask([int] $EpollFd, [int] $TargetFd) {
@@ -15,25 +15,12 @@ BeforeAll {
 
     # Starts Wait-Epoll in a second runspace of this process, as a user's interactive wait would run.
     function Start-BackgroundWait([EpollTools.Core.EpollInstance] $Instance, [int] $Timeout) {
-        $runspace = [runspacefactory]::CreateRunspace([initialsessionstate]::CreateDefault2())
-        $runspace.Open()
-        $shell = [powershell]::Create()
-        $shell.Runspace = $runspace
-        $null = $shell.AddScript('param($manifest, $ep, $timeout) Import-Module $manifest; Wait-Epoll -Instance $ep -Timeout $timeout')
-        $manifest = [IO.Path]::Combine((Get-Module EpollTools).ModuleBase, 'EpollTools.psd1')
-        $null = $shell.AddArgument($manifest).AddArgument($Instance).AddArgument($Timeout)
-        [pscustomobject]@{ Shell = $shell; Runspace = $runspace; Async = $shell.BeginInvoke() }
+        Start-BackgroundCommand 'Wait-Epoll -Instance $args[0] -Timeout $args[1]' -Argument $Instance, $Timeout
     }
+}
 
-    # Bounded polling: true once the condition holds, false if it never did within the limit (a hang guard, not a timing).
-    function Wait-Until([scriptblock] $Condition, [int] $LimitMs = 10000) {
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        while ($clock.ElapsedMilliseconds -lt $LimitMs) {
-            if (& $Condition) { return $true }
-            [Threading.Thread]::Sleep(10)
-        }
-        $false
-    }
+AfterAll {
+    Assert-NoFdLeak $fdBaseline
 }
 
 Describe 'Level-triggered and edge-triggered on a pipe' {

@@ -4,7 +4,6 @@ using System.Linq;
 using System.Net;
 using EpollTools.Core;
 using EpollTools.Core.Proc;
-using EpollTools.Tests.EndToEnd;
 using Xunit;
 
 namespace EpollTools.Tests.Proc;

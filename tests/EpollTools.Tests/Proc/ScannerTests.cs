@@ -4,13 +4,11 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using EpollTools.Core.Proc;
-using EpollTools.Tests.EndToEnd;
 using Xunit;
 
 namespace EpollTools.Tests.Proc;
 
 /// <summary>The scanner against the fixture process, where timing matters: a process that exits between the two phases.</summary>
-[Collection(EndToEndCollection.Name)]
 public sealed class ScannerTests
 {
     [Fact]

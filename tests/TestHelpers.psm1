@@ -1,0 +1,184 @@
+# What the tests/*.Tests.ps1 files share: importing the built module, the per-file fd-leak check, helper processes,
+# bounded waits, and running pwsh as an unprivileged user. Imported by each file's top-level BeforeAll.
+
+$repoRoot = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '..'))
+
+<#
+.SYNOPSIS
+    Imports the module from this checkout (the built module/bin), unless it is loaded already.
+#>
+function Import-EpollTools {
+    if (-not (Get-Module EpollTools)) {
+        Import-Module ([IO.Path]::Combine($repoRoot, 'EpollTools.psd1')) -Global
+    }
+}
+
+# The runtime opens some fds once per process, the first time a feature is used: the pipe that reaps child
+# processes, and the socket engine's epoll instance and its wake-up pipe. Opened here, before any file counts its
+# fds, so that the first test to start a process or use a socket is not blamed for them.
+function Initialize-RuntimeFds {
+    $start = [Diagnostics.ProcessStartInfo]::new('/bin/true')
+    $start.RedirectStandardInput = $true
+    $start.RedirectStandardOutput = $true
+    $child = [Diagnostics.Process]::Start($start)
+    $child.WaitForExit()
+    $child.StandardOutput.Dispose()
+    $child.Dispose()
+
+    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    $client = [Net.Sockets.TcpClient]::new()
+    try {
+        $accept = $listener.AcceptTcpClientAsync()
+        $client.ConnectAsync([Net.IPAddress]::Loopback, $listener.LocalEndpoint.Port).GetAwaiter().GetResult()
+        $accept.GetAwaiter().GetResult().Dispose()
+    }
+    finally {
+        $client.Dispose()
+        $listener.Stop()
+    }
+}
+
+Initialize-RuntimeFds
+
+<#
+.SYNOPSIS
+    The fds of the kinds the module opens (epoll, eventfd, timerfd, signalfd, pipes, sockets) that this process has
+    now, as a table fd -> link. Runtime assembly mappings and plain files are left out: the runtime opens those as
+    it loads code.
+#>
+function Get-ModuleKindFd {
+    $fds = @{}
+    foreach ($entry in [IO.Directory]::GetFileSystemEntries('/proc/self/fd')) {
+        $link = ([IO.FileInfo]::new($entry)).LinkTarget
+        if ($link -match '^(anon_inode:|pipe:|socket:)') {
+            $fds[[int] [IO.Path]::GetFileName($entry)] = $link
+        }
+    }
+    $fds
+}
+
+<#
+.SYNOPSIS
+    Throws when this process holds more fds of the module's kinds than it did at -Before: every test file calls it
+    in its top-level AfterAll, so a leak fails the file that caused it.
+#>
+function Assert-NoFdLeak([hashtable] $Before) {
+    # Closing a runspace or a process releases its fds on a finalizer or a background thread at times: let them run.
+    [GC]::Collect()
+    [GC]::WaitForPendingFinalizers()
+    $after = Get-ModuleKindFd
+    if ($after.Count -gt $Before.Count) {
+        $new = foreach ($fd in $after.Keys) { if ($Before[$fd] -ne $after[$fd]) { "$fd -> $($after[$fd])" } }
+        throw "fds leaked: $($Before.Count) pipes, sockets and anonymous inodes open before this file's tests, $($after.Count) after; new: $($new -join ', ')"
+    }
+}
+
+<#
+.SYNOPSIS
+    Compiles one of tests/fixtures/*.c with gcc into -Directory and returns the program's path.
+#>
+function Build-Fixture([string] $Name, [string] $Directory) {
+    $exe = [IO.Path]::Combine($Directory, $Name)
+    $output = & gcc -O2 -Wall -o $exe ([IO.Path]::Combine($repoRoot, 'tests', 'fixtures', "$Name.c")) -lpthread 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "gcc failed on $Name.c: $output" }
+    $exe
+}
+
+<#
+.SYNOPSIS
+    Starts a helper process that talks over its standard input and output.
+#>
+function Start-Helper([string] $Exe, [string] $Arguments) {
+    $info = [Diagnostics.ProcessStartInfo]::new($Exe, $Arguments)
+    $info.RedirectStandardInput = $true
+    $info.RedirectStandardOutput = $true
+    $info.UseShellExecute = $false
+    [Diagnostics.Process]::Start($info)
+}
+
+<#
+.SYNOPSIS
+    Closing its standard input tells a helper to exit; killed if it has not within ten seconds.
+#>
+function Stop-Helper([Diagnostics.Process] $Process) {
+    $Process.StandardInput.Close()
+    if (-not $Process.WaitForExit(10000)) { $Process.Kill() }
+    # A reader used synchronously is the caller's to close: Process.Dispose leaves it open.
+    $Process.StandardOutput.Dispose()
+    $Process.Dispose()
+}
+
+<#
+.SYNOPSIS
+    Bounded polling: true once the condition holds, false if it never did within the limit (a hang guard, not a timing).
+#>
+function Wait-Until([scriptblock] $Condition, [int] $LimitMs = 10000) {
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    while ($clock.ElapsedMilliseconds -lt $LimitMs) {
+        if (& $Condition) { return $true }
+        [Threading.Thread]::Sleep(10)
+    }
+    $false
+}
+
+<#
+.SYNOPSIS
+    Runs -Script in a second runspace of this process with the module imported, in the background, as a second
+    user session would: returns Shell, Runspace and Async (the IAsyncResult). -Argument is passed as $args.
+#>
+function Start-BackgroundCommand([string] $Script, [object[]] $Argument = @()) {
+    $runspace = [runspacefactory]::CreateRunspace([initialsessionstate]::CreateDefault2())
+    $runspace.Open()
+    $shell = [powershell]::Create()
+    $shell.Runspace = $runspace
+    $manifest = [IO.Path]::Combine((Get-Module EpollTools).ModuleBase, 'EpollTools.psd1')
+    $null = $shell.AddScript("Import-Module '$manifest'; $Script")
+    foreach ($value in $Argument) { $null = $shell.AddArgument($value) }
+    [pscustomobject]@{ Shell = $shell; Runspace = $runspace; Async = $shell.BeginInvoke() }
+}
+
+<#
+.SYNOPSIS
+    Ends what Start-BackgroundCommand started: waits for it (bounded), returns its output and errors, disposes all.
+#>
+function Stop-BackgroundCommand($Background) {
+    try {
+        if (-not $Background.Async.AsyncWaitHandle.WaitOne(10000)) { $Background.Shell.Stop() }
+        $output = $Background.Shell.EndInvoke($Background.Async)
+        [pscustomobject]@{ Output = @($output); Errors = @($Background.Shell.Streams.Error) }
+    }
+    finally {
+        $Background.Shell.Dispose()
+        $Background.Runspace.Dispose()
+    }
+}
+
+<#
+.SYNOPSIS
+    Runs -Command in a fresh pwsh with the module imported, as uid/gid 65534 (nobody) with no groups, and returns
+    its output lines. The pwsh tool and the module are staged in a world-readable temporary directory first: a
+    checkout or a NuGet folder under a 0700 home directory cannot be reached by another user. Needs root and setpriv.
+#>
+function Invoke-PwshAsNobody([string] $Command) {
+    $stage = Join-Path ([IO.Path]::GetTempPath()) ('epolltools-nobody-' + [Guid]::NewGuid().ToString('N'))
+    try {
+        $module = Join-Path $stage 'EpollTools'
+        $homeDir = Join-Path $stage 'home'
+        $null = New-Item -ItemType Directory -Path $module, $homeDir
+        Copy-Item -Recurse -Path $PSHOME -Destination (Join-Path $stage 'pwsh')
+        Copy-Item -Recurse -Path (Join-Path $repoRoot 'EpollTools.psd1'), (Join-Path $repoRoot 'module'), (Join-Path $repoRoot 'en-US') -Destination $module
+        & chmod -R 'a+rX' $stage
+        & chown 65534:65534 $homeDir
+        $script = "Import-Module '$(Join-Path $module 'EpollTools.psd1')'; $Command"
+        $pwsh = Join-Path $stage 'pwsh' 'pwsh.dll'
+        & setpriv --reuid=65534 --regid=65534 --clear-groups -- env "HOME=$homeDir" "DOTNET_CLI_HOME=$homeDir" dotnet $pwsh -NoProfile -NonInteractive -Command $script 2>&1 |
+            ForEach-Object { "$_" }
+    }
+    finally {
+        Remove-Item -Recurse -Force -LiteralPath $stage -ErrorAction SilentlyContinue
+    }
+}
+
+Export-ModuleMember -Function Import-EpollTools, Get-ModuleKindFd, Assert-NoFdLeak, Build-Fixture, Start-Helper, Stop-Helper,
+    Wait-Until, Start-BackgroundCommand, Stop-BackgroundCommand, Invoke-PwshAsNobody
