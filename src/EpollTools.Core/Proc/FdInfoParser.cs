@@ -83,7 +83,7 @@ public static class FdInfoParser
                 info.Pos = long.Parse(value, CultureInfo.InvariantCulture);
                 break;
             case "flags":
-                info.Flags = Convert.ToInt32(RequireOctal(value), 8);
+                info.Flags = Octal(value);
                 break;
             case "mnt_id":
                 info.MntId = int.Parse(value, CultureInfo.InvariantCulture);
@@ -107,7 +107,7 @@ public static class FdInfoParser
                 info.TimerFd = (info.TimerFd ?? EmptyTimer) with { Ticks = ulong.Parse(value, CultureInfo.InvariantCulture) };
                 break;
             case "settime flags":
-                info.TimerFd = (info.TimerFd ?? EmptyTimer) with { SettimeFlags = Convert.ToInt32(RequireOctal(value), 8) };
+                info.TimerFd = (info.TimerFd ?? EmptyTimer) with { SettimeFlags = Octal(value) };
                 break;
             case "it_value":
                 info.TimerFd = (info.TimerFd ?? EmptyTimer) with { Value = SecondsNanoseconds(value) };
@@ -217,17 +217,30 @@ public static class FdInfoParser
             : throw new FormatException($"'{value}' is not a hexadecimal number.");
     }
 
-    private static string RequireOctal(string value)
+    /// <summary>An octal int as the kernel prints open flags ("0100002"); anything else, or nothing, is a FormatException.</summary>
+    private static int Octal(string value)
     {
+        if (value.Length == 0)
+        {
+            throw new FormatException("no octal value.");
+        }
+
+        long result = 0;
         foreach (char c in value)
         {
             if (c < '0' || c > '7')
             {
                 throw new FormatException($"'{value}' is not an octal number.");
             }
+
+            result = (result * 8) + (c - '0');
+            if (result > int.MaxValue)
+            {
+                throw new OverflowException($"'{value}' is too large for open flags.");
+            }
         }
 
-        return value;
+        return (int)result;
     }
 
     /// <summary>"(599, 488147299)": seconds and nanoseconds.</summary>
@@ -241,6 +254,7 @@ public static class FdInfoParser
 
         long seconds = long.Parse(parts[0], CultureInfo.InvariantCulture);
         long nanoseconds = long.Parse(parts[1], CultureInfo.InvariantCulture);
-        return TimeSpan.FromTicks(seconds * TimeSpan.TicksPerSecond + nanoseconds / 100);
+        // checked: a seconds field past TimeSpan's range must be an error, not wrap into a negative time.
+        return TimeSpan.FromTicks(checked((seconds * TimeSpan.TicksPerSecond) + (nanoseconds / 100)));
     }
 }

@@ -67,7 +67,7 @@ public static class NetTableParser
             }
 
             if (!TryEndpoint(fields[1], out var local, out int localPort) || !TryEndpoint(fields[2], out var remote, out int remotePort)
-                || !int.TryParse(fields[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int state)
+                || !byte.TryParse(fields[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte state)
                 || !ulong.TryParse(fields[9], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
             {
                 continue;
@@ -86,7 +86,7 @@ public static class NetTableParser
             if (fields.Length < 7 || !fields[0].EndsWith(':')
                 || !uint.TryParse(fields[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint flags)
                 || !int.TryParse(fields[4], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int type)
-                || !int.TryParse(fields[5], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int state)
+                || !byte.TryParse(fields[5], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte state)
                 || !ulong.TryParse(fields[6], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
             {
                 continue;
@@ -99,7 +99,7 @@ public static class NetTableParser
                 SocketConstantsText.SOCK_SEQPACKET => "SEQPACKET",
                 _ => "TYPE" + type,
             };
-            string stateName = (flags & SO_ACCEPTCON) != 0 ? "LISTEN" : state >= 0 && state < UnixStates.Length ? UnixStates[state] : "STATE" + state;
+            string stateName = (flags & SO_ACCEPTCON) != 0 ? "LISTEN" : state < UnixStates.Length ? UnixStates[state] : "STATE" + state;
 
             // An abstract address is printed with '@' for its leading NUL; an unnamed socket has no path.
             string? path = fields.Length > 7 ? fields[7].Trim() : string.Empty;
@@ -107,7 +107,8 @@ public static class NetTableParser
         }
     }
 
-    private static string StateName(int state, bool datagram)
+    /// <summary>A socket state is one byte (sk_state); a wider value is not a state and its line is skipped.</summary>
+    private static string StateName(byte state, bool datagram)
     {
         if (datagram)
         {
@@ -115,7 +116,7 @@ public static class NetTableParser
             return state switch { 1 => "CONNECTED", 7 => "UNCONNECTED", _ => state < TcpStates.Length ? TcpStates[state] : "STATE" + state };
         }
 
-        return state >= 0 && state < TcpStates.Length ? TcpStates[state] : "STATE" + state;
+        return state < TcpStates.Length ? TcpStates[state] : "STATE" + state;
     }
 
     /// <summary>"0100007F:1F90" or a 32-digit IPv6 form; each 8 hex digits are one native-endian 32-bit word.</summary>
@@ -144,10 +145,13 @@ public static class NetTableParser
             }
         }
 
-        if (!int.TryParse(text.AsSpan(colon + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out port))
+        // A port is 16 bits; parsed as such, FFFFFFFF is refused rather than read as -1.
+        if (!ushort.TryParse(text.AsSpan(colon + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ushort port16))
         {
             return false;
         }
+
+        port = port16;
 
         address = new IPAddress(bytes);
         if (address.IsIPv4MappedToIPv6)
