@@ -84,6 +84,8 @@ public sealed class EpollInstance : IDisposable
     private readonly FileDescriptorHandle _handle;
     private readonly RegistrationTable _registrations = new();
     private readonly object _gate = new();
+    private volatile bool _closing;
+    private WaitCanceller? _closeSignal;
 
     private EpollInstance(int fd, bool closeOnExec)
     {
@@ -105,7 +107,8 @@ public sealed class EpollInstance : IDisposable
 
     public DateTime CreatedAt { get; }
 
-    public bool IsClosed => _handle.IsClosed;
+    /// <summary>True from the moment Dispose is called, also while a wait on another thread still holds the fd.</summary>
+    public bool IsClosed => _closing || _handle.IsClosed;
 
     /// <summary>The registrations made through this object, by fd.</summary>
     public IReadOnlyList<EpollRegistration> Registrations
@@ -192,7 +195,8 @@ public sealed class EpollInstance : IDisposable
     /// <summary>
     /// epoll_wait: -1 waits until an event, 0 returns at once, &gt;0 waits at most that many milliseconds.
     /// Returns no events on timeout. EINTR is retried with the time left. With a <paramref name="canceller"/>,
-    /// the wait ends with <see cref="OperationCanceledException"/> as soon as it is cancelled.
+    /// the wait ends with <see cref="OperationCanceledException"/> as soon as it is cancelled. A wait that can block
+    /// ends with <see cref="EpollInstanceClosedException"/> as soon as another thread closes the instance.
     /// </summary>
     public unsafe IReadOnlyList<EpollEvent> Wait(int maxEvents, int timeoutMs, WaitCanceller? canceller = null)
     {
@@ -201,26 +205,39 @@ public sealed class EpollInstance : IDisposable
             throw new ArgumentOutOfRangeException(nameof(maxEvents), maxEvents, $"maxevents must be between 1 and {MaxEventsLimit}.");
         }
 
-        var layout = EpollEventLayout.Current;
-        var buffer = TakeBuffer(maxEvents * layout.Size);
         // Only a positive timeout needs the clock (for the time left after EINTR); reading it costs a tenth of the wait.
         long started = timeoutMs > 0 ? Stopwatch.GetTimestamp() : 0;
-        if (_handle.IsClosed)
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
         {
             throw new EpollInstanceClosedException(Fd);
         }
 
-        bool added = false;
-        _handle.DangerousAddRef(ref added);
+        byte[]? buffer = null;
         try
         {
+            ThrowIfClosing();
+            var layout = EpollEventLayout.Current;
+            int slots = KernelMaxEvents(maxEvents);
+            buffer = TakeBuffer(slots * layout.Size);
             while (true)
             {
                 int waitMs = WaitCanceller.RemainingMs(timeoutMs, started);
-                if (canceller is not null && waitMs != 0)
+                if (waitMs != 0)
                 {
-                    // Block in poll(2) on the epoll fd and the canceller; the epoll fd is readable while events are ready.
-                    if (!WaitCanceller.WaitFor(Fd, PollConstants.POLLIN, waitMs, canceller))
+                    // Block in poll(2) on the epoll fd (readable while events are ready), the canceller, and the
+                    // signal Dispose raises: a close from another thread ends the wait instead of leaving it blocked.
+                    var outcome = WaitCanceller.WaitFor(Fd, PollConstants.POLLIN, waitMs, canceller, CloseSignal());
+                    if (outcome == WaitOutcome.Closed)
+                    {
+                        throw new EpollInstanceClosedException(Fd);
+                    }
+
+                    if (outcome == WaitOutcome.TimedOut)
                     {
                         return Array.Empty<EpollEvent>();
                     }
@@ -231,7 +248,7 @@ public sealed class EpollInstance : IDisposable
                 int n;
                 fixed (byte* p = buffer)
                 {
-                    n = NativeMethods.epoll_wait(Fd, p, maxEvents, waitMs);
+                    n = NativeMethods.epoll_wait(Fd, p, slots, waitMs);
                 }
 
                 if (n < 0)
@@ -246,7 +263,7 @@ public sealed class EpollInstance : IDisposable
                 }
 
                 // After poll said ready, another waiter may have taken the events: wait for the time left.
-                if (n == 0 && canceller is not null && WaitCanceller.RemainingMs(timeoutMs, started) != 0)
+                if (n == 0 && WaitCanceller.RemainingMs(timeoutMs, started) != 0)
                 {
                     continue;
                 }
@@ -256,7 +273,7 @@ public sealed class EpollInstance : IDisposable
         }
         finally
         {
-            _waitBuffer = buffer;
+            ReturnBuffer(buffer);
             if (added)
             {
                 _handle.DangerousRelease();
@@ -266,16 +283,35 @@ public sealed class EpollInstance : IDisposable
 
     public void Close() => Dispose();
 
+    /// <summary>
+    /// Closes the instance. Waits in progress on other threads end at once with <see cref="EpollInstanceClosedException"/>;
+    /// the fd itself is closed when the last of them has left the kernel, so its number cannot be reused under them.
+    /// </summary>
     public void Dispose()
     {
-        _handle.Dispose();
+        WaitCanceller? signal;
         lock (_gate)
         {
+            if (_closing)
+            {
+                return;
+            }
+
+            _closing = true;
+            signal = _closeSignal;
             _registrations.Clear();
+            _waitBuffer = null;
         }
+
+        signal?.Cancel();
+        _handle.Dispose();
+        signal?.Dispose();
     }
 
     public override string ToString() => $"epoll fd {Fd} ({RegistrationCount} registered{(IsClosed ? ", closed" : string.Empty)})";
+
+    /// <summary>A wait buffer up to this size (5,461 events on x86-64) is kept for the next wait; a larger one is not.</summary>
+    private const int RetainedBufferBytes = 64 * 1024;
 
     // One buffer per instance, reused by every wait (a concurrent second wait simply gets a new one).
     private byte[]? _waitBuffer;
@@ -284,6 +320,57 @@ public sealed class EpollInstance : IDisposable
     {
         var buffer = System.Threading.Interlocked.Exchange(ref _waitBuffer, null);
         return buffer is not null && buffer.Length >= size ? buffer : new byte[size];
+    }
+
+    private void ReturnBuffer(byte[]? buffer)
+    {
+        if (buffer is null || buffer.Length > RetainedBufferBytes)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (!_closing)
+            {
+                _waitBuffer = buffer;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The maxevents to hand the kernel. One epoll_wait reports each registration at most once, so a buffer larger
+    /// than the interest list is never filled: past what a retained buffer holds, the request is cut to the number of
+    /// registrations the kernel lists for this instance (a registration added by another thread meanwhile is reported
+    /// by the next wait). A 16-million-event request on a handful of fds then costs a few bytes, not 192 MiB.
+    /// </summary>
+    private int KernelMaxEvents(int requested)
+    {
+        if ((long)requested * EpollEventLayout.Current.Size <= RetainedBufferBytes)
+        {
+            return requested;
+        }
+
+        int registered = Proc.ProcFs.CountEpollRegistrations(Environment.ProcessId, Fd) ?? requested;
+        return Math.Clamp(registered, 1, requested);
+    }
+
+    /// <summary>The close signal waits poll beside the epoll fd, made on the first wait that can block.</summary>
+    private WaitCanceller CloseSignal()
+    {
+        lock (_gate)
+        {
+            ThrowIfClosing();
+            return _closeSignal ??= new WaitCanceller();
+        }
+    }
+
+    private void ThrowIfClosing()
+    {
+        if (_closing)
+        {
+            throw new EpollInstanceClosedException(Fd);
+        }
     }
 
     private IReadOnlyList<EpollEvent> Decode(byte[] buffer, int count, EpollEventLayout layout)
@@ -296,6 +383,8 @@ public sealed class EpollInstance : IDisposable
         var events = new EpollEvent[count];
         lock (_gate)
         {
+            // Closed while the kernel was handing these over: the registrations are gone, and so is the instance.
+            ThrowIfClosing();
             for (int i = 0; i < count; i++)
             {
                 var (mask, data) = layout.Read(buffer.AsSpan(i * layout.Size, layout.Size));
@@ -322,7 +411,7 @@ public sealed class EpollInstance : IDisposable
     [SkipLocalsInit] // the event is written whole below; zeroing it first would be a memset call per epoll_ctl
     private unsafe void Control(int op, string opName, int fd, EpollEvents events, ulong data)
     {
-        if (_handle.IsClosed)
+        if (IsClosed)
         {
             throw new EpollInstanceClosedException(Fd);
         }

@@ -24,6 +24,9 @@ public class LinuxFd : IDisposable
     private const int ChunkSize = 4096; // PIPE_BUF: a write this size never blocks once POLLOUT is reported.
 
     private readonly FileDescriptorHandle _handle;
+    private readonly object _gate = new();
+    private volatile bool _closing;
+    private WaitCanceller? _closeSignal;
 
     protected LinuxFd(int fd, FdKind kind)
     {
@@ -45,7 +48,8 @@ public class LinuxFd : IDisposable
     /// <summary>What /proc/self/fd shows for it when it was opened, e.g. "pipe:[1234]".</summary>
     public string Target { get; }
 
-    public bool IsClosed => _handle.IsClosed;
+    /// <summary>True from the moment Dispose is called, also while a read or write on another thread still holds the fd.</summary>
+    public bool IsClosed => _closing || _handle.IsClosed;
 
     /// <summary>Whether O_NONBLOCK is set now; null once closed.</summary>
     public bool? NonBlocking => IsClosed ? null : (GetStatusFlags() & OpenFlags.O_NONBLOCK) != 0;
@@ -116,9 +120,28 @@ public class LinuxFd : IDisposable
 
     public void Close() => Dispose();
 
+    /// <summary>
+    /// Closes the fd. A blocking read or write waiting on it in another thread ends at once with
+    /// <see cref="ObjectDisposedException"/>; the fd itself is closed when it has left the kernel, so its number cannot
+    /// be reused under it.
+    /// </summary>
     public void Dispose()
     {
+        WaitCanceller? signal;
+        lock (_gate)
+        {
+            if (_closing)
+            {
+                return;
+            }
+
+            _closing = true;
+            signal = _closeSignal;
+        }
+
+        signal?.Cancel();
         _handle.Dispose();
+        signal?.Dispose();
         GC.SuppressFinalize(this);
     }
 
@@ -136,7 +159,7 @@ public class LinuxFd : IDisposable
     /// <summary>The fd number, or ObjectDisposedException once closed.</summary>
     protected int LiveFd()
     {
-        if (_handle.IsClosed)
+        if (IsClosed)
         {
             throw new ObjectDisposedException(ToString(), $"fd {Fd} was closed.");
         }
@@ -178,11 +201,51 @@ public class LinuxFd : IDisposable
         }
     }
 
+    /// <summary>
+    /// Refuses a read of an fd open only for writing, or the reverse, before anything waits: poll(2) would never
+    /// report such an fd ready (a pipe's read end never becomes writable), so a blocking call would hang where
+    /// read(2)/write(2) fail at once. On a blocking fd, then waits (cancellably) until it is ready, or until another
+    /// thread closes it.
+    /// </summary>
     private void WaitIfBlocking(short pollEvents, WaitCanceller? canceller)
     {
-        if (canceller is not null && NonBlocking == false)
+        bool isWrite = pollEvents == PollConstants.POLLOUT;
+        int flags = GetStatusFlags();
+        if (isWrite ? !Proc.FlagNames.CanWrite(flags) : !Proc.FlagNames.CanRead(flags))
         {
-            WaitCanceller.WaitFor(LiveFd(), pollEvents, -1, canceller);
+            throw new FdAccessModeException(Fd, Kind, isWrite);
+        }
+
+        if ((flags & OpenFlags.O_NONBLOCK) != 0)
+        {
+            return;
+        }
+
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            if (WaitCanceller.WaitFor(Fd, pollEvents, -1, canceller, CloseSignal()) == WaitOutcome.Closed)
+            {
+                throw new ObjectDisposedException(ToString(), $"fd {Fd} was closed while a {(isWrite ? "write" : "read")} waited on it.");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>The close signal blocking waits poll beside the fd, made on the first wait.</summary>
+    private WaitCanceller CloseSignal()
+    {
+        lock (_gate)
+        {
+            LiveFd();
+            return _closeSignal ??= new WaitCanceller();
         }
     }
 
@@ -202,4 +265,25 @@ public class LinuxFd : IDisposable
 public static class FdDescriber
 {
     public static string Describe(int fd) => Proc.ProcFs.ReadLink($"/proc/self/fd/{fd}") ?? "?";
+}
+
+/// <summary>A read of an fd open only for writing, or a write of one open only for reading (EBADF from the kernel).</summary>
+public sealed class FdAccessModeException : InvalidOperationException
+{
+    public FdAccessModeException(int fd, FdKind kind, bool write)
+        : base(write
+            ? $"fd {fd} ({kind}) is open for reading only: it cannot be written (write(2) fails with EBADF)."
+            : $"fd {fd} ({kind}) is open for writing only: it cannot be read (read(2) fails with EBADF).")
+    {
+        Fd = fd;
+        Kind = kind;
+        Write = write;
+    }
+
+    public int Fd { get; }
+
+    public FdKind Kind { get; }
+
+    /// <summary>True when a write was refused, false for a read.</summary>
+    public bool Write { get; }
 }

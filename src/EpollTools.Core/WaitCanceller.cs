@@ -4,9 +4,20 @@ using EpollTools.Core.Native;
 
 namespace EpollTools.Core;
 
+/// <summary>How <see cref="WaitCanceller.WaitFor"/> ended, short of a cancellation.</summary>
+public enum WaitOutcome
+{
+    Ready,
+    TimedOut,
+
+    /// <summary>The object that owns the fd was closed by another thread while this one waited.</summary>
+    Closed,
+}
+
 /// <summary>
 /// Lets another thread end a blocking wait at once: the waiter polls this eventfd beside the fd it waits on,
-/// so Ctrl+C needs no timed polling loop.
+/// so Ctrl+C needs no timed polling loop. The same mechanism tells waiters that the object they wait on is being
+/// closed (<see cref="WaitFor"/>'s closing signal).
 /// </summary>
 public sealed class WaitCanceller : IDisposable
 {
@@ -53,47 +64,95 @@ public sealed class WaitCanceller : IDisposable
     public void Dispose() => _eventFd.Dispose();
 
     /// <summary>
-    /// Waits until <paramref name="fd"/> reports one of <paramref name="events"/> (poll(2) bits), the timeout passes
-    /// (false), or the wait is cancelled (<see cref="OperationCanceledException"/>). EINTR is retried with the time left.
+    /// Waits until <paramref name="fd"/> reports one of <paramref name="events"/> (poll(2) bits): Ready; the timeout
+    /// passes: TimedOut; <paramref name="closing"/> is signalled (the object that owns <paramref name="fd"/> is being
+    /// closed by another thread): Closed; the wait is cancelled: <see cref="OperationCanceledException"/>. EINTR is
+    /// retried with the time left. The signals' eventfds are kept open while they are polled, so closing one meanwhile
+    /// cannot hand its number to another file.
     /// </summary>
-    public static unsafe bool WaitFor(int fd, short events, int timeoutMs, WaitCanceller? canceller)
+    public static unsafe WaitOutcome WaitFor(int fd, short events, int timeoutMs, WaitCanceller? canceller, WaitCanceller? closing = null)
     {
         long started = Stopwatch.GetTimestamp();
-        var fds = stackalloc NativeMethods.PollFd[2];
-        int count = canceller is null ? 1 : 2;
-        while (true)
+        var fds = stackalloc NativeMethods.PollFd[3];
+        bool cancellerHeld = false;
+        bool closingHeld = false;
+        try
         {
-            canceller?.ThrowIfCancelled();
-            fds[0] = new NativeMethods.PollFd { Fd = fd, Events = events };
-            if (canceller is not null)
+            canceller?._eventFd.DangerousAddRef(ref cancellerHeld);
+            try
             {
-                fds[1] = new NativeMethods.PollFd { Fd = canceller._eventFd.Number, Events = PollConstants.POLLIN };
+                closing?._eventFd.DangerousAddRef(ref closingHeld);
+            }
+            catch (ObjectDisposedException)
+            {
+                return WaitOutcome.Closed; // the owner finished closing before this wait began
             }
 
-            int rc = NativeMethods.poll(fds, (nuint)count, RemainingMs(timeoutMs, started));
-            if (rc < 0)
+            int count = 0;
+            fds[count++] = new NativeMethods.PollFd { Fd = fd, Events = events };
+            int cancellerSlot = canceller is null ? -1 : count++;
+            int closingSlot = closing is null ? -1 : count++;
+            while (true)
             {
-                var error = LinuxErrorException.FromLastError("poll", fd);
-                if (error.Errno == Errno.EINTR)
+                canceller?.ThrowIfCancelled();
+                if (closing is { IsCancelled: true })
                 {
-                    continue;
+                    return WaitOutcome.Closed;
                 }
 
-                throw error;
-            }
+                fds[0].REvents = 0;
+                if (cancellerSlot >= 0)
+                {
+                    fds[cancellerSlot] = new NativeMethods.PollFd { Fd = canceller!._eventFd.Number, Events = PollConstants.POLLIN };
+                }
 
-            canceller?.ThrowIfCancelled();
-            if (rc == 0)
+                if (closingSlot >= 0)
+                {
+                    fds[closingSlot] = new NativeMethods.PollFd { Fd = closing!._eventFd.Number, Events = PollConstants.POLLIN };
+                }
+
+                int rc = NativeMethods.poll(fds, (nuint)count, RemainingMs(timeoutMs, started));
+                if (rc < 0)
+                {
+                    var error = LinuxErrorException.FromLastError("poll", fd);
+                    if (error.Errno == Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    throw error;
+                }
+
+                canceller?.ThrowIfCancelled();
+                if (closing is { IsCancelled: true })
+                {
+                    return WaitOutcome.Closed;
+                }
+
+                if (rc == 0)
+                {
+                    return WaitOutcome.TimedOut;
+                }
+
+                if ((fds[0].REvents & PollConstants.POLLNVAL) != 0)
+                {
+                    throw new LinuxErrorException(Errno.EBADF, "poll", fd);
+                }
+
+                return WaitOutcome.Ready;
+            }
+        }
+        finally
+        {
+            if (closingHeld)
             {
-                return false;
+                closing!._eventFd.DangerousRelease();
             }
 
-            if ((fds[0].REvents & PollConstants.POLLNVAL) != 0)
+            if (cancellerHeld)
             {
-                throw new LinuxErrorException(Errno.EBADF, "poll", fd);
+                canceller!._eventFd.DangerousRelease();
             }
-
-            return true;
         }
     }
 

@@ -68,9 +68,16 @@ internal static class ErrorRecords
     {
         return exception switch
         {
-            EpollInstanceClosedException => Make(exception,
+            EpollInstanceClosedException closed => Make(exception,
                 "EpollInstanceClosed", ErrorCategory.ResourceUnavailable, target,
-                "The epoll instance is closed.", "Create a new one with New-EpollInstance."),
+                $"The epoll instance (fd {closed.Fd}) is closed: Close-EpollInstance, or the closing of the runspace that made it, closed it, and a wait in progress on it ended.",
+                "Create a new one with New-EpollInstance."),
+            FdAccessModeException access => Make(exception,
+                access.Write ? "FdNotOpenForWriting" : "FdNotOpenForReading", ErrorCategory.InvalidOperation, target,
+                access.Message,
+                access.Kind is FdKind.PipeReadEnd or FdKind.PipeWriteEnd
+                    ? $"{(access.Write ? "Write to the pipe's WriteEnd" : "Read from the pipe's ReadEnd")}, or pass the pipe object itself, which picks the right end."
+                    : "Pass an fd opened for that direction."),
             ObjectDisposedException => Make(exception, "FdClosed", ErrorCategory.ResourceUnavailable, target,
                 exception.Message, "Create a new one; a closed fd cannot be reopened."),
             LinuxErrorException { Errno: Errno.EAGAIN, Operation: "read" } e => Make(e, "ReadWouldBlock",
@@ -86,9 +93,14 @@ internal static class ErrorRecords
             LinuxErrorException { Errno: Errno.EBADF } e => Make(e, "BadFileDescriptor", ErrorCategory.InvalidArgument, target,
                 $"fd {e.Fd} is not an open file descriptor in this process (EBADF).",
                 "Pass the object that owns the fd, and do not close it while in use."),
-            LinuxErrorException { Errno: Errno.EMFILE or Errno.ENFILE } e => Make(e, "TooManyOpenFiles",
+            LinuxErrorException { Errno: Errno.EMFILE } e => Make(e, "TooManyOpenFiles",
                 ErrorCategory.LimitsExceeded, target,
-                $"{e.Operation} failed: too many open files ({e.ErrnoName}).", "Close fds you no longer need (Close-Fd, Close-EpollInstance)."),
+                $"{e.Operation} failed: too many open files (EMFILE): this process holds {OpenFdCount()} fds and its limit (RLIMIT_NOFILE) is {ThisProcess.OpenFileLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}.",
+                "Close fds you no longer need (Close-Fd, Close-EpollInstance; Get-FdInfo lists them), or start pwsh with a higher limit (ulimit -n)."),
+            LinuxErrorException { Errno: Errno.ENFILE } e => Make(e, "TooManyOpenFiles",
+                ErrorCategory.LimitsExceeded, target,
+                $"{e.Operation} failed: the system's table of open files is full (ENFILE, fs.file-max = {ReadProcValue("/proc/sys/fs/file-max")}).",
+                "Find the process holding the most fds (ls /proc/*/fd | wc -l per process) and close what it leaks; or raise fs.file-max as root."),
             LinuxErrorException e => Make(e, "SystemCallFailed", ErrorCategory.NotSpecified, target, e.Message,
                 "See the errno in the message and the system call's man page."),
             ArgumentException e => Make(e, "InvalidArgument", ErrorCategory.InvalidArgument, target, e.Message,
@@ -104,6 +116,29 @@ internal static class ErrorRecords
         $"fd {fd.Number} was closed (EBADF): its number may already belong to another file.",
         "Create a new fd; a closed one cannot be used again.");
 
+    /// <summary>A -Name that is not a valid wildcard pattern.</summary>
+    public static ErrorRecord InvalidNamePattern(string name, WildcardPatternException exception) => Make(exception,
+        "InvalidNamePattern", ErrorCategory.InvalidArgument, name,
+        $"'{name}' is not a valid wildcard pattern: {exception.Message}",
+        "Escape a literal [ or ] with a backtick (`[), quote the name in single quotes, or select the process with -Id.");
+
+    /// <summary>
+    /// A <see cref="WaitCanceller"/> for a cmdlet's blocking call. Making one needs an fd: at the fd limit that fails,
+    /// and the whole call is pointless, so it ends the call with the TooManyOpenFiles record.
+    /// </summary>
+    public static WaitCanceller NewCanceller(Cmdlet cmdlet)
+    {
+        try
+        {
+            return new WaitCanceller();
+        }
+        catch (LinuxErrorException e)
+        {
+            cmdlet.ThrowTerminatingError(ForException(e, null));
+            throw; // not reached: ThrowTerminatingError throws
+        }
+    }
+
     /// <summary>An error found by the cmdlet itself, before any system call.</summary>
     public static ErrorRecord Usage(string errorId, ErrorCategory category, object? target, string message, string hint)
         => Make(new ArgumentException(message), errorId, category, target, message, hint);
@@ -115,11 +150,26 @@ internal static class ErrorRecords
         return record;
     }
 
-    private static string ReadMaxUserWatches()
+    private static string ReadMaxUserWatches() => ReadProcValue(MaxUserWatchesPath);
+
+    private static string OpenFdCount()
     {
         try
         {
-            return File.ReadAllText(MaxUserWatchesPath).Trim();
+            return Directory.GetFileSystemEntries("/proc/self/fd").Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return "all its";
+        }
+    }
+
+    /// <summary>A one-line /proc/sys value for a message; "?" if it cannot be read (at the fd limit, for one).</summary>
+    private static string ReadProcValue(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Trim();
         }
         catch (IOException)
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using EpollTools.Core;
 using EpollTools.Core.Proc;
 
 namespace EpollTools;
@@ -19,6 +20,16 @@ internal static class ProcessSelection
         foreach (string name in names)
         {
             var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            try
+            {
+                pattern.IsMatch(string.Empty); // the pattern is parsed on first use: a bad one fails here, once
+            }
+            catch (WildcardPatternException e)
+            {
+                cmdlet.WriteError(ErrorRecords.InvalidNamePattern(name, e));
+                continue;
+            }
+
             bool found = false;
             foreach (int pid in all)
             {
@@ -47,6 +58,28 @@ internal static class ProcessSelection
 
         pids.Sort();
         return pids;
+    }
+
+    /// <summary>
+    /// The warning for processes skipped because their fds could not be read (under -All or -Name): which ones, and
+    /// why, with advice that fits who is asking: as root, a refusal comes from a user namespace or a security module,
+    /// and running as root again would not help.
+    /// </summary>
+    public static string UnreadableWarning(IReadOnlyList<int> pids)
+    {
+        const int Shown = 5;
+        var named = new List<string>();
+        for (int i = 0; i < pids.Count && i < Shown; i++)
+        {
+            named.Add($"{pids[i]} ({ProcFs.ReadComm(pids[i]) ?? "exited since"})");
+        }
+
+        string list = string.Join(", ", named) + (pids.Count > Shown ? $" and {pids.Count - Shown} more" : string.Empty);
+        string count = pids.Count == 1 ? "1 process" : $"{pids.Count} processes";
+        string why = ThisProcess.IsRoot
+            ? "reading their /proc/<pid>/fd was refused even to root: they run in a user namespace this one does not own, or a security module (Yama's kernel.yama.ptrace_scope = 3, AppArmor, SELinux) denies ptrace read access to them"
+            : "reading another user's fds needs ptrace read access: run as root or with CAP_SYS_PTRACE";
+        return $"{count} could not be read: {list}. Why: {why}. -Verbose names each as it is skipped.";
     }
 
     /// <summary>Reports why one process could not be read: an error when it was named explicitly, else a verbose line.</summary>

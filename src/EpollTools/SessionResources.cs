@@ -25,6 +25,16 @@ internal static class SessionResources
         return resource;
     }
 
+    /// <summary>Drops the closed objects from the current runspace's list, so that nothing keeps them (or what they hold) alive.</summary>
+    public static void ForgetClosed()
+    {
+        var runspace = Runspace.DefaultRunspace;
+        if (runspace is not null && Sets.TryGetValue(runspace, out var set))
+        {
+            set.ForgetClosed();
+        }
+    }
+
     /// <summary>The tracked objects of the current runspace that are of type <typeparamref name="T"/>.</summary>
     public static IReadOnlyList<T> OfType<T>()
     {
@@ -45,6 +55,14 @@ internal static class SessionResources
                 // Forget what was closed already, so a long session that opens and closes many fds stays small.
                 _items.RemoveAll(IsClosed);
                 _items.Add(item);
+            }
+        }
+
+        public void ForgetClosed()
+        {
+            lock (_items)
+            {
+                _items.RemoveAll(IsClosed);
             }
         }
 

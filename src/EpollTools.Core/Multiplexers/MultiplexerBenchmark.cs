@@ -83,17 +83,12 @@ public static class MultiplexerBenchmark
     private const int WordBits = 64;
 
     /// <summary>RLIMIT_NOFILE (soft) and how many more fds this process may open now.</summary>
-    public static unsafe (ulong Limit, int Available) FdBudget()
+    public static (ulong Limit, int Available) FdBudget()
     {
-        NativeMethods.RLimit limit;
-        if (NativeMethods.getrlimit(SelectConstants.RLIMIT_NOFILE, &limit) < 0)
-        {
-            throw LinuxErrorException.FromLastError("getrlimit");
-        }
-
+        ulong limit = ThisProcess.OpenFileLimit ?? throw LinuxErrorException.FromLastError("getrlimit");
         int open = Directory.GetFileSystemEntries("/proc/self/fd").Length;
-        long available = (long)Math.Min(limit.Current, int.MaxValue) - open - FdMargin;
-        return (limit.Current, (int)Math.Max(0, available));
+        long available = (long)Math.Min(limit, int.MaxValue) - open - FdMargin;
+        return (limit, (int)Math.Max(0, available));
     }
 
     /// <summary>

@@ -61,6 +61,9 @@ internal static unsafe class NativeMethods
     [DllImport(Libc, SetLastError = true)]
     internal static extern int getrlimit(int resource, RLimit* limit);
 
+    [DllImport(Libc)]
+    internal static extern uint geteuid();
+
     [DllImport(Libc, SetLastError = true)]
     internal static extern nint readlink([MarshalAs(UnmanagedType.LPUTF8Str)] string path, byte* buffer, nuint size);
 

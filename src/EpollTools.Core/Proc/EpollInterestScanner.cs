@@ -179,9 +179,15 @@ public sealed class EpollInterestScanner
                     stillOpenAs = FindHolder(owner, line, ownerFds);
                 }
 
-                target = stillOpenAs is int holder
-                    ? Resolver.Resolve(owner.Pid, holder, ownerFds!.FirstOrDefault(f => f.Fd == holder).Target)
-                    : (TargetKind.Unknown, $"registered file not open in {(others.Any ? "these processes" : "this process")} (ino {line.Ino:x}, device {line.Device})");
+                var described = stillOpenAs is int holder ? DescribeHolder(owner, line, holder) : null;
+                if (stillOpenAs is not null && described is null)
+                {
+                    _verbose($"Process {owner.Pid} epoll fd {owner.Fd}: the file registered as fd {line.Tfd} moved away from fd {stillOpenAs} while it was read; its target is reported Unknown.");
+                    stillOpenAs = null;
+                }
+
+                target = described
+                    ?? (TargetKind.Unknown, $"registered file not open in {(others.Any ? "these processes" : "this process")} (ino {line.Ino:x}, device {line.Device})");
             }
             else
             {
@@ -231,7 +237,16 @@ public sealed class EpollInterestScanner
         var candidates = line.Ino is ulong ino && others.FindByInode(line.Tfd, ino) is int likely ? others.Pids.Prepend(likely).Distinct() : others.Pids;
         foreach (int pid in candidates)
         {
-            string? link = ProcFs.ReadFdTarget(pid, line.Tfd);
+            string? link;
+            try
+            {
+                link = ProcFs.ReadFdTarget(pid, line.Tfd);
+            }
+            catch (ProcessAccessDeniedException)
+            {
+                continue; // a holder this caller may not look into cannot vouch for the registration
+            }
+
             if (link is null)
             {
                 continue;
@@ -353,11 +368,41 @@ public sealed class EpollInterestScanner
         return status.Ino == ino && status.DevMajor == DeviceNumbers.KernelMajor(dev) && status.DevMinor == DeviceNumbers.KernelMinor(dev);
     }
 
+    /// <summary>
+    /// Describes the registered file from <paramref name="holder"/>, the fd of the owner that kcmp found holding it.
+    /// The fd list the holder was found in is a snapshot: the process may have closed and reopened that number since.
+    /// So the link is read now, the target resolved from it, and kcmp asked again afterwards: only if the holder is
+    /// still the registered file is the description returned; else null, and the caller reports the target Unknown.
+    /// </summary>
+    private (TargetKind Kind, string Description)? DescribeHolder(EpollFdRecord owner, EpollTargetLine line, int holder)
+    {
+        string? link = ProcFs.ReadFdTarget(owner.Pid, holder);
+        if (link is null)
+        {
+            return null;
+        }
+
+        var described = Resolver.Resolve(owner.Pid, holder, link);
+        // kcmp names the registration by its tfd and its index among the lines with that tfd, and both can shift
+        // while the process changes its interest list: the link must also still be the one just described.
+        return ProcFs.SameEpollTarget(owner.Pid, holder, owner.Pid, owner.Fd, line.Tfd, line.Offset) == true
+            && ProcFs.ReadFdTarget(owner.Pid, holder) == link
+            ? described
+            : null;
+    }
+
     /// <summary>The fd of the owner that still holds a stale registration's file, found with kcmp among fds of the same inode.</summary>
     private static int? FindHolder(EpollFdRecord owner, EpollTargetLine line, List<(int Fd, string Target)> fds)
     {
         foreach (var (fd, _) in fds)
         {
+            // The registered number itself was judged not to be the file (or closed) just before: a kcmp saying
+            // otherwise now met another registration with that number (the lines shifted meanwhile).
+            if (fd == line.Tfd)
+            {
+                continue;
+            }
+
             if (line.Ino is ulong ino && ProcFs.StatFd(owner.Pid, fd) is { } status && status.Ino != ino)
             {
                 continue;

@@ -43,12 +43,19 @@ public static class ProcFs
     public static List<int> ListPids()
     {
         var pids = new List<int>();
-        foreach (var entry in Directory.EnumerateDirectories(Root))
+        try
         {
-            if (int.TryParse(Path.GetFileName(entry.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            foreach (var entry in Directory.EnumerateDirectories(Root))
             {
-                pids.Add(pid);
+                if (int.TryParse(Path.GetFileName(entry.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+                {
+                    pids.Add(pid);
+                }
             }
+        }
+        catch (IOException e) when (IsOutOfFds(e))
+        {
+            throw OutOfFds(e, Root);
         }
 
         pids.Sort();
@@ -94,6 +101,10 @@ public static class ProcFs
         {
             throw new ProcessGoneException(pid, e);
         }
+        catch (IOException e) when (IsOutOfFds(e))
+        {
+            throw OutOfFds(e, dir);
+        }
         catch (IOException e) when (!Directory.Exists($"{Root}/{pid}"))
         {
             throw new ProcessGoneException(pid, e);
@@ -121,6 +132,7 @@ public static class ProcFs
         int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         return errno switch
         {
+            Errno.EMFILE or Errno.ENFILE => new LinuxErrorException(errno, $"open({path})"),
             Errno.ENOENT => directory ? new DirectoryNotFoundException(path) : new FileNotFoundException(path),
             Errno.EACCES or Errno.EPERM => new UnauthorizedAccessException(path),
             _ => new IOException($"{path}: {ErrnoNames.NameOf(errno)}", errno),
@@ -146,6 +158,10 @@ public static class ProcFs
         {
             throw new ProcessGoneException(pid, e);
         }
+        catch (IOException e) when (IsOutOfFds(e))
+        {
+            throw OutOfFds(e, $"{Root}/{pid}/fdinfo/{fd}");
+        }
         catch (IOException) when (!Directory.Exists($"{Root}/{pid}"))
         {
             throw new ProcessGoneException(pid);
@@ -156,8 +172,43 @@ public static class ProcFs
         }
     }
 
-    /// <summary>The link target of /proc/&lt;pid&gt;/fd/&lt;fd&gt;; null if the fd is not open.</summary>
-    public static string? ReadFdTarget(int pid, int fd) => ReadLink($"{Root}/{pid}/fd/{fd}");
+    /// <summary>
+    /// The link target of /proc/&lt;pid&gt;/fd/&lt;fd&gt;; null if the fd is not open (or the process is gone: callers
+    /// that must tell the two apart ask <see cref="ProcessExists"/>). A link the caller may not read throws
+    /// <see cref="ProcessAccessDeniedException"/>: an unreadable fd is not an absent one.
+    /// </summary>
+    public static string? ReadFdTarget(int pid, int fd)
+    {
+        string? link = ReadLink($"{Root}/{pid}/fd/{fd}", out int errno);
+        return link is null && errno is Errno.EACCES or Errno.EPERM ? throw new ProcessAccessDeniedException(pid) : link;
+    }
+
+    /// <summary>How many registrations (tfd lines) the kernel lists for an epoll fd; null if it cannot be read.</summary>
+    public static int? CountEpollRegistrations(int pid, int epollFd)
+    {
+        string? text;
+        try
+        {
+            text = ReadFdInfo(pid, epollFd);
+        }
+        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        {
+            return null;
+        }
+
+        if (text is null)
+        {
+            return null;
+        }
+
+        int count = 0;
+        foreach (var line in text.AsSpan().EnumerateLines())
+        {
+            count += line.StartsWith("tfd:", StringComparison.Ordinal) ? 1 : 0;
+        }
+
+        return count;
+    }
 
     /// <summary>The network namespace of a process, as "net:[4026531840]"; null if unreadable.</summary>
     public static string? ReadNetNamespace(int pid) => ReadLink($"{Root}/{pid}/ns/net");
@@ -207,13 +258,25 @@ public static class ProcFs
     }
 
     /// <summary>readlink(2) straight into a stack buffer: this runs once per fd, so no FileInfo per call.</summary>
-    internal static unsafe string? ReadLink(string path)
+    internal static string? ReadLink(string path) => ReadLink(path, out _);
+
+    private static unsafe string? ReadLink(string path, out int errno)
     {
         const int size = 4096; // PATH_MAX
         byte* buffer = stackalloc byte[size];
         nint length = NativeMethods.readlink(path, buffer, size);
+        errno = length < 0 ? System.Runtime.InteropServices.Marshal.GetLastPInvokeError() : 0;
         return length < 0 ? null : System.Text.Encoding.UTF8.GetString(buffer, (int)length);
     }
+
+    /// <summary>EMFILE or ENFILE, as .NET's own file APIs report them (IOException with the errno as HResult) or ours do.</summary>
+    private static bool IsOutOfFds(IOException e) => e.HResult is Errno.EMFILE or Errno.ENFILE;
+
+    /// <summary>
+    /// The fd limit reached while reading /proc: never to be mistaken for a process that is gone or an fd that was
+    /// closed, so it is raised as the <see cref="LinuxErrorException"/> it is.
+    /// </summary>
+    private static LinuxErrorException OutOfFds(IOException e, string path) => e as LinuxErrorException ?? new LinuxErrorException(e.HResult, $"open({path})");
 
     [ThreadStatic]
     private static byte[]? _readBuffer;
@@ -272,6 +335,10 @@ public static class ProcFs
         try
         {
             return File.ReadAllText(path);
+        }
+        catch (IOException e) when (IsOutOfFds(e))
+        {
+            throw OutOfFds(e, path);
         }
         catch (IOException)
         {

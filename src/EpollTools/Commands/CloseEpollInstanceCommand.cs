@@ -24,6 +24,7 @@ public sealed class CloseEpollInstanceCommand : PSCmdlet
             if (ShouldProcess($"epoll instance fd {instance.Fd} ({instance.RegistrationCount} registered)", "Close"))
             {
                 instance.Dispose();
+                SessionResources.ForgetClosed();
                 if (PassThru)
                 {
                     WriteObject(instance);

@@ -44,6 +44,7 @@ public sealed class CloseFdCommand : PSCmdlet
         if (ShouldProcess(description, "Close"))
         {
             owner.Dispose();
+            SessionResources.ForgetClosed();
         }
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using EpollTools.Core;
 using EpollTools.Core.Proc;
 
 namespace EpollTools.Commands;
@@ -48,6 +49,27 @@ public sealed class GetEpollInterestCommand : PSCmdlet
 
     protected override void EndProcessing()
     {
+        // Piped input that bound no process (Get-Process nosuch -ErrorAction Ignore | Get-EpollInterest) means no
+        // process, not this one: the default applies only to a call with no input at all.
+        if (ParameterSetName == IdSet && _ids.Count == 0 && MyInvocation.ExpectingInput)
+        {
+            WriteVerbose("No process id came down the pipeline: nothing to read.");
+            return;
+        }
+
+        try
+        {
+            Scan();
+        }
+        catch (LinuxErrorException e)
+        {
+            // The fd limit: every further /proc read would fail the same way, so the call ends here.
+            ThrowTerminatingError(ErrorRecords.ForException(e, null));
+        }
+    }
+
+    private void Scan()
+    {
         bool explicitIds = ParameterSetName == IdSet;
         List<int> pids = ParameterSetName switch
         {
@@ -58,38 +80,81 @@ public sealed class GetEpollInterestCommand : PSCmdlet
 
         var scanner = new EpollInterestScanner(WriteVerbose);
         var records = new List<EpollFdRecord>();
-        int skipped = 0;
+        var unreadable = new List<int>();
         foreach (int pid in pids)
         {
             try
             {
                 var found = scanner.FindInstances(pid, EpollFd);
-                if (found.Count == 0 && explicitIds && EpollFd is int wanted)
+                if (found.Count == 0)
                 {
-                    WriteError(ErrorRecords.Usage("EpollFdNotFound", ErrorCategory.ObjectNotFound, wanted,
-                        $"Process {pid} has no epoll fd {wanted}.", $"List its epoll fds with: Get-FdInfo -Id {pid} | Where-Object Type -eq Epoll"));
+                    ReportNoEpollFd(pid, explicitIds && pids.Count == 1);
                 }
 
                 records.AddRange(found);
             }
             catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
             {
-                skipped += e is ProcessAccessDeniedException ? 1 : 0;
+                if (e is ProcessAccessDeniedException && !explicitIds)
+                {
+                    unreadable.Add(pid);
+                }
+
                 ProcessSelection.ReportFailure(this, e, pid, explicitIds);
             }
         }
 
-        if (skipped > 0 && !explicitIds)
+        if (unreadable.Count > 0)
         {
-            WriteWarning($"{skipped} processes could not be read (ptrace read access is needed); run as root to see them all.");
+            WriteWarning(ProcessSelection.UnreadableWarning(unreadable));
         }
 
         foreach (var instance in EpollInterestScanner.GroupSharedInstances(records))
         {
-            foreach (var interest in scanner.Expand(instance))
+            try
             {
-                WriteObject(interest);
+                foreach (var interest in scanner.Expand(instance))
+                {
+                    WriteObject(interest);
+                }
             }
+            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            {
+                ProcessSelection.ReportFailure(this, e, instance[0].Pid, explicitIds);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A process with no epoll fd (or not the one asked for) says so: an error for a missing -EpollFd, a warning when
+    /// it is the one process asked for (an empty answer alone would look like a failure), else a verbose line.
+    /// </summary>
+    private void ReportNoEpollFd(int pid, bool onlyProcessAsked)
+    {
+        string name = ProcFs.ReadComm(pid) ?? "exited since";
+        if (EpollFd is int wanted)
+        {
+            if (ParameterSetName == IdSet)
+            {
+                WriteError(ErrorRecords.Usage("EpollFdNotFound", ErrorCategory.ObjectNotFound, wanted,
+                    $"Process {pid} ({name}) has no epoll fd {wanted}.", $"List its epoll fds with: Get-FdInfo -Id {pid} | Where-Object Type -eq Epoll"));
+            }
+            else
+            {
+                WriteVerbose($"Process {pid} ({name}) has no epoll fd {wanted}.");
+            }
+
+            return;
+        }
+
+        string message = $"Process {pid} ({name}) has no epoll fd: it does not wait through epoll (it may use poll or select, or block in a read). Get-FdInfo -Id {pid} lists its fds.";
+        if (onlyProcessAsked)
+        {
+            WriteWarning(message);
+        }
+        else
+        {
+            WriteVerbose(message);
         }
     }
 }

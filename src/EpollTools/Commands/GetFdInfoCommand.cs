@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using EpollTools.Core;
 using EpollTools.Core.Proc;
 
 namespace EpollTools.Commands;
@@ -36,6 +37,11 @@ public sealed class GetFdInfoCommand : PSCmdlet
             catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
             {
                 ProcessSelection.ReportFailure(this, e, pid, explicitlyNamed: true);
+            }
+            catch (LinuxErrorException e)
+            {
+                // The fd limit: every further /proc read would fail the same way, so the call ends here.
+                ThrowTerminatingError(ErrorRecords.ForException(e, pid));
             }
         }
     }

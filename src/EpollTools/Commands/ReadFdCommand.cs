@@ -9,7 +9,8 @@ namespace EpollTools.Commands;
 [OutputType(typeof(FdReadResult))]
 public sealed class ReadFdCommand : PSCmdlet, IDisposable
 {
-    private readonly WaitCanceller _canceller = new();
+    // Made in BeginProcessing, where a failure (the fd limit) becomes a proper error rather than a constructor's.
+    private WaitCanceller? _canceller;
 
     /// <summary>The fd to read: an object from New-EventFd, New-TimerFd, New-Pipe (its read end) or New-SocketPair.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
@@ -21,6 +22,8 @@ public sealed class ReadFdCommand : PSCmdlet, IDisposable
     [Parameter(Position = 1)]
     [ValidateRange(1, 16 * 1024 * 1024)]
     public int Count { get; set; } = 65536;
+
+    protected override void BeginProcessing() => _canceller = ErrorRecords.NewCanceller(this);
 
     protected override void ProcessRecord()
     {
@@ -37,13 +40,13 @@ public sealed class ReadFdCommand : PSCmdlet, IDisposable
         {
             // Ctrl+C: the engine stops the pipeline.
         }
-        catch (Exception e) when (e is LinuxErrorException or ObjectDisposedException)
+        catch (Exception e) when (e is LinuxErrorException or ObjectDisposedException or FdAccessModeException)
         {
             WriteError(ErrorRecords.ForException(e, Fd));
         }
     }
 
-    protected override void StopProcessing() => _canceller.Cancel();
+    protected override void StopProcessing() => _canceller?.Cancel();
 
-    public void Dispose() => _canceller.Dispose();
+    public void Dispose() => _canceller?.Dispose();
 }

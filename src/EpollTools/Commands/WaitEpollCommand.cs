@@ -32,7 +32,7 @@ public sealed class WaitEpollCommand : PSCmdlet, IDisposable
     {
         if (Timeout != 0)
         {
-            _canceller = new WaitCanceller();
+            _canceller = ErrorRecords.NewCanceller(this);
         }
     }
 

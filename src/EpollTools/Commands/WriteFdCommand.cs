@@ -16,7 +16,8 @@ public sealed class WriteFdCommand : PSCmdlet, IDisposable
     private const string ValueSet = "Value";
     private const byte FillerByte = (byte)'x';
 
-    private readonly WaitCanceller _canceller = new();
+    // Made in BeginProcessing, where a failure (the fd limit) becomes a proper error rather than a constructor's.
+    private WaitCanceller? _canceller;
 
     /// <summary>The fd to write: an object from New-EventFd, New-Pipe (its write end) or New-SocketPair.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
@@ -46,6 +47,8 @@ public sealed class WriteFdCommand : PSCmdlet, IDisposable
     /// <summary>Emit the number of bytes written.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
+
+    protected override void BeginProcessing() => _canceller = ErrorRecords.NewCanceller(this);
 
     protected override void ProcessRecord()
     {
@@ -80,15 +83,15 @@ public sealed class WriteFdCommand : PSCmdlet, IDisposable
         {
             // Ctrl+C: the engine stops the pipeline.
         }
-        catch (Exception e) when (e is LinuxErrorException or ObjectDisposedException)
+        catch (Exception e) when (e is LinuxErrorException or ObjectDisposedException or FdAccessModeException)
         {
             WriteError(ErrorRecords.ForException(e, Fd));
         }
     }
 
-    protected override void StopProcessing() => _canceller.Cancel();
+    protected override void StopProcessing() => _canceller?.Cancel();
 
-    public void Dispose() => _canceller.Dispose();
+    public void Dispose() => _canceller?.Dispose();
 
     private byte[] Payload() => ParameterSetName switch
     {

@@ -1,0 +1,280 @@
+# End-to-end regressions of wrong answers, hangs and raw errors: empty pipeline input, closing under a waiter, the
+# wrong pipe end, stale rows under churn, the open-file limit, processes with no epoll fd, bad -Name patterns, and
+# huge wait buffers. Anything that could hang runs in a second runspace with a bounded wait.
+
+BeforeDiscovery {
+    $isRoot = [Environment]::UserName -eq 'root'
+}
+
+BeforeAll {
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    Import-EpollTools
+    $fdBaseline = Get-ModuleKindFd
+
+    $workDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-rel-' + [Guid]::NewGuid().ToString('N'))
+    $null = [IO.Directory]::CreateDirectory($workDir)
+
+    # Runs -Script in another runspace; its result once it ended, or a failure if it is still running after 10 s.
+    function Invoke-Bounded([string] $Script, [object[]] $Argument = @()) {
+        $background = Start-BackgroundCommand $Script -Argument $Argument
+        $ended = Wait-Until { $background.Async.IsCompleted }
+        $result = Stop-BackgroundCommand $background
+        $ended | Should -BeTrue -Because 'the call must end, not hang'
+        $result
+    }
+}
+
+AfterAll {
+    try { [IO.Directory]::Delete($workDir, $true) }
+    finally { Assert-NoFdLeak $fdBaseline }
+}
+
+Describe 'Empty pipeline input' {
+    BeforeAll {
+        # This process has an epoll instance with a registration, so "this process" would show rows.
+        $ep = New-EpollInstance
+        $efd = New-EventFd
+        Add-EpollFd -Instance $ep -Fd $efd
+    }
+
+    AfterAll {
+        Close-EpollInstance $ep
+        Close-Fd $efd
+    }
+
+    It 'is no process for Get-EpollInterest, not this one' {
+        @(Get-Process -Name 'no-such-process-epolltools' -ErrorAction Ignore | Get-EpollInterest) | Should -HaveCount 0
+        @(@() | Get-EpollInterest) | Should -HaveCount 0
+        # With no input at all, the default still applies.
+        @(Get-EpollInterest -EpollFd $ep.Fd | Where-Object ProcessId -eq $PID) | Should -HaveCount 1
+    }
+
+    It 'is no process for Get-FdInfo, not this one' {
+        @(Get-Process -Name 'no-such-process-epolltools' -ErrorAction Ignore | Get-FdInfo) | Should -HaveCount 0
+        @(@() | Get-FdInfo) | Should -HaveCount 0
+        @(Get-FdInfo -Fd $efd.Fd) | Should -HaveCount 1
+    }
+}
+
+Describe 'Closing an epoll instance while another runspace waits on it' {
+    It 'wakes the waiter with EpollInstanceClosed and closes the fd once it is out' {
+        $before = (Get-ModuleKindFd).Count
+        $ep = New-EpollInstance
+        $wait = Start-BackgroundCommand 'Wait-Epoll -Instance $args[0] -Timeout -1' -Argument $ep
+        try {
+            Wait-Until { $wait.Shell.InvocationStateInfo.State -eq 'Running' } | Should -BeTrue
+            Close-EpollInstance $ep
+            $ep.IsClosed | Should -BeTrue
+            Wait-Until { $wait.Async.IsCompleted } | Should -BeTrue -Because 'closing must wake the waiter'
+        }
+        finally { $result = Stop-BackgroundCommand $wait }
+        $result.Output | Should -HaveCount 0
+        $result.Errors | Should -HaveCount 1
+        $result.Errors[0].FullyQualifiedErrorId | Should -BeLike 'EpollInstanceClosed,*'
+        (Get-ModuleKindFd).Count | Should -Be $before
+    }
+
+    It 'refuses a wait that starts after the close' {
+        $ep = New-EpollInstance
+        Close-EpollInstance $ep
+        { Wait-Epoll $ep -Timeout -1 -ErrorAction Stop } | Should -Throw -ErrorId 'EpollInstanceClosed,*'
+    }
+}
+
+Describe 'Reading and writing the wrong end of a pipe' {
+    It 'refuses a blocking write to the read end at once: <Case>' -ForEach @(
+        @{ Case = 'blocking'; NonBlocking = $false }
+        @{ Case = 'non-blocking'; NonBlocking = $true }
+    ) {
+        $pipe = New-Pipe -NonBlocking:$NonBlocking
+        try {
+            $result = Invoke-Bounded 'Write-Fd $args[0].ReadEnd -Text x' -Argument $pipe
+            $result.Errors | Should -HaveCount 1
+            $result.Errors[0].FullyQualifiedErrorId | Should -BeLike 'FdNotOpenForWriting,*'
+            $result.Errors[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
+            $result.Errors[0].Exception.Message | Should -Match 'open for reading only'
+            $result.Errors[0].ErrorDetails.RecommendedAction | Should -Match 'WriteEnd'
+        }
+        finally { Close-Fd $pipe }
+    }
+
+    It 'refuses a blocking read of the write end at once' {
+        $pipe = New-Pipe
+        try {
+            $result = Invoke-Bounded 'Read-Fd $args[0].WriteEnd' -Argument $pipe
+            $result.Errors | Should -HaveCount 1
+            $result.Errors[0].FullyQualifiedErrorId | Should -BeLike 'FdNotOpenForReading,*'
+        }
+        finally { Close-Fd $pipe }
+    }
+
+    It 'wakes a blocked reader when another runspace closes the fd' {
+        $pipe = New-Pipe
+        $read = Start-BackgroundCommand 'Read-Fd $args[0].ReadEnd' -Argument $pipe
+        try {
+            Wait-Until { $read.Shell.InvocationStateInfo.State -eq 'Running' } | Should -BeTrue
+            Close-Fd $pipe
+            Wait-Until { $read.Async.IsCompleted } | Should -BeTrue -Because 'closing must wake the reader'
+        }
+        finally { $result = Stop-BackgroundCommand $read }
+        $result.Output | Should -HaveCount 0
+        $result.Errors[0].FullyQualifiedErrorId | Should -BeLike 'FdClosed,*'
+    }
+}
+
+Describe 'Stale registrations of a process that keeps changing its fds' {
+    BeforeAll {
+        $churnExe = Build-Fixture 'epoll-churn' $workDir
+        $churn = Start-Helper $churnExe ''
+        $churnPid, $churnEpfd = $churn.StandardOutput.ReadLine().Split(' ')
+    }
+
+    AfterAll { Stop-Helper $churn }
+
+    It 'never describes a registered eventfd as another file, while it churns' {
+        $rows = 0
+        $stillOpen = 0
+        for ($i = 0; $i -lt 40; $i++) {
+            foreach ($row in Get-EpollInterest -Id $churnPid -EpollFd $churnEpfd) {
+                $rows++
+                # The fixture registers only eventfds: a row naming anything else is a wrong answer.
+                $row.TargetKind | Should -BeIn @('EventFd', 'Unknown') -Because "row $($row.TargetFd) ($($row.State), still open as $($row.StillOpenAs)) was described as $($row.Target)"
+                if ($null -ne $row.StillOpenAs) {
+                    $stillOpen++
+                    $row.TargetKind | Should -Be 'EventFd'
+                }
+            }
+        }
+        $rows | Should -BeGreaterThan 100
+        $stillOpen | Should -BeGreaterThan 0
+    }
+
+    It 'matches kcmp exactly, row by row, once it holds still' {
+        $churn.StandardInput.Write('p')
+        $churn.StandardInput.Flush()
+        $churn.StandardOutput.ReadLine() | Should -Be 'paused'
+        try {
+            $rows = @(Get-EpollInterest -Id $churnPid -EpollFd $churnEpfd)
+            $rows.Count | Should -BeGreaterThan 0
+            $kernelLines = @([IO.File]::ReadAllLines("/proc/$churnPid/fdinfo/$churnEpfd") | Where-Object { $_ -like 'tfd:*' })
+            $rows | Should -HaveCount $kernelLines.Count
+            foreach ($row in $rows) {
+                $registered = [EpollTools.Core.Proc.ProcFs]::SameEpollTarget($churnPid, $row.TargetFd, $churnPid, $churnEpfd, $row.TargetFd, $row.Offset)
+                if ($row.State -eq 'Current') {
+                    $registered | Should -BeTrue
+                    $row.TargetKind | Should -Be 'EventFd'
+                }
+                else {
+                    $row.State | Should -Be 'Stale'
+                    $registered | Should -Not -BeTrue
+                    $row.StillOpenAs | Should -Not -BeNullOrEmpty
+                    [EpollTools.Core.Proc.ProcFs]::SameEpollTarget($churnPid, $row.StillOpenAs, $churnPid, $churnEpfd, $row.TargetFd, $row.Offset) | Should -BeTrue
+                    $row.TargetKind | Should -Be 'EventFd'
+                }
+            }
+        }
+        finally {
+            $churn.StandardInput.Write('r')
+            $churn.StandardInput.Flush()
+        }
+    }
+}
+
+Describe 'At the open-file limit' {
+    It 'says "too many open files" with the limit, for every cmdlet that needs an fd' {
+        # A pwsh with a low limit fills its fd table with eventfds, then calls each cmdlet once more. Each was run
+        # once before, so that loading its code needs no new fd.
+        $script = @'
+$ep = New-EpollInstance; $pipe = New-Pipe
+$null = Get-FdInfo -Fd 0; $null = Get-EpollInterest -EpollFd $ep.Fd; $null = Wait-Epoll $ep -Timeout 1
+Write-Fd $pipe -Text x; $null = Read-Fd $pipe
+$held = [Collections.Generic.List[object]]::new()
+while ($true) { try { $held.Add((New-EventFd -ErrorAction Stop)) } catch { 'FILL=' + $_.FullyQualifiedErrorId; break } }
+$calls = [ordered]@{
+    GetFdInfo = { Get-FdInfo -ErrorAction Stop }
+    GetEpollInterest = { Get-EpollInterest -ErrorAction Stop }
+    WaitEpoll = { Wait-Epoll $ep -Timeout 10 -ErrorAction Stop }
+    ReadFd = { Read-Fd $pipe -ErrorAction Stop }
+    WriteFd = { Write-Fd $pipe -Text y -ErrorAction Stop }
+}
+foreach ($name in $calls.Keys) {
+    try { $null = & $calls[$name]; "$name=no error" }
+    catch { "$name=" + $_.FullyQualifiedErrorId + '|' + $_.CategoryInfo.Category + '|' + $_.ErrorDetails.Message }
+}
+$held | ForEach-Object { $_.Dispose() }
+'@
+        $scriptPath = [IO.Path]::Combine($workDir, 'fd-limit.ps1')
+        [IO.File]::WriteAllText($scriptPath, "Import-Module '$([IO.Path]::Combine((Get-Module EpollTools).ModuleBase, 'EpollTools.psd1'))'`n$script")
+        $pwsh = [IO.Path]::Combine($PSHOME, 'pwsh.dll')
+        $lines = @(& bash -c "ulimit -n 512 && exec dotnet '$pwsh' -NoProfile -NonInteractive -File '$scriptPath'" 2>&1 | ForEach-Object { "$_" })
+        $lines | Should -Contain 'FILL=TooManyOpenFiles,EpollTools.Commands.NewEventFdCommand'
+        foreach ($name in 'GetFdInfo', 'GetEpollInterest', 'WaitEpoll', 'ReadFd', 'WriteFd') {
+            $line = @($lines | Where-Object { $_ -like "$name=*" })
+            $line | Should -HaveCount 1 -Because ($lines -join "`n")
+            $line[0] | Should -BeLike "$name=TooManyOpenFiles,EpollTools.Commands.*|LimitsExceeded|*too many open files*limit (RLIMIT_NOFILE) is 512*"
+        }
+    }
+}
+
+Describe 'A process with no epoll fd' {
+    BeforeAll {
+        $sleeper = [Diagnostics.Process]::Start('/bin/sleep', '600')
+        $sleeper2 = [Diagnostics.Process]::Start('/bin/sleep', '600')
+    }
+
+    AfterAll {
+        foreach ($p in $sleeper, $sleeper2) { $p.Kill(); $p.WaitForExit(); $p.Dispose() }
+    }
+
+    It 'is named in a warning when it is the one process asked for' {
+        $rows = @(Get-EpollInterest -Id $sleeper.Id -WarningVariable warnings -WarningAction SilentlyContinue)
+        $rows | Should -HaveCount 0
+        $warnings | Should -HaveCount 1
+        "$($warnings[0])" | Should -BeLike "Process $($sleeper.Id) (sleep) has no epoll fd*Get-FdInfo -Id $($sleeper.Id)*"
+    }
+
+    It 'is named in a verbose line each when several are asked for' {
+        $verbose = @(Get-EpollInterest -Id $sleeper.Id, $sleeper2.Id -Verbose -WarningVariable warnings 4>&1 | Where-Object { $_ -is [Management.Automation.VerboseRecord] })
+        $warnings | Should -HaveCount 0
+        @($verbose | Where-Object { $_.Message -like "Process $($sleeper.Id) (sleep) has no epoll fd*" }) | Should -HaveCount 1
+        @($verbose | Where-Object { $_.Message -like "Process $($sleeper2.Id) (sleep) has no epoll fd*" }) | Should -HaveCount 1
+    }
+}
+
+Describe 'A -Name that is not a valid wildcard pattern' {
+    It 'is an InvalidNamePattern error naming the pattern, and the other names still run' {
+        $errors = $null
+        $rows = @(Get-EpollInterest -Name '[', 'pwsh*' -ErrorAction SilentlyContinue -ErrorVariable errors)
+        $errors | Should -HaveCount 1
+        $errors[0].FullyQualifiedErrorId | Should -Be 'InvalidNamePattern,EpollTools.Commands.GetEpollInterestCommand'
+        $errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $errors[0].TargetObject | Should -Be '['
+        $errors[0].ErrorDetails.RecommendedAction | Should -Match 'backtick'
+        $rows.Count | Should -BeGreaterOrEqual 0
+        { Get-EpollInterest -Name '[' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidNamePattern,*'
+    }
+
+    It 'marks -Name as taking wildcards' {
+        (Get-Command Get-EpollInterest).Parameters['Name'].Attributes.Where({ $_ -is [System.Management.Automation.SupportsWildcardsAttribute] }) | Should -HaveCount 1
+    }
+}
+
+Describe 'A huge -MaxEvents' {
+    It 'allocates and keeps no buffer for events that cannot come' {
+        $ep = New-EpollInstance
+        $efd = New-EventFd -InitialValue 1
+        try {
+            Add-EpollFd -Instance $ep -Fd $efd
+            $before = [GC]::GetTotalMemory($true)
+            $events = @(Wait-Epoll $ep -MaxEvents 16777216 -Timeout 0)
+            $events | Should -HaveCount 1
+            $events[0].Fd | Should -Be $efd.Fd
+            # 16,777,216 events of 12 bytes would be 192 MiB; the instance has one registration.
+            ([GC]::GetTotalMemory($true) - $before) | Should -BeLessThan 64MB
+        }
+        finally {
+            Close-EpollInstance $ep
+            Close-Fd $efd
+        }
+    }
+}
