@@ -122,7 +122,7 @@ function Invoke-Package {
         'EpollTools.psd1', 'LICENSE', 'README.md',
         'module/EpollTools.format.ps1xml',
         'module/bin/EpollTools.dll', 'module/bin/EpollTools.Core.dll',
-        'en-US/EpollTools.dll-Help.xml'
+        'en-US/EpollTools.dll-Help.xml', 'en-US/about_EpollTools.help.txt'
     )
     foreach ($relative in $files) {
         $source = [IO.Path]::Combine($root, $relative)

@@ -90,6 +90,21 @@ Describe 'Add-EpollFd, Set-EpollFd and Remove-EpollFd' {
         $efd.Dispose()
     }
 
+    It 'takes -Events as the module prints it and as C writes it: <Text>' -ForEach @(
+        @{ Text = 'IN|ET'; Mask = 0x80000019u }
+        @{ Text = 'EPOLLIN | EPOLLONESHOT'; Mask = 0x40000019u }
+        @{ Text = 'in,rdhup'; Mask = 0x2019u }
+    ) {
+        Add-EpollFd -Instance $ep -Fd $efd -Events $Text
+        (Get-KernelInterest $ep.Fd)[$efd.Fd].Events | Should -Be $Mask
+        Set-EpollFd -Instance $ep -Fd $efd -Events 'OUT|ET'
+        (Get-KernelInterest $ep.Fd)[$efd.Fd].Events | Should -Be 0x8000001Cu
+    }
+
+    It 'names the token it cannot read in -Events' {
+        { Add-EpollFd -Instance $ep -Fd $efd -Events 'IN|EDGE' -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,*' -ExpectedMessage "*'EDGE' is not an epoll event*"
+    }
+
     It 'chains New-EpollInstance | Add-EpollFd -PassThru | Add-EpollFd' {
         $result = $ep | Add-EpollFd -Fd $pipe.ReadEnd -Events In -PassThru | Add-EpollFd -Fd $efd -Events In, ET -PassThru
         $result | Should -Be $ep

@@ -55,10 +55,10 @@ Describe 'Get-EpollInterest on the fixture' {
 
         It 'shows the mask as stored, ERR|HUP added by the kernel, in names and in hex' {
             (Get-Entry $fx.listener).Flags | Should -Be 'IN|ERR|HUP'
-            (Get-Entry $fx.listener).EventsHex | Should -Be '19'
+            (Get-Entry $fx.listener).EventsHex | Should -Be '0x19'
             (Get-Entry $fx.listener).RequestedFlags | Should -Be 'IN'
             (Get-Entry $fx.accepted).Flags | Should -Be 'IN|OUT|ERR|HUP|RDHUP|ET'
-            (Get-Entry $fx.accepted).EventsHex | Should -Be '8000201d'
+            (Get-Entry $fx.accepted).EventsHex | Should -Be '0x8000201d'
             (Get-Entry $fx.udp).Flags | Should -Be 'IN|ERR|HUP|ONESHOT'
             (Get-Entry $fx.unix_listener).Flags | Should -Be 'IN|ERR|HUP|EXCLUSIVE'
             (Get-Entry $fx.eventfd).Events | Should -Be ([EpollTools.Core.EpollEvents] 'In, Err, Hup, ET')
@@ -81,7 +81,7 @@ Describe 'Get-EpollInterest on the fixture' {
             $fired = @(Get-EpollInterest -Id $fx.pid -EpollFd $fx.fired_epoll)
             $fired | Should -HaveCount 1
             $fired[0].Flags | Should -Be 'ONESHOT'
-            $fired[0].EventsHex | Should -Be '40000000'
+            $fired[0].EventsHex | Should -Be '0x40000000'
         }
     }
 

@@ -23,6 +23,14 @@ AfterAll {
     Assert-NoFdLeak $fdBaseline
 }
 
+Describe 'about_EpollTools' {
+    It 'is found by Get-Help, from the concepts page' {
+        $help = Get-Help about_EpollTools
+        "$help" | Should -Match 'level-triggered'
+        "$help" | Should -Match 'edge-triggered'
+    }
+}
+
 Describe 'The module manifest' {
     It 'is valid and exports exactly the cmdlets the assembly defines' {
         $manifest = Test-ModuleManifest -Path ([IO.Path]::Combine($PSScriptRoot, '..', 'EpollTools.psd1'))

@@ -58,6 +58,41 @@ public static class EpollEventsText
         (EpollEvents.OneShot, "ONESHOT"), (EpollEvents.ET, "ET"),
     };
 
+    /// <summary>
+    /// Reads a mask written as the module prints it ("IN|ET"), as C spells it ("EPOLLIN | EPOLLET"), or as a list
+    /// ("In, ET"); a token may also be hex bits ("0x80000000") or "0" for none. Case is ignored. A token that is
+    /// none of these is a <see cref="FormatException"/> naming it.
+    /// </summary>
+    public static EpollEvents Parse(string text)
+    {
+        var result = EpollEvents.None;
+        foreach (string token in text.Split(new[] { '|', ',', ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string name = token.StartsWith("EPOLL", StringComparison.OrdinalIgnoreCase) ? token.Substring(5) : token;
+            if (name == "0")
+            {
+                continue;
+            }
+
+            if (name.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+                && uint.TryParse(name.AsSpan(2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out uint bits))
+            {
+                result |= (EpollEvents)bits;
+                continue;
+            }
+
+            int found = Array.FindIndex(Names, n => string.Equals(n.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (found < 0)
+            {
+                throw new FormatException($"'{token}' is not an epoll event. Use IN, PRI, OUT, ERR, HUP, RDHUP, EXCLUSIVE, WAKEUP, ONESHOT, ET (or EPOLLIN ...), joined with '|' or ','.");
+            }
+
+            result |= Names[found].Flag;
+        }
+
+        return result;
+    }
+
     /// <summary>The kernel's short names joined with '|', e.g. "IN|ERR|HUP|ET"; unknown bits as hex.</summary>
     public static string ToShortString(EpollEvents events)
     {

@@ -123,6 +123,44 @@ public sealed class FdArgumentTransformationAttribute : ArgumentTransformationAt
     }
 }
 
+/// <summary>
+/// Lets -Events take the mask as the module prints it ("IN|ET") or as C writes it ("EPOLLIN|EPOLLET"), besides the
+/// enum's own forms (In, ET as a list, or a number).
+/// </summary>
+public sealed class EpollEventsTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        object? input = inputData is PSObject ps ? ps.BaseObject : inputData;
+        var texts = input switch
+        {
+            string text => new[] { text },
+            object[] items when Array.TrueForAll(items, i => (i is PSObject p ? p.BaseObject : i) is string) =>
+                Array.ConvertAll(items, i => (string)(i is PSObject p ? p.BaseObject : i)),
+            _ => null,
+        };
+        if (texts is null)
+        {
+            return input!;
+        }
+
+        var events = EpollEvents.None;
+        foreach (string text in texts)
+        {
+            try
+            {
+                events |= EpollEventsText.Parse(text);
+            }
+            catch (FormatException e)
+            {
+                throw new ArgumentTransformationMetadataException(e.Message, e);
+            }
+        }
+
+        return events;
+    }
+}
+
 /// <summary>Lets -Timeout take milliseconds (-1 forever, 0 at once) or a TimeSpan.</summary>
 public sealed class TimeoutTransformationAttribute : ArgumentTransformationAttribute
 {

@@ -66,8 +66,8 @@ public sealed class EpollInterest
     /// <summary>The mask as the kernel stores it: Err and Hup are always added; a fired ONESHOT keeps only its flag.</summary>
     public EpollEvents Events { get; init; }
 
-    /// <summary>The stored mask in hex, as fdinfo prints it.</summary>
-    public string EventsHex => ((uint)Events).ToString("x");
+    /// <summary>The stored mask in hex with a 0x prefix, as DataHex is written ("0x19" for IN|ERR|HUP).</summary>
+    public string EventsHex => "0x" + ((uint)Events).ToString("x");
 
     /// <summary>The stored mask in the kernel's short names, e.g. "IN|ERR|HUP|ET".</summary>
     public string Flags => EpollEventsText.ToShortString(Events);

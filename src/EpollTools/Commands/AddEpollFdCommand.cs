@@ -10,6 +10,7 @@ public sealed class AddEpollFdCommand : EpollControlCommandBase
 {
     /// <summary>The events to watch; the kernel always adds Err and Hup.</summary>
     [Parameter(Position = 1)]
+    [EpollEventsTransformation]
     public new EpollEvents Events { get; set; } = EpollEvents.In;
 
     /// <summary>The 64-bit user data returned with each event; by default the fd number.</summary>

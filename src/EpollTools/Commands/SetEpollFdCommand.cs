@@ -10,6 +10,7 @@ public sealed class SetEpollFdCommand : EpollControlCommandBase
 {
     /// <summary>The new event mask; it replaces the old one.</summary>
     [Parameter(Mandatory = true, Position = 1)]
+    [EpollEventsTransformation]
     public new EpollEvents Events { get; set; }
 
     /// <summary>The new user data; by default what it was, or the fd number.</summary>
