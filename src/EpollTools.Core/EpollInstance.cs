@@ -81,15 +81,13 @@ public sealed class EpollEvent
 /// </summary>
 public sealed class EpollInstance : IDisposable
 {
-    private readonly FileDescriptorHandle _handle;
+    private readonly WaitableFd _fd;
     private readonly RegistrationTable _registrations = new();
     private readonly object _gate = new();
-    private volatile bool _closing;
-    private WaitCanceller? _closeSignal;
 
     private EpollInstance(int fd, bool closeOnExec)
     {
-        _handle = new FileDescriptorHandle(fd);
+        _fd = new WaitableFd(fd);
         Fd = fd;
         CloseOnExec = closeOnExec;
         OwnerPid = Environment.ProcessId;
@@ -108,7 +106,7 @@ public sealed class EpollInstance : IDisposable
     public DateTime CreatedAt { get; }
 
     /// <summary>True from the moment Dispose is called, also while a wait on another thread still holds the fd.</summary>
-    public bool IsClosed => _closing || _handle.IsClosed;
+    public bool IsClosed => _fd.IsClosed;
 
     /// <summary>The registrations made through this object, by fd.</summary>
     public IReadOnlyList<EpollRegistration> Registrations
@@ -210,7 +208,7 @@ public sealed class EpollInstance : IDisposable
         bool added = false;
         try
         {
-            _handle.DangerousAddRef(ref added);
+            _fd.Handle.DangerousAddRef(ref added);
         }
         catch (ObjectDisposedException)
         {
@@ -231,7 +229,8 @@ public sealed class EpollInstance : IDisposable
                 {
                     // Block in poll(2) on the epoll fd (readable while events are ready), the canceller, and the
                     // signal Dispose raises: a close from another thread ends the wait instead of leaving it blocked.
-                    var outcome = WaitCanceller.WaitFor(Fd, PollConstants.POLLIN, waitMs, canceller, CloseSignal());
+                    var closing = _fd.CloseSignal() ?? throw new EpollInstanceClosedException(Fd);
+                    var outcome = WaitCanceller.WaitFor(Fd, PollConstants.POLLIN, waitMs, canceller, closing);
                     if (outcome == WaitOutcome.Closed)
                     {
                         throw new EpollInstanceClosedException(Fd);
@@ -276,7 +275,7 @@ public sealed class EpollInstance : IDisposable
             ReturnBuffer(buffer);
             if (added)
             {
-                _handle.DangerousRelease();
+                _fd.Handle.DangerousRelease();
             }
         }
     }
@@ -289,23 +288,16 @@ public sealed class EpollInstance : IDisposable
     /// </summary>
     public void Dispose()
     {
-        WaitCanceller? signal;
+        if (!_fd.Close())
+        {
+            return;
+        }
+
         lock (_gate)
         {
-            if (_closing)
-            {
-                return;
-            }
-
-            _closing = true;
-            signal = _closeSignal;
             _registrations.Clear();
             _waitBuffer = null;
         }
-
-        signal?.Cancel();
-        _handle.Dispose();
-        signal?.Dispose();
     }
 
     public override string ToString() => $"epoll fd {Fd} ({RegistrationCount} registered{(IsClosed ? ", closed" : string.Empty)})";
@@ -331,7 +323,7 @@ public sealed class EpollInstance : IDisposable
 
         lock (_gate)
         {
-            if (!_closing)
+            if (!IsClosed)
             {
                 _waitBuffer = buffer;
             }
@@ -355,19 +347,9 @@ public sealed class EpollInstance : IDisposable
         return Math.Clamp(registered, 1, requested);
     }
 
-    /// <summary>The close signal waits poll beside the epoll fd, made on the first wait that can block.</summary>
-    private WaitCanceller CloseSignal()
-    {
-        lock (_gate)
-        {
-            ThrowIfClosing();
-            return _closeSignal ??= new WaitCanceller();
-        }
-    }
-
     private void ThrowIfClosing()
     {
-        if (_closing)
+        if (IsClosed)
         {
             throw new EpollInstanceClosedException(Fd);
         }
@@ -420,7 +402,7 @@ public sealed class EpollInstance : IDisposable
         byte* ev = stackalloc byte[EpollEventLayout.MaxSize];
         layout.Write(new Span<byte>(ev, layout.Size), events, data);
         bool added = false;
-        _handle.DangerousAddRef(ref added);
+        _fd.Handle.DangerousAddRef(ref added);
         try
         {
             if (NativeMethods.epoll_ctl(Fd, op, fd, ev) < 0)
@@ -432,7 +414,7 @@ public sealed class EpollInstance : IDisposable
         {
             if (added)
             {
-                _handle.DangerousRelease();
+                _fd.Handle.DangerousRelease();
             }
         }
     }

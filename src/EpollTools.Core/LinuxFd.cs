@@ -23,14 +23,11 @@ public class LinuxFd : IDisposable
 {
     private const int ChunkSize = 4096; // PIPE_BUF: a write this size never blocks once POLLOUT is reported.
 
-    private readonly FileDescriptorHandle _handle;
-    private readonly object _gate = new();
-    private volatile bool _closing;
-    private WaitCanceller? _closeSignal;
+    private readonly WaitableFd _fd;
 
     protected LinuxFd(int fd, FdKind kind)
     {
-        _handle = new FileDescriptorHandle(fd);
+        _fd = new WaitableFd(fd);
         Fd = fd;
         Kind = kind;
         OwnerPid = Environment.ProcessId;
@@ -49,7 +46,7 @@ public class LinuxFd : IDisposable
     public string Target { get; }
 
     /// <summary>True from the moment Dispose is called, also while a read or write on another thread still holds the fd.</summary>
-    public bool IsClosed => _closing || _handle.IsClosed;
+    public bool IsClosed => _fd.IsClosed;
 
     /// <summary>Whether O_NONBLOCK is set now; null once closed.</summary>
     public bool? NonBlocking => IsClosed ? null : (GetStatusFlags() & OpenFlags.O_NONBLOCK) != 0;
@@ -127,21 +124,7 @@ public class LinuxFd : IDisposable
     /// </summary>
     public void Dispose()
     {
-        WaitCanceller? signal;
-        lock (_gate)
-        {
-            if (_closing)
-            {
-                return;
-            }
-
-            _closing = true;
-            signal = _closeSignal;
-        }
-
-        signal?.Cancel();
-        _handle.Dispose();
-        signal?.Dispose();
+        _fd.Close();
         GC.SuppressFinalize(this);
     }
 
@@ -172,7 +155,7 @@ public class LinuxFd : IDisposable
     {
         LiveFd();
         bool added = false;
-        _handle.DangerousAddRef(ref added);
+        _fd.Handle.DangerousAddRef(ref added);
         try
         {
             while (true)
@@ -196,7 +179,7 @@ public class LinuxFd : IDisposable
         {
             if (added)
             {
-                _handle.DangerousRelease();
+                _fd.Handle.DangerousRelease();
             }
         }
     }
@@ -224,8 +207,9 @@ public class LinuxFd : IDisposable
         bool added = false;
         try
         {
-            _handle.DangerousAddRef(ref added);
-            if (WaitCanceller.WaitFor(Fd, pollEvents, -1, canceller, CloseSignal()) == WaitOutcome.Closed)
+            _fd.Handle.DangerousAddRef(ref added);
+            var closing = _fd.CloseSignal() ?? throw new ObjectDisposedException(ToString(), $"fd {Fd} was closed.");
+            if (WaitCanceller.WaitFor(Fd, pollEvents, -1, canceller, closing) == WaitOutcome.Closed)
             {
                 throw new ObjectDisposedException(ToString(), $"fd {Fd} was closed while a {(isWrite ? "write" : "read")} waited on it.");
             }
@@ -234,18 +218,8 @@ public class LinuxFd : IDisposable
         {
             if (added)
             {
-                _handle.DangerousRelease();
+                _fd.Handle.DangerousRelease();
             }
-        }
-    }
-
-    /// <summary>The close signal blocking waits poll beside the fd, made on the first wait.</summary>
-    private WaitCanceller CloseSignal()
-    {
-        lock (_gate)
-        {
-            LiveFd();
-            return _closeSignal ??= new WaitCanceller();
         }
     }
 
