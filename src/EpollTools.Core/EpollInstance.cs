@@ -321,12 +321,10 @@ public sealed class EpollInstance : IDisposable
             return;
         }
 
-        lock (_gate)
+        // No lock on this hot path: a buffer returned while Dispose runs may outlive the close, but it is small.
+        if (!IsClosed)
         {
-            if (!IsClosed)
-            {
-                _waitBuffer = buffer;
-            }
+            _waitBuffer = buffer;
         }
     }
 
