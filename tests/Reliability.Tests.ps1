@@ -2,10 +2,6 @@
 # wrong pipe end, stale rows under churn, the open-file limit, processes with no epoll fd, bad -Name patterns, and
 # huge wait buffers. Anything that could hang runs in a second runspace with a bounded wait.
 
-BeforeDiscovery {
-    $isRoot = [Environment]::UserName -eq 'root'
-}
-
 BeforeAll {
     Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
     Import-EpollTools
