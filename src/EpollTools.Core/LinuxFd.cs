@@ -142,13 +142,10 @@ public class LinuxFd : IDisposable
     /// <summary>The fd number, or ObjectDisposedException once closed.</summary>
     protected int LiveFd()
     {
-        if (IsClosed)
-        {
-            throw new ObjectDisposedException(ToString(), $"fd {Fd} was closed.");
-        }
-
-        return Fd;
+        return IsClosed ? throw ClosedError() : Fd;
     }
+
+    private ObjectDisposedException ClosedError() => new(ToString(), $"fd {Fd} was closed.");
 
     /// <summary>One read(2) or write(2), retried on EINTR, with the fd kept open for the duration.</summary>
     protected unsafe nint Transfer(byte* buffer, int count, bool isWrite)
@@ -208,7 +205,7 @@ public class LinuxFd : IDisposable
         try
         {
             _fd.Handle.DangerousAddRef(ref added);
-            var closing = _fd.CloseSignal() ?? throw new ObjectDisposedException(ToString(), $"fd {Fd} was closed.");
+            var closing = _fd.CloseSignal() ?? throw ClosedError();
             if (WaitCanceller.WaitFor(Fd, pollEvents, -1, canceller, closing) == WaitOutcome.Closed)
             {
                 throw new ObjectDisposedException(ToString(), $"fd {Fd} was closed while a {(isWrite ? "write" : "read")} waited on it.");

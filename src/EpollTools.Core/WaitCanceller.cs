@@ -88,27 +88,25 @@ public sealed class WaitCanceller : IDisposable
                 return WaitOutcome.Closed; // the owner finished closing before this wait began
             }
 
+            // poll(2) writes only revents, so the entries are set once for every retry.
             int count = 0;
             fds[count++] = new NativeMethods.PollFd { Fd = fd, Events = events };
-            int cancellerSlot = canceller is null ? -1 : count++;
-            int closingSlot = closing is null ? -1 : count++;
+            if (canceller is not null)
+            {
+                fds[count++] = new NativeMethods.PollFd { Fd = canceller._eventFd.Number, Events = PollConstants.POLLIN };
+            }
+
+            if (closing is not null)
+            {
+                fds[count++] = new NativeMethods.PollFd { Fd = closing._eventFd.Number, Events = PollConstants.POLLIN };
+            }
+
             while (true)
             {
                 canceller?.ThrowIfCancelled();
                 if (closing is { IsCancelled: true })
                 {
                     return WaitOutcome.Closed;
-                }
-
-                fds[0].REvents = 0;
-                if (cancellerSlot >= 0)
-                {
-                    fds[cancellerSlot] = new NativeMethods.PollFd { Fd = canceller!._eventFd.Number, Events = PollConstants.POLLIN };
-                }
-
-                if (closingSlot >= 0)
-                {
-                    fds[closingSlot] = new NativeMethods.PollFd { Fd = closing!._eventFd.Number, Events = PollConstants.POLLIN };
                 }
 
                 int rc = NativeMethods.poll(fds, (nuint)count, RemainingMs(timeoutMs, started));

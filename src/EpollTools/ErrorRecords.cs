@@ -70,7 +70,7 @@ internal static class ErrorRecords
         {
             EpollInstanceClosedException closed => Make(exception,
                 "EpollInstanceClosed", ErrorCategory.ResourceUnavailable, target,
-                $"The epoll instance (fd {closed.Fd}) is closed: Close-EpollInstance, or the closing of the runspace that made it, closed it, and a wait in progress on it ended.",
+                $"The epoll instance (fd {closed.Fd}) is closed: Close-EpollInstance, or the end of the runspace that made it, closed it.",
                 "Create a new one with New-EpollInstance."),
             FdAccessModeException access => Make(exception,
                 access.Write ? "FdNotOpenForWriting" : "FdNotOpenForReading", ErrorCategory.InvalidOperation, target,

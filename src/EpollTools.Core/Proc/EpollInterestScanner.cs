@@ -38,9 +38,12 @@ public sealed class EpollInterestScanner
     /// The epoll fds of <paramref name="pid"/> (or just <paramref name="epollFd"/>), found by their links alone.
     /// Throws <see cref="ProcessGoneException"/> or <see cref="ProcessAccessDeniedException"/> for the process as a whole.
     /// </summary>
-    public List<EpollFdRecord> FindInstances(int pid, int? epollFd = null)
+    public List<EpollFdRecord> FindInstances(int pid, int? epollFd = null) => FindInstances(pid, epollFd, out _);
+
+    /// <summary>As <see cref="FindInstances(int, int?)"/>, also giving the process name read on the way (for a process with none).</summary>
+    public List<EpollFdRecord> FindInstances(int pid, int? epollFd, out string processName)
     {
-        string name = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
+        string name = processName = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
 
         // One epoll fd asked for: look at it alone, rather than reading the link of every fd of the process.
         var candidates = epollFd is int only

@@ -85,10 +85,10 @@ public sealed class GetEpollInterestCommand : PSCmdlet
         {
             try
             {
-                var found = scanner.FindInstances(pid, EpollFd);
+                var found = scanner.FindInstances(pid, EpollFd, out string name);
                 if (found.Count == 0)
                 {
-                    ReportNoEpollFd(pid, explicitIds && pids.Count == 1);
+                    ReportNoEpollFd(pid, name, explicitIds && pids.Count == 1);
                 }
 
                 records.AddRange(found);
@@ -129,9 +129,8 @@ public sealed class GetEpollInterestCommand : PSCmdlet
     /// A process with no epoll fd (or not the one asked for) says so: an error for a missing -EpollFd, a warning when
     /// it is the one process asked for (an empty answer alone would look like a failure), else a verbose line.
     /// </summary>
-    private void ReportNoEpollFd(int pid, bool onlyProcessAsked)
+    private void ReportNoEpollFd(int pid, string name, bool onlyProcessAsked)
     {
-        string name = ProcFs.ReadComm(pid) ?? "exited since";
         if (EpollFd is int wanted)
         {
             if (ParameterSetName == IdSet)
