@@ -153,7 +153,42 @@ Describe 'Get-EpollInterest on the fixture' {
             $reused.State | Should -Be 'Stale'
             $reused.StillOpenAs | Should -Be $fx.signalfd
             $reused.Target | Should -Be 'signalfd SIGUSR1,SIGUSR2'
-            $reused.Offset | Should -BeGreaterThan -1
+        }
+    }
+
+    Context 'the default view' {
+        BeforeAll {
+            $lines = @((Get-EpollInterest -Id $fx.pid -EpollFd $fx.epoll | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd)
+            function Get-ViewRow([int] $Tfd, [string] $Data) {
+                $lines | Where-Object { $_ -match "^\s*$Tfd\s" -and $_ -match "\s$Data\s" }
+            }
+        }
+
+        It 'fits 80 columns with Target last and at least 38 columns wide' {
+            $lines | Where-Object { $_.Length -gt 80 } | Should -BeNullOrEmpty
+            $header = $lines | Where-Object { $_ -match '^\s*Tfd\s' }
+            $header | Should -Match '^\s*Tfd\s+Requested\s+Data\s+Target$'
+            $header.IndexOf('Target') | Should -BeLessOrEqual 42
+            Get-ViewRow $fx.listener '0x3' | Should -Match "\sTCP 127\.0\.0\.1:$($fx.tcp_port) LISTEN$"
+            Get-ViewRow $fx.accepted '0xfeedfacecafebeef' | Should -Match "\sTCP 127\.0\.0\.1:$($fx.tcp_port) -> 127\.0\.0\.1:"
+        }
+
+        It 'shows the requested mask and the full 64-bit data' {
+            Get-ViewRow $fx.accepted '0xfeedfacecafebeef' | Should -Match '^\s*\d+ IN\|OUT\|RDHUP\|ET\s'
+            Get-ViewRow $fx.udp '0x6' | Should -Match '^\s*\d+ IN\|ONESHOT\s'
+        }
+
+        It 'says STALE, with the fd that still holds the file, only on stale rows' {
+            Get-ViewRow $fx.closed_dup '0xdead' | Should -Match "\sSTALE \(fd $($fx.eventfd)\) eventfd count=5"
+            Get-ViewRow $fx.reused '0xbeef' | Should -Match "\sSTALE \(fd $($fx.signalfd)\) signalfd"
+            @($lines | Where-Object { $_ -match 'STALE' }) | Should -HaveCount 2
+            $lines | Where-Object { $_ -match '^\s*Tfd\s' } | Should -Not -Match 'State'
+        }
+
+        It 'keeps the kernel''s internal kcmp offset out of the object' {
+            $entry = Get-Entry $fx.listener
+            $entry.PSObject.Properties.Name | Should -Not -Contain 'Offset'
+            $entry | ConvertTo-Json | ConvertFrom-Json | ForEach-Object { $_.PSObject.Properties.Name } | Should -Not -Contain 'Offset'
         }
     }
 

@@ -154,8 +154,12 @@ Describe 'Stale registrations of a process that keeps changing its fds' {
             $rows.Count | Should -BeGreaterThan 0
             $kernelLines = @([IO.File]::ReadAllLines("/proc/$churnPid/fdinfo/$churnEpfd") | Where-Object { $_ -like 'tfd:*' })
             $rows | Should -HaveCount $kernelLines.Count
+            # Rows come in the kernel's order within one tfd number, so a row's kcmp offset is its index among them.
+            $seen = @{}
             foreach ($row in $rows) {
-                $registered = [EpollTools.Core.Proc.ProcFs]::SameEpollTarget($churnPid, $row.TargetFd, $churnPid, $churnEpfd, $row.TargetFd, $row.Offset)
+                $offset = [int] $seen[$row.TargetFd]
+                $seen[$row.TargetFd] = $offset + 1
+                $registered = [EpollTools.Core.Proc.ProcFs]::SameEpollTarget($churnPid, $row.TargetFd, $churnPid, $churnEpfd, $row.TargetFd, $offset)
                 if ($row.State -eq 'Current') {
                     $registered | Should -BeTrue
                     $row.TargetKind | Should -Be 'EventFd'
@@ -164,7 +168,7 @@ Describe 'Stale registrations of a process that keeps changing its fds' {
                     $row.State | Should -Be 'Stale'
                     $registered | Should -Not -BeTrue
                     $row.StillOpenAs | Should -Not -BeNullOrEmpty
-                    [EpollTools.Core.Proc.ProcFs]::SameEpollTarget($churnPid, $row.StillOpenAs, $churnPid, $churnEpfd, $row.TargetFd, $row.Offset) | Should -BeTrue
+                    [EpollTools.Core.Proc.ProcFs]::SameEpollTarget($churnPid, $row.StillOpenAs, $churnPid, $churnEpfd, $row.TargetFd, $offset) | Should -BeTrue
                     $row.TargetKind | Should -Be 'EventFd'
                 }
             }

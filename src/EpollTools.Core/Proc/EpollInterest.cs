@@ -99,8 +99,11 @@ public sealed class EpollInterest
     /// <summary>For a stale registration: the fd of this process that still holds the registered file, if any.</summary>
     public int? StillOpenAs { get; init; }
 
-    /// <summary>The kernel's order among registrations with the same tfd number (used by kcmp).</summary>
-    public int Offset { get; init; }
+    /// <summary>
+    /// The kernel's order among registrations with the same tfd number (kcmp's toff). Internal: it is only meaningful
+    /// within the one fdinfo read it came from, so it is kept out of what users see and export.
+    /// </summary>
+    internal int Offset { get; init; }
 
     public override string ToString() => $"{ProcessId} epoll {EpollFd} tfd {TargetFd} {Flags} {Target}";
 }
