@@ -8,7 +8,9 @@
     Description          = 'Create and drive Linux epoll instances live from PowerShell, and see what fds are waited on.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    RequiredAssemblies   = @('module/bin/EpollTools.Core.dll')
+    # Checks that the clone is built and says how when it is not (before anything loads); EpollTools.Core.dll is
+    # loaded by the module's initializer from beside EpollTools.dll.
+    ScriptsToProcess     = @('module/Assert-EpollToolsBuilt.ps1')
     FormatsToProcess     = @('module/EpollTools.format.ps1xml')
     CmdletsToExport      = @(
         'New-EpollInstance'

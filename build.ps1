@@ -120,7 +120,7 @@ function Invoke-Package {
     if ([IO.Directory]::Exists($target)) { [IO.Directory]::Delete($target, $true) }
     $files = @(
         'EpollTools.psd1', 'LICENSE', 'README.md',
-        'module/EpollTools.format.ps1xml',
+        'module/EpollTools.format.ps1xml', 'module/Assert-EpollToolsBuilt.ps1',
         'module/bin/EpollTools.dll', 'module/bin/EpollTools.Core.dll',
         'en-US/EpollTools.dll-Help.xml', 'en-US/about_EpollTools.help.txt'
     )

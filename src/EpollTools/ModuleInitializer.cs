@@ -4,7 +4,10 @@ using System.Runtime.InteropServices;
 
 namespace EpollTools;
 
-/// <summary>Refuses to import anywhere but Linux, with one clear message instead of a later DllNotFoundException.</summary>
+/// <summary>
+/// Refuses to import anywhere but Linux, with one clear message instead of a later DllNotFoundException, and loads
+/// EpollTools.Core at import so that its types ([EpollTools.Core.Proc.EpollInterest]...) resolve before any cmdlet ran.
+/// </summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer
 {
     public void OnImport()
@@ -14,5 +17,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
             throw new PlatformNotSupportedException(
                 $"EpollTools works only on Linux: epoll and /proc are Linux kernel interfaces. This is {RuntimeInformation.OSDescription}.");
         }
+
+        _ = typeof(Core.EpollInstance).Assembly;
     }
 }
