@@ -193,6 +193,25 @@ Describe 'Get-EpollInterest on the fixture' {
     }
 
     Context 'processes' {
+        It 'completes -Name with the names of live processes, each once with its count' {
+            $result = TabExpansion2 -inputScript 'Get-EpollInterest -Name epoll-fi' -cursorColumn 32
+            $match = @($result.CompletionMatches | Where-Object CompletionText -eq 'epoll-fixture')
+            $match | Should -HaveCount 1
+            $match[0].ToolTip | Should -Match '^epoll-fixture \(\d+ processes\)$'
+            $result.CompletionMatches | Where-Object { $_.CompletionText -notlike 'epoll-fi*' } | Should -BeNullOrEmpty
+        }
+
+        It 'completes -Id with live pids, each shown with its name, for Get-EpollInterest and Get-FdInfo' {
+            foreach ($command in 'Get-EpollInterest -Id ', 'Get-FdInfo -Pid ') {
+                $line = $command + $fx.pid
+                $result = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+                $match = @($result.CompletionMatches | Where-Object CompletionText -eq "$($fx.pid)")
+                $match | Should -HaveCount 1
+                $match[0].ListItemText | Should -Be "$($fx.pid) epoll-fixture"
+                $result.CompletionMatches | Where-Object { -not $_.CompletionText.StartsWith("$($fx.pid)") } | Should -BeNullOrEmpty
+            }
+        }
+
         It 'shows an epoll instance shared after fork once, with all its holders' {
             $shared = @(Get-EpollInterest -Id $fx.pid, $fx.child | Where-Object { $_.Data -eq 0x5a5a })
             $shared | Should -HaveCount 1

@@ -21,6 +21,7 @@ public sealed class GetEpollInterestCommand : PSCmdlet
     /// <summary>Process ids; Get-Process objects bind by their Id property. Default: this process.</summary>
     [Parameter(Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
     [Alias("Pid", "ProcessId")]
+    [ArgumentCompleter(typeof(ProcessIdCompleter))]
     [ValidateRange(1, int.MaxValue)]
     public int[]? Id { get; set; }
 
@@ -28,6 +29,7 @@ public sealed class GetEpollInterestCommand : PSCmdlet
     [Parameter(Mandatory = true, ParameterSetName = NameSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ProcessNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
     /// <summary>Every process on the host that can be read.</summary>

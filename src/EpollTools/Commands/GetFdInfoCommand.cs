@@ -16,6 +16,7 @@ public sealed class GetFdInfoCommand : PSCmdlet
     /// <summary>Process ids; Get-Process objects bind by their Id property. Default: this process.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Pid", "ProcessId")]
+    [ArgumentCompleter(typeof(ProcessIdCompleter))]
     [ValidateRange(1, int.MaxValue)]
     public int[]? Id { get; set; }
 
