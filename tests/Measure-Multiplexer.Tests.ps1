@@ -42,13 +42,41 @@ Describe 'Measure-Multiplexer' {
         $err.Exception.Message | Should -Match 'RLIMIT_NOFILE'
     }
 
-    It 'refuses select for fds past 1023 and says why, measuring the others' {
+    It 'refuses select for fds past 1023 when asked for by name, and says why, measuring the others' {
         $errors = $null
-        $results = @(Measure-Multiplexer -Count 1100 -Repetitions 3 -ErrorAction SilentlyContinue -ErrorVariable errors)
+        $results = @(Measure-Multiplexer -Count 1100 -Mechanism Select, Poll, Epoll -Repetitions 3 -ErrorAction SilentlyContinue -ErrorVariable errors)
         @($results | ForEach-Object { "$($_.Mechanism)" }) | Should -Be @('Poll', 'Epoll')
         $errors | Should -HaveCount 1
         $errors[0].FullyQualifiedErrorId | Should -Match '^SelectFdSetSizeExceeded,'
         $errors[0].Exception.Message | Should -Match 'FD_SETSIZE'
+    }
+
+    It 'leaves select out past 1023 with a warning, not an error, when the mechanisms are the default ones' {
+        $errors = $warnings = $null
+        $results = @(Measure-Multiplexer -Count 8, 1100 -Repetitions 3 -ErrorVariable errors -WarningVariable warnings -WarningAction SilentlyContinue)
+        @($results | ForEach-Object { "$($_.Mechanism) $($_.Watched)" }) | Should -Be @('Select 8', 'Poll 8', 'Epoll 8', 'Poll 1100', 'Epoll 1100')
+        $errors | Should -BeNullOrEmpty
+        $warnings | Should -HaveCount 1
+        "$($warnings[0])" | Should -Match '^select was left out for N = 1100: .*FD_SETSIZE \(1024\).*-Mechanism Select'
+    }
+
+    It 'measures select at every default count in a pwsh with its usual fds open' {
+        $defaults = [EpollTools.Commands.MeasureMultiplexerCommand]::new().Count
+        $belowFdSetSize = @($defaults | Where-Object { $_ -lt 1024 })
+        $belowFdSetSize.Count | Should -BeGreaterOrEqual 3
+        $results = @(Measure-Multiplexer -Count $belowFdSetSize -Mechanism Select -Repetitions 3)
+        @($results.Watched) | Should -Be $belowFdSetSize
+    }
+
+    It 'shows a table that fits 80 columns, for live and deserialized measurements' {
+        $results = @(Measure-Multiplexer -Count 8 -Repetitions 5)
+        $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($results))
+        foreach ($set in $results, $copy) {
+            $lines = @(($set | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ })
+            $lines[0] | Should -Match '^Mechanism\s+Watched\s+Active\s+Wait\(us\)\s+P10\(us\)\s+P90\(us\)\s+Register\(us\)\s+Reported$'
+            $lines | Where-Object { $_.Length -gt 80 } | Should -BeNullOrEmpty
+            @($lines | Where-Object { $_ -match '^(Select|Poll|Epoll)\s+8\s+1\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d\s+1$' }) | Should -HaveCount 3
+        }
     }
 }
 
