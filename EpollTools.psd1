@@ -31,6 +31,7 @@
         'Close-Fd'
         'Get-EpollInterest'
         'Get-FdInfo'
+        'Get-MultiplexerWait'
         'Measure-Multiplexer'
         'Show-MultiplexerChart'
     )

@@ -1,4 +1,5 @@
-# What is a process waiting on? Get-EpollInterest reads /proc/<pid>/fdinfo and resolves every registration.
+# What is a process waiting on? Get-MultiplexerWait shows which threads are blocked in epoll_wait, poll or select
+# and on what; Get-EpollInterest reads /proc/<pid>/fdinfo and resolves every registration.
 # Run it (after a build: dotnet pwsh -NoProfile -File ./build.ps1):
 #   dotnet pwsh -NoProfile -File examples/interest.ps1            # this process
 #   dotnet pwsh -NoProfile -File examples/interest.ps1 1234       # process 1234
@@ -7,7 +8,8 @@ param([int[]] $Id)
 Import-Module (Join-Path $PSScriptRoot '..' 'EpollTools.psd1')
 
 if ($Id) {
-    Get-EpollInterest -Id $Id
+    Get-MultiplexerWait -Id $Id | Out-Host
+    Get-EpollInterest -Id $Id | Out-Host
     return
 }
 
@@ -29,7 +31,9 @@ $ep | Add-EpollFd -Fd $pipe.ReadEnd -Events In -PassThru |
     Add-EpollFd -Fd $efd -Events In, ET
 
 try {
-    "Process $([Environment]::ProcessId): the .NET socket engine's epoll instance (edge-triggered sockets) and the one made here:" | Out-Host
+    "Process $([Environment]::ProcessId): the threads blocked in a multiplexing wait (the .NET socket engine in epoll_wait):" | Out-Host
+    Get-MultiplexerWait | Out-Host
+    "Its epoll instances: the socket engine's (edge-triggered sockets) and the one made here:" | Out-Host
     Get-EpollInterest | Out-Host
 }
 finally {

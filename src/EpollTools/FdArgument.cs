@@ -187,3 +187,18 @@ public sealed class TimeoutTransformationAttribute : ArgumentTransformationAttri
         return input!;
     }
 }
+
+/// <summary>
+/// An fd number that may be absent: null passes (a piped object whose EpollFd is null, such as a poll wait from
+/// Get-MultiplexerWait, asks for no epoll fd), a negative number does not. ValidateRange would refuse the null.
+/// </summary>
+public sealed class ValidateFdNumberOrNullAttribute : ValidateArgumentsAttribute
+{
+    protected override void Validate(object arguments, EngineIntrinsics engineIntrinsics)
+    {
+        if (arguments is int fd && fd < 0)
+        {
+            throw new ValidationMetadataException($"{fd} is not an fd number: fds are 0 or more.");
+        }
+    }
+}

@@ -106,10 +106,11 @@ public static class SocketConstants
     public const int SOCK_CLOEXEC = OpenFlags.O_CLOEXEC;
 }
 
-/// <summary>poll(2) events used for cancellable waits: include/uapi/asm-generic/poll.h.</summary>
+/// <summary>poll(2) events: include/uapi/asm-generic/poll.h.</summary>
 public static class PollConstants
 {
     public const short POLLIN = 0x001;
+    public const short POLLPRI = 0x002;
     public const short POLLOUT = 0x004;
     public const short POLLERR = 0x008;
     public const short POLLHUP = 0x010;
@@ -165,4 +166,40 @@ public static class SelectConstants
     public const int FD_SETSIZE = 1024;
 
     public const int RLIMIT_NOFILE = 7;
+}
+
+/// <summary>
+/// The multiplexing system calls by number, as /proc/&lt;pid&gt;/task/&lt;tid&gt;/syscall shows them. x86-64:
+/// arch/x86/entry/syscalls/syscall_64.tbl. arm64 uses the generic table, include/uapi/asm-generic/unistd.h, which has
+/// no epoll_wait, poll or select (libc calls epoll_pwait, ppoll and pselect6 there).
+/// </summary>
+public static class MultiplexerSyscallNumbers
+{
+    public const int X64_poll = 7;
+    public const int X64_select = 23;
+    public const int X64_epoll_wait = 232;
+    public const int X64_pselect6 = 270;
+    public const int X64_ppoll = 271;
+    public const int X64_epoll_pwait = 281;
+    public const int X64_epoll_pwait2 = 441;
+
+    public const int Generic_epoll_pwait = 22;
+    public const int Generic_pselect6 = 72;
+    public const int Generic_ppoll = 73;
+    public const int Generic_epoll_pwait2 = 441;
+}
+
+/// <summary>The ELF identification bytes: include/uapi/linux/elf.h.</summary>
+public static class ElfConstants
+{
+    /// <summary>e_ident[EI_CLASS]: 32- or 64-bit.</summary>
+    public const int EI_CLASS = 4;
+    public const byte ELFCLASS32 = 1;
+    public const byte ELFCLASS64 = 2;
+}
+
+/// <summary>clock_gettime(2) clocks: include/uapi/linux/time.h.</summary>
+public static class ClockConstants
+{
+    public const int CLOCK_MONOTONIC = 1;
 }

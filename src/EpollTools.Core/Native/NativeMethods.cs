@@ -77,6 +77,21 @@ internal static unsafe class NativeMethods
     [DllImport(Libc, SetLastError = true)]
     internal static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, StatxBuffer* buffer);
 
+    /// <summary>Copies another process's memory (needs ptrace attach access to it, as /proc/&lt;pid&gt;/mem does).</summary>
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern nint process_vm_readv(int pid, IoVec* localIov, nuint localCount, IoVec* remoteIov, nuint remoteCount, nuint flags);
+
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern int clock_gettime(int clockId, TimeSpec* time);
+
+    /// <summary>struct iovec.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
     /// <summary>struct kcmp_epoll_slot: three __u32.</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct KcmpEpollSlot

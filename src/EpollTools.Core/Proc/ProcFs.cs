@@ -210,6 +210,114 @@ public static class ProcFs
         return count;
     }
 
+    /// <summary>The thread ids of a process (its /proc/&lt;pid&gt;/task), ascending.</summary>
+    public static List<int> ListThreads(int pid)
+    {
+        string dir = $"{Root}/{pid}/task";
+        var tids = new List<int>();
+        try
+        {
+            foreach (var entry in Directory.EnumerateDirectories(dir))
+            {
+                if (int.TryParse(Path.GetFileName(entry.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out int tid))
+                {
+                    tids.Add(tid);
+                }
+            }
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new ProcessGoneException(pid, e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ProcessAccessDeniedException(pid, e);
+        }
+        catch (IOException e) when (IsOutOfFds(e))
+        {
+            throw OutOfFds(e, dir);
+        }
+
+        tids.Sort();
+        return tids;
+    }
+
+    /// <summary>
+    /// A file of /proc/&lt;pid&gt;/task/&lt;tid&gt; ("syscall", "stat", "wchan", "comm", "sched"); null if the thread is gone.
+    /// A file the caller may not read (syscall needs ptrace attach access) throws <see cref="ProcessAccessDeniedException"/>.
+    /// </summary>
+    public static string? ReadTaskFile(int pid, int tid, string name)
+    {
+        string path = $"{Root}/{pid}/task/{tid}/{name}";
+        try
+        {
+            return ReadSmallFile(path);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ProcessAccessDeniedException(pid, e);
+        }
+        catch (IOException e) when (IsOutOfFds(e))
+        {
+            throw OutOfFds(e, path);
+        }
+        catch (IOException e) when (e.HResult is Errno.EACCES or Errno.EPERM)
+        {
+            throw new ProcessAccessDeniedException(pid, e); // a ptrace check at read time, after open succeeded
+        }
+        catch (IOException)
+        {
+            return null; // the thread (or the whole process) exited
+        }
+    }
+
+    /// <summary>
+    /// Copies memory of another process with process_vm_readv (which needs the ptrace attach access that
+    /// /proc/&lt;pid&gt;/mem needs, and opens no fd). False if any byte could not be read.
+    /// </summary>
+    public static unsafe bool ReadMemory(int pid, ulong address, Span<byte> destination)
+    {
+        if (destination.IsEmpty)
+        {
+            return true;
+        }
+
+        fixed (byte* buffer = destination)
+        {
+            var local = new NativeMethods.IoVec { Base = buffer, Length = (nuint)destination.Length };
+            var remote = new NativeMethods.IoVec { Base = (void*)address, Length = (nuint)destination.Length };
+            return NativeMethods.process_vm_readv(pid, &local, 1, &remote, 1, 0) == destination.Length;
+        }
+    }
+
+    /// <summary>
+    /// Whether the process runs a 32-bit program (ELFCLASS32 in its executable's header), whose system call numbers
+    /// are the compat table's, not this architecture's. Null when the executable cannot be read (kernel threads have
+    /// none).
+    /// </summary>
+    public static unsafe bool? Is32BitProcess(int pid)
+    {
+        int fd = NativeMethods.open($"{Root}/{pid}/exe", OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        using var handle = new FileDescriptorHandle(fd);
+        byte* ident = stackalloc byte[ElfConstants.EI_CLASS + 1];
+        return NativeMethods.read(fd, ident, (nuint)(ElfConstants.EI_CLASS + 1)) == ElfConstants.EI_CLASS + 1
+            ? ident[ElfConstants.EI_CLASS] == ElfConstants.ELFCLASS32
+            : null;
+    }
+
+    /// <summary>CLOCK_MONOTONIC in milliseconds: the clock the scheduler's se.exec_start is kept in (near enough).</summary>
+    public static unsafe double MonotonicMilliseconds()
+    {
+        NativeMethods.TimeSpec now;
+        NativeMethods.clock_gettime(ClockConstants.CLOCK_MONOTONIC, &now);
+        return now.Seconds * 1000.0 + now.Nanoseconds / 1e6;
+    }
+
     /// <summary>The network namespace of a process, as "net:[4026531840]"; null if unreadable.</summary>
     public static string? ReadNetNamespace(int pid) => ReadLink($"{Root}/{pid}/ns/net");
 

@@ -16,7 +16,8 @@ public sealed class GetEpollInterestCommand : PSCmdlet
     private const string NameSet = "Name";
     private const string AllSet = "All";
 
-    private readonly List<int> _ids = new();
+    /// <summary>What was asked for, per pipeline object: a process and one of its epoll fds, or all of them (null).</summary>
+    private readonly List<(int Pid, int? EpollFd)> _requests = new();
 
     /// <summary>Process ids; Get-Process objects bind by their Id property. Default: this process.</summary>
     [Parameter(Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
@@ -36,16 +37,29 @@ public sealed class GetEpollInterestCommand : PSCmdlet
     [Parameter(Mandatory = true, ParameterSetName = AllSet)]
     public SwitchParameter All { get; set; }
 
-    /// <summary>Only this epoll fd (of each selected process).</summary>
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
+    /// <summary>
+    /// Only this epoll fd (of each selected process). Binds by property name, so Get-MultiplexerWait's epoll waits pipe
+    /// into their own interest lists.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateFdNumberOrNull]
     public int? EpollFd { get; set; }
 
     protected override void ProcessRecord()
     {
+        // A piped object that has an EpollFd property holding null (a poll or select wait) names no epoll instance.
+        if (EpollFd is null && MyInvocation.BoundParameters.ContainsKey(nameof(EpollFd)))
+        {
+            WriteVerbose($"Skipped an input object of process {(Id is null ? "?" : string.Join(", ", Id))} with no epoll fd (a poll or select wait).");
+            return;
+        }
+
         if (Id is not null)
         {
-            _ids.AddRange(Id);
+            foreach (int id in Id)
+            {
+                _requests.Add((id, EpollFd));
+            }
         }
     }
 
@@ -53,7 +67,7 @@ public sealed class GetEpollInterestCommand : PSCmdlet
     {
         // Piped input that bound no process (Get-Process nosuch -ErrorAction Ignore | Get-EpollInterest) means no
         // process, not this one: the default applies only to a call with no input at all.
-        if (ParameterSetName == IdSet && _ids.Count == 0 && MyInvocation.ExpectingInput)
+        if (ParameterSetName == IdSet && _requests.Count == 0 && MyInvocation.ExpectingInput)
         {
             WriteVerbose("No process id came down the pipeline: nothing to read.");
             return;
@@ -73,24 +87,25 @@ public sealed class GetEpollInterestCommand : PSCmdlet
     private void Scan()
     {
         bool explicitIds = ParameterSetName == IdSet;
-        List<int> pids = ParameterSetName switch
+        var requests = ParameterSetName switch
         {
-            AllSet => ProcFs.ListPids(),
-            NameSet => ProcessSelection.ByName(this, Name),
-            _ => _ids.Count > 0 ? _ids.Distinct().ToList() : new List<int> { Environment.ProcessId },
+            AllSet => ProcFs.ListPids().Select(pid => (pid, EpollFd)).ToList(),
+            NameSet => ProcessSelection.ByName(this, Name).Select(pid => (pid, EpollFd)).ToList(),
+            _ => _requests.Count > 0 ? Distinct(_requests) : new List<(int, int?)> { (Environment.ProcessId, EpollFd) },
         };
 
         var scanner = new EpollInterestScanner(WriteVerbose);
         var records = new List<EpollFdRecord>();
         var unreadable = new List<int>();
-        foreach (int pid in pids)
+        bool oneProcessAsked = requests.Select(r => r.Item1).Distinct().Count() == 1;
+        foreach (var (pid, epollFd) in requests)
         {
             try
             {
-                var found = scanner.FindInstances(pid, EpollFd, out string name);
+                var found = scanner.FindInstances(pid, epollFd, out string name);
                 if (found.Count == 0)
                 {
-                    ReportNoEpollFd(pid, name, explicitIds && pids.Count == 1);
+                    ReportNoEpollFd(pid, name, epollFd, explicitIds && oneProcessAsked);
                 }
 
                 records.AddRange(found);
@@ -128,12 +143,22 @@ public sealed class GetEpollInterestCommand : PSCmdlet
     }
 
     /// <summary>
+    /// Each process once, in the order asked, with the epoll fds asked for it; a request for all of a process's epoll
+    /// fds covers the requests for single ones.
+    /// </summary>
+    private static List<(int, int?)> Distinct(List<(int Pid, int? EpollFd)> requests)
+    {
+        var everything = requests.Where(r => r.EpollFd is null).Select(r => r.Pid).ToHashSet();
+        return requests.Where(r => r.EpollFd is null || !everything.Contains(r.Pid)).Distinct().Select(r => (r.Pid, r.EpollFd)).ToList();
+    }
+
+    /// <summary>
     /// A process with no epoll fd (or not the one asked for) says so: an error for a missing -EpollFd, a warning when
     /// it is the one process asked for (an empty answer alone would look like a failure), else a verbose line.
     /// </summary>
-    private void ReportNoEpollFd(int pid, string name, bool onlyProcessAsked)
+    private void ReportNoEpollFd(int pid, string name, int? epollFd, bool onlyProcessAsked)
     {
-        if (EpollFd is int wanted)
+        if (epollFd is int wanted)
         {
             if (ParameterSetName == IdSet)
             {

@@ -101,6 +101,17 @@ public sealed class ParserFuzzTests
         {
             _ = entry.ToString();
         }
+
+        _ = TaskParser.ParseStatState(text);
+        _ = TaskParser.ParseExecStartMilliseconds(text);
+        if (TaskParser.ParseSyscall(text) is { Activity: SyscallActivity.InSyscall } syscall)
+        {
+            // Whatever the registers say, decoding reads memory only through the reader: here, none is readable.
+            foreach (var call in Enum.GetValues<MultiplexerCall>())
+            {
+                _ = MultiplexerCallDecoder.Decode(call, syscall.Arguments, (_, _) => false);
+            }
+        }
     }
 
     private static string Mutate(string text, Random random, int edits)

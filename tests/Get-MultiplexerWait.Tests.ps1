@@ -1,0 +1,225 @@
+# End-to-end: Get-MultiplexerWait against a real fixture (tests/fixtures/multiplexer-waits.c, built here with gcc)
+# whose threads block in each multiplexing call with known arguments, named after the call. x86-64 has all seven
+# calls; on arm64 the fixture has only the four the generic table defines, and the tests of the other three skip.
+
+BeforeDiscovery {
+    $canSwitchUser = [Environment]::UserName -eq 'root' -and [IO.File]::Exists('/usr/bin/setpriv')
+    $hasLegacyCalls = [Runtime.InteropServices.RuntimeInformation]::OSArchitecture -eq 'X64'
+    $python = @('/usr/bin/python3', '/usr/local/bin/python3') | Where-Object { [IO.File]::Exists($_) } | Select-Object -First 1
+}
+
+BeforeAll {
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    Import-EpollTools
+    $fdBaseline = Get-ModuleKindFd
+
+    $workDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-' + [Guid]::NewGuid().ToString('N'))
+    $null = [IO.Directory]::CreateDirectory($workDir)
+    $fixtureExe = Build-Fixture 'multiplexer-waits' $workDir
+    $started = [Diagnostics.Stopwatch]::StartNew()
+    $process = Start-Helper $fixtureExe ''
+    $fx = @{}
+    while (($line = $process.StandardOutput.ReadLine()) -ne 'ready') {
+        if ($null -eq $line) { throw 'The fixture ended before it was ready.' }
+        $name, $value = $line.Split(' ', 2)
+        $fx[$name] = [int] $value
+    }
+
+    $waits = @(Get-MultiplexerWait -Id $fx.pid)
+    function Get-Wait([string] $Thread) { $waits | Where-Object ThreadName -eq $Thread }
+}
+
+AfterAll {
+    try {
+        Stop-Helper $process
+        [IO.Directory]::Delete($workDir, $true)
+    }
+    finally { Assert-NoFdLeak $fdBaseline }
+}
+
+Describe 'Get-MultiplexerWait on the fixture' {
+    It 'lists every thread blocked in a multiplexing call, and no other' {
+        $expected = @('ep-pwait', 'ep-pwait2', 'ppoll', 'pselect6')
+        if ([Runtime.InteropServices.RuntimeInformation]::OSArchitecture -eq 'X64') { $expected += 'ep-wait', 'poll', 'select' }
+        @($waits.ThreadName | Sort-Object) | Should -Be @($expected | Sort-Object)
+        foreach ($wait in $waits) {
+            $wait.ProcessId | Should -Be $fx.pid
+            $wait.ProcessName | Should -Be 'multiplexer-wai'   # comm is cut to 15 characters
+            $wait.ThreadId | Should -Not -Be $fx.pid
+            $wait.IsMultiplexerWait | Should -BeTrue
+            $wait.State | Should -Be 'S (sleeping)'
+            $wait.WaitChannel | Should -Not -BeNullOrEmpty
+        }
+        @($waits.ThreadId | Sort-Object -Unique) | Should -HaveCount $waits.Count
+    }
+
+    It 'decodes epoll_wait: the epoll fd, maxevents, an infinite timeout, and how many are registered' -Skip:(-not $hasLegacyCalls) {
+        $wait = Get-Wait 'ep-wait'
+        $wait.Call | Should -Be 'epoll_wait'
+        $wait.SyscallNumber | Should -Be 232
+        $wait.EpollFd | Should -Be $fx.epoll
+        $wait.MaxEvents | Should -Be 16
+        $wait.RegistrationCount | Should -Be 2
+        $wait.TimeoutMilliseconds | Should -Be -1
+        $wait.Timeout | Should -Be 'infinite'
+        $wait.WaitsOn | Should -Be "epoll fd $($fx.epoll) (2 registered), up to 16 events"
+        $wait.WaitChannel | Should -Match 'ep_poll|epoll'
+    }
+
+    It 'decodes epoll_pwait''s timeout in milliseconds and epoll_pwait2''s timespec from the process''s memory' {
+        $pwait = Get-Wait 'ep-pwait'
+        $pwait.Call | Should -Be 'epoll_pwait'
+        $pwait.EpollFd | Should -Be $fx.epoll
+        $pwait.MaxEvents | Should -Be 8
+        $pwait.TimeoutMilliseconds | Should -Be 600000
+        $pwait.Timeout | Should -Be '600 s'
+        $pwait2 = Get-Wait 'ep-pwait2'
+        $pwait2.Call | Should -Be 'epoll_pwait2'
+        $pwait2.MaxEvents | Should -Be 4
+        $pwait2.TimeoutMilliseconds | Should -Be 3600500
+        $pwait2.Timeout | Should -Be '3600.5 s'
+        $pwait2.Note | Should -BeNullOrEmpty
+    }
+
+    It 'reads poll''s pollfd array: each fd with its events and what it is, negative entries left out as the kernel does' -Skip:(-not $hasLegacyCalls) {
+        $wait = Get-Wait 'poll'
+        $wait.Call | Should -Be 'poll'
+        $wait.Nfds | Should -Be 3
+        @($wait.Fds.Fd) | Should -Be @($fx.pipe_read, $fx.eventfd)
+        @($wait.Fds.Events) | Should -Be @('IN', 'IN|PRI')
+        $wait.Fds[0].TargetKind | Should -Be 'Pipe'
+        $wait.Fds[0].Target | Should -Match "^pipe:\[\d+\] read end; writers: $($fx.pid) multiplexer-wai fd $($fx.pipe_write)$"
+        $wait.Fds[1].Target | Should -Match '^eventfd count=0'
+        $wait.Note | Should -Be '1 entry with a negative fd (the kernel ignores it)'
+        $wait.TimeoutMilliseconds | Should -Be -1
+        $wait.WaitsOn | Should -Be "2 fds: $($fx.pipe_read) IN, $($fx.eventfd) IN|PRI"
+    }
+
+    It 'reads ppoll''s array and its timespec' {
+        $wait = Get-Wait 'ppoll'
+        $wait.Call | Should -Be 'ppoll'
+        @($wait.Fds.Fd) | Should -Be @($fx.eventfd)
+        $wait.TimeoutMilliseconds | Should -Be 1234500
+    }
+
+    It 'reads select''s three sets as the process passed them, nfds, and a NULL timeout as infinite' -Skip:(-not $hasLegacyCalls) {
+        $wait = Get-Wait 'select'
+        $wait.Call | Should -Be 'select'
+        $wait.Nfds | Should -Be (([Math]::Max([Math]::Max($fx.pipe_read, $fx.eventfd), $fx.socket)) + 1)
+        @($wait.ReadFds) | Should -Be @(@($fx.pipe_read, $fx.eventfd) | Sort-Object)
+        $wait.WriteFds | Should -BeNullOrEmpty
+        @($wait.ExceptFds) | Should -Be @($fx.socket)
+        # The sets as poll events, the kernel's own mapping: read IN, except PRI.
+        ($wait.Fds | Where-Object Fd -eq $fx.socket).Events | Should -Be 'PRI'
+        ($wait.Fds | Where-Object Fd -eq $fx.socket).Target | Should -Match '^UNIX STREAM'
+        ($wait.Fds | Where-Object Fd -eq $fx.pipe_read).Events | Should -Be 'IN'
+        $wait.Timeout | Should -Be 'infinite'
+    }
+
+    It 'reads pselect6''s set and timespec' {
+        $wait = Get-Wait 'pselect6'
+        $wait.Call | Should -Be 'pselect6'
+        $wait.Nfds | Should -Be ($fx.pipe_read + 1)
+        @($wait.ReadFds) | Should -Be @($fx.pipe_read)
+        $wait.TimeoutMilliseconds | Should -Be 4200000
+        $wait.WaitsOn | Should -Be "nfds $($fx.pipe_read + 1): read $($fx.pipe_read)"
+    }
+
+    It 'says about how long each thread has waited, never longer than the fixture has run' {
+        $elapsed = $started.Elapsed
+        foreach ($wait in $waits) {
+            $wait.WaitingFor | Should -BeOfType ([timespan])
+            $wait.WaitingFor | Should -BeLessOrEqual ($elapsed + [timespan]::FromSeconds(1))
+        }
+        Start-Sleep -Milliseconds 300
+        $later = Get-MultiplexerWait -Id $fx.pid | Where-Object ThreadName -eq 'ppoll'
+        ($later.WaitingFor - (Get-Wait 'ppoll').WaitingFor).TotalMilliseconds | Should -BeGreaterThan 250
+    }
+
+    It 'lists the other threads with their system call under -IncludeAllThreads' {
+        $all = @(Get-MultiplexerWait -Id $fx.pid -IncludeAllThreads)
+        $all.Count | Should -Be ($waits.Count + 2)
+        $sleeper = $all | Where-Object ThreadName -eq 'sleeper'
+        $sleeper.IsMultiplexerWait | Should -BeFalse
+        $sleeper.Call | Should -Match '^syscall \d+$'
+        $sleeper.WaitsOn | Should -BeNullOrEmpty
+        $main = $all | Where-Object ThreadId -eq $fx.pid
+        $main.Call | Should -Match '^syscall \d+$'   # read(0, ...)
+        $main.WaitChannel | Should -Not -BeNullOrEmpty
+    }
+
+    It 'pipes each epoll wait into Get-EpollInterest, once per instance, and the poll and select waits into nothing' {
+        $interest = @(Get-MultiplexerWait -Id $fx.pid | Get-EpollInterest)
+        $interest | Should -HaveCount 2
+        @($interest.EpollFd | Sort-Object -Unique) | Should -Be @($fx.epoll)
+        @($interest.TargetFd | Sort-Object) | Should -Be @(@($fx.pipe_read, $fx.eventfd) | Sort-Object)
+    }
+
+    It 'takes processes from Get-Process, by name with wildcards, and from -All' {
+        @(Get-Process -Id $fx.pid | Get-MultiplexerWait).Count | Should -Be $waits.Count
+        @(Get-MultiplexerWait -Name 'multiplexer-w*').Count | Should -Be $waits.Count
+        @(Get-MultiplexerWait -All -WarningAction SilentlyContinue | Where-Object ProcessId -eq $fx.pid).Count | Should -Be $waits.Count
+    }
+
+    It 'warns when the one process asked for has no thread in a multiplexing wait' {
+        $sleep = Start-Helper '/usr/bin/sleep' '30'
+        try {
+            Wait-Until { (Get-Content "/proc/$($sleep.Id)/syscall" -ErrorAction Ignore) -match '^\d' }
+            $warnings = $null
+            @(Get-MultiplexerWait -Id $sleep.Id -WarningVariable warnings -WarningAction SilentlyContinue) | Should -HaveCount 0
+            "$warnings" | Should -Match "No thread of process $($sleep.Id) \(sleep\) is in epoll_wait, poll or select now.*-IncludeAllThreads"
+        }
+        finally { $sleep.Kill(); $sleep.WaitForExit(); $sleep.Dispose() }
+    }
+
+    It 'reports a process that does not exist, and goes on to the next' {
+        $errors = $null
+        $found = @(Get-MultiplexerWait -Id 999999999, $fx.pid -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $found.Count | Should -Be $waits.Count
+        $errors | Should -HaveCount 1
+        $errors[0].FullyQualifiedErrorId | Should -Be 'NoProcessFoundForGivenId,EpollTools.Commands.GetMultiplexerWaitCommand'
+        $errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $errors[0].TargetObject | Should -Be 999999999
+    }
+
+    It 'renders in 80 columns, also after serialization' {
+        $copy = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($waits))
+        foreach ($set in $waits, $copy) {
+            $lines = @(($set | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd)
+            $lines | Where-Object { $_.Length -gt 80 } | Should -BeNullOrEmpty
+            $lines | Should -Contain "   Process: $($fx.pid) (multiplexer-wai)"
+            $lines | Where-Object { $_ -match '^\s*Tid\s' } | Select-Object -First 1 | Should -Match '^\s*Tid\s+Thread\s+Call\s+Waiting\s+Timeout\s+WaitsOn$'
+            $lines | Where-Object { $_ -match '\sppoll\s+ppoll\s+\d+\.\ds\s+1234\.5s ' } | Should -Not -BeNullOrEmpty
+        }
+    }
+
+    It 'tells an unprivileged user that reading a root process''s threads needs ptrace attach access' -Skip:(-not $canSwitchUser) {
+        $script = @"
+try { `$null = Get-MultiplexerWait -Id $($fx.pid) -ErrorAction Stop; 'no error' }
+catch { `$_.FullyQualifiedErrorId + '|' + `$_.CategoryInfo.Category + '|' + `$_.ErrorDetails.Message }
+"@
+        $text = @(Invoke-PwshAsNobody $script) -join "`n"
+        $text | Should -Match "ProcessAccessDenied,EpollTools.Commands.GetMultiplexerWaitCommand\|PermissionDenied\|Cannot read process $($fx.pid) \(multiplexer-wai\): .*task/\*/syscall.* ptrace attach access"
+    }
+}
+
+Describe 'Get-MultiplexerWait on programs that use libc''s own calls' {
+    It 'shows a Python select.select and select.poll blocked on a pipe' -Skip:(-not $python) -ForEach @{ Python = $python } {
+        $code = 'import os, select, sys, threading; r, w = os.pipe(); p = select.poll(); p.register(r, select.POLLIN); threading.Thread(target=lambda: p.poll(), daemon=True).start(); print(r, flush=True); select.select([r], [], [], 600)'
+        $helper = Start-Helper $Python "-c `"$code`""
+        try {
+            $readFd = [int] $helper.StandardOutput.ReadLine()
+            Wait-Until { @(Get-MultiplexerWait -Id $helper.Id).Count -eq 2 }
+            $found = @(Get-MultiplexerWait -Id $helper.Id)
+            # glibc's select() enters pselect6 on x86-64 (and everywhere without a select syscall); poll() is poll there.
+            $selectWait = $found | Where-Object { $_.Call -in 'select', 'pselect6' }
+            @($selectWait.ReadFds) | Should -Be @($readFd)
+            $selectWait.TimeoutMilliseconds | Should -Be 600000
+            $pollWait = $found | Where-Object { $_.Call -in 'poll', 'ppoll' }
+            @($pollWait.Fds.Fd) | Should -Be @($readFd)
+            $pollWait.Fds[0].Events | Should -Be 'IN'
+            $pollWait.Timeout | Should -Be 'infinite'
+        }
+        finally { $helper.Kill(); $helper.WaitForExit(); $helper.Dispose() }
+    }
+}
