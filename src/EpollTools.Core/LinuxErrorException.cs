@@ -58,6 +58,7 @@ public static class ErrnoNames
         Errno.EMFILE => nameof(Errno.EMFILE),
         Errno.ENOSPC => nameof(Errno.ENOSPC),
         Errno.EPIPE => nameof(Errno.EPIPE),
+        Errno.ENOSYS => nameof(Errno.ENOSYS),
         Errno.ELOOP => nameof(Errno.ELOOP),
         _ => "errno " + errno,
     };

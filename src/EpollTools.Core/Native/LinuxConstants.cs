@@ -20,6 +20,7 @@ public static class Errno
     public const int EMFILE = 24;
     public const int ENOSPC = 28;
     public const int EPIPE = 32;
+    public const int ENOSYS = 38;
     public const int ELOOP = 40;
 }
 
@@ -115,6 +116,7 @@ public static class PollConstants
     public const short POLLERR = 0x008;
     public const short POLLHUP = 0x010;
     public const short POLLNVAL = 0x020;
+    public const short POLLRDHUP = 0x2000;
 }
 
 /// <summary>kcmp(2): include/uapi/linux/kcmp.h; syscall numbers from arch/x86/entry/syscalls/syscall_64.tbl and
@@ -202,4 +204,14 @@ public static class ElfConstants
 public static class ClockConstants
 {
     public const int CLOCK_MONOTONIC = 1;
+}
+
+/// <summary>
+/// pidfd_open(2) and pidfd_getfd(2): one number on every architecture (the shared range of
+/// arch/x86/entry/syscalls/syscall_64.tbl and include/uapi/asm-generic/unistd.h); Linux 5.3 and 5.6.
+/// </summary>
+public static class PidFdConstants
+{
+    public const long SYS_pidfd_open = 434;
+    public const long SYS_pidfd_getfd = 438;
 }

@@ -100,6 +100,21 @@ public sealed class EpollInterest
     public int? StillOpenAs { get; init; }
 
     /// <summary>
+    /// With -Readiness: the events ready on the registered file now (IN, PRI, OUT, RDHUP, ERR, HUP), whether asked for
+    /// or not, from a zero-timeout poll of a pidfd_getfd copy. Null when not asked, or when the registered file could
+    /// not be reached (its fd closed, or the registration's state Unknown): never guessed.
+    /// </summary>
+    public EpollEvents? ReadyEvents { get; init; }
+
+    /// <summary>ReadyEvents in the kernel's short names ("IN|OUT"; empty when nothing is ready; null when not read).</summary>
+    public string? Ready => ReadyEvents switch
+    {
+        null => null,
+        EpollEvents.None => string.Empty,
+        EpollEvents ready => EpollEventsText.ToShortString(ready),
+    };
+
+    /// <summary>
     /// The kernel's order among registrations with the same tfd number (kcmp's toff). Internal: it is only meaningful
     /// within the one fdinfo read it came from, so it is kept out of what users see and export.
     /// </summary>

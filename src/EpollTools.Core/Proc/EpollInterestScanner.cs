@@ -134,7 +134,9 @@ public sealed class EpollInterestScanner
     /// an instance held by several processes, each line is resolved in the first holder where that fd is the
     /// registered file (<see cref="EpollInterest.TargetProcessId"/>), else judged as the first holder sees it.
     /// </summary>
-    public IEnumerable<EpollInterest> Expand(IReadOnlyList<EpollFdRecord> instance)
+    /// <param name="instance">The holders of one instance, as <see cref="GroupSharedInstances"/> gives them.</param>
+    /// <param name="readiness">When given, each registration's file is polled for what is ready now (see <see cref="ReadinessProbe"/>).</param>
+    public IEnumerable<EpollInterest> Expand(IReadOnlyList<EpollFdRecord> instance, ReadinessProbe? readiness = null)
     {
         var (owner, text) = instance.Select(r => (Record: r, Text: ProcFs.ReadFdInfo(r.Pid, r.Fd))).FirstOrDefault(r => r.Text is not null);
         if (text is null)
@@ -197,6 +199,16 @@ public sealed class EpollInterestScanner
                 target = Resolver.Resolve(verdict.Pid, line.Tfd, verdict.Link);
             }
 
+            EpollEvents? ready = null;
+            if (readiness is not null && (verdict.State == RegistrationState.Current || stillOpenAs is not null))
+            {
+                // The copy is checked to be the registered file (the fd may have changed since it was judged).
+                var (pid, fd) = verdict.State == RegistrationState.Current ? (verdict.Pid, line.Tfd) : (owner.Pid, stillOpenAs!.Value);
+                ready = readiness.Probe(pid, fd, copy => exact
+                    ? ProcFs.SameEpollTarget(Environment.ProcessId, copy, owner.Pid, owner.Fd, line.Tfd, line.Offset) == true
+                    : line.Ino is ulong ino && ProcFs.StatFd(Environment.ProcessId, copy)?.Ino == ino);
+            }
+
             yield return new EpollInterest
             {
                 ProcessId = owner.Pid,
@@ -217,6 +229,7 @@ public sealed class EpollInterestScanner
                 State = verdict.State,
                 StaleReason = verdict.Reason,
                 StillOpenAs = stillOpenAs,
+                ReadyEvents = ready,
             };
         }
     }

@@ -45,6 +45,13 @@ public sealed class GetEpollInterestCommand : PSCmdlet
     [ValidateFdNumberOrNull]
     public int? EpollFd { get; set; }
 
+    /// <summary>
+    /// Also reads what is ready on each registered file now (ReadyEvents): each is copied with pidfd_getfd, polled
+    /// with a zero timeout and closed. Needs ptrace attach access to the process.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Readiness { get; set; }
+
     protected override void ProcessRecord()
     {
         // A piped object that has an EpollFd property holding null (a poll or select wait) names no epoll instance.
@@ -75,16 +82,22 @@ public sealed class GetEpollInterestCommand : PSCmdlet
 
         try
         {
-            Scan();
+            using var probe = Readiness ? new ReadinessProbe() : null;
+            Scan(probe);
         }
         catch (LinuxErrorException e)
         {
             // The fd limit: every further /proc read would fail the same way, so the call ends here.
             ThrowTerminatingError(ErrorRecords.ForException(e, null));
         }
+        catch (ReadinessNotSupportedException e)
+        {
+            ThrowTerminatingError(ErrorRecords.Usage("ReadinessNotSupported", ErrorCategory.NotImplemented, null, e.Message,
+                "Leave out -Readiness: the interest lists themselves are read on any kernel."));
+        }
     }
 
-    private void Scan()
+    private void Scan(ReadinessProbe? probe)
     {
         bool explicitIds = ParameterSetName == IdSet;
         var requests = ParameterSetName switch
@@ -126,13 +139,24 @@ public sealed class GetEpollInterestCommand : PSCmdlet
             WriteWarning(ProcessSelection.UnreadableWarning(unreadable));
         }
 
+        ScanInstances(scanner, records, probe, explicitIds);
+        foreach (int pid in probe?.DeniedPids ?? Array.Empty<int>())
+        {
+            WriteError(ErrorRecords.Usage("ReadinessAccessDenied", ErrorCategory.PermissionDenied, pid,
+                $"Cannot read what is ready in process {pid} ({ProcFs.ReadComm(pid) ?? "?"}): copying its fds with pidfd_getfd needs ptrace attach access to it. Its registrations are listed without ReadyEvents.",
+                "Run as root or with CAP_SYS_PTRACE; as the same user, kernel.yama.ptrace_scope must be 0 (at 1, only a parent may attach)."));
+        }
+    }
+
+    private void ScanInstances(EpollInterestScanner scanner, List<EpollFdRecord> records, ReadinessProbe? probe, bool explicitIds)
+    {
         foreach (var instance in EpollInterestScanner.GroupSharedInstances(records))
         {
             try
             {
-                foreach (var interest in scanner.Expand(instance))
+                foreach (var interest in scanner.Expand(instance, probe))
                 {
-                    WriteObject(interest);
+                    WriteObject(probe is null ? interest : WithReadinessView(interest));
                 }
             }
             catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
@@ -140,6 +164,14 @@ public sealed class GetEpollInterestCommand : PSCmdlet
                 ProcessSelection.ReportFailure(this, e, instance[0].Pid, explicitIds);
             }
         }
+    }
+
+    /// <summary>The object with the type name that selects the view with a Ready column (as Get-Process -IncludeUserName does).</summary>
+    private static PSObject WithReadinessView(EpollInterest interest)
+    {
+        var wrapped = PSObject.AsPSObject(interest);
+        wrapped.TypeNames.Insert(0, typeof(EpollInterest).FullName + "#Readiness");
+        return wrapped;
     }
 
     /// <summary>

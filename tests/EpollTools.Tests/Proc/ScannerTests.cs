@@ -40,7 +40,7 @@ public sealed class ScannerTests
             fixture.Kill();
             fixture.WaitForExit();
 
-            Assert.Empty(EpollInterestScanner.GroupSharedInstances(found).SelectMany(scanner.Expand));
+            Assert.Empty(EpollInterestScanner.GroupSharedInstances(found).SelectMany(instance => scanner.Expand(instance)));
             Assert.Contains(messages, m => m.Contains($"Process {fixture.Id} exited"));
             Assert.Throws<ProcessGoneException>(() => scanner.FindInstances(fixture.Id));
         }
