@@ -156,6 +156,66 @@ Describe 'Get-EpollInterest on the fixture' {
         }
     }
 
+    Context 'what is ready now (-Readiness)' {
+        BeforeAll {
+            $ready = @(Get-EpollInterest -Id $fx.pid -EpollFd $fx.epoll -Readiness)
+            function Get-Ready([int] $Tfd) { $ready | Where-Object { $_.TargetFd -eq $Tfd -and $_.State -eq 'Current' } }
+        }
+
+        It 'reads each registered file''s readiness, asked for or not' {
+            (Get-Ready $fx.eventfd).ReadyEvents | Should -Be ([EpollTools.Core.EpollEvents] 'In, Out')   # count 5
+            (Get-Ready $fx.eventfd).Ready | Should -Be 'IN|OUT'
+            (Get-Ready $fx.accepted).Ready | Should -Be 'OUT'            # connected, nothing sent
+            (Get-Ready $fx.pipe_read).Ready | Should -Be ''              # empty pipe: nothing ready
+            (Get-Ready $fx.listener).Ready | Should -Be ''               # no connection waiting
+            (Get-Ready $fx.timerfd).Ready | Should -Be ''                # not expired
+        }
+
+        It 'reads a stale registration through the fd that still holds its file, and never guesses one it cannot reach' {
+            ($ready | Where-Object Data -eq 0xdead).Ready | Should -Be 'IN|OUT'   # the eventfd, via StillOpenAs
+            $unreachable = @(Get-EpollInterest -Id $fx.pid -Readiness | Where-Object { $_.State -eq 'Stale' -and $null -eq $_.StillOpenAs })
+            $unreachable.Count | Should -BeGreaterThan 0     # the shared instance's fd closed in this process
+            foreach ($row in $unreachable) { $row.ReadyEvents | Should -BeNullOrEmpty }
+        }
+
+        It 'consumes nothing: a fired one-shot stays disarmed and an eventfd keeps its count' {
+            $fired = Get-EpollInterest -Id $fx.pid -EpollFd $fx.fired_epoll -Readiness
+            $fired.Ready | Should -Be 'IN|OUT'
+            (Get-EpollInterest -Id $fx.pid -EpollFd $fx.fired_epoll).Flags | Should -Be 'ONESHOT'
+            (Get-Entry $fx.eventfd).Target | Should -Match '^eventfd count=5 '
+            (Get-EpollInterest -Id $fx.pid -EpollFd $fx.epoll | Where-Object { $_.TargetFd -eq $fx.eventfd -and $_.State -eq 'Current' }).Target | Should -Match '^eventfd count=5 '
+        }
+
+        It 'leaves an edge-triggered event in place for the waiter that owns it' {
+            $ep = New-EpollInstance
+            $efd = New-EventFd
+            try {
+                Add-EpollFd -Instance $ep -Fd $efd -Events In, ET
+                Write-Fd $efd -Value 1
+                (Get-EpollInterest -EpollFd $ep.Fd -Readiness).Ready | Should -Be 'IN|OUT'
+                (Get-EpollInterest -EpollFd $ep.Fd -Readiness).Ready | Should -Be 'IN|OUT'
+                @(Wait-Epoll $ep -Timeout 0) | Should -HaveCount 1      # the edge is still there
+                @(Wait-Epoll $ep -Timeout 0) | Should -HaveCount 0      # and is consumed only by the wait
+            }
+            finally { $ep.Dispose(); $efd.Dispose() }
+        }
+
+        It 'is not read unless asked for' {
+            (Get-Entry $fx.eventfd | Select-Object -First 1).ReadyEvents | Should -BeNullOrEmpty
+        }
+
+        It 'shows a Ready column in place of Data, in 80 columns, also after serialization' {
+            $copy = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($ready))
+            foreach ($set in $ready, $copy) {
+                $lines = @(($set | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd)
+                $lines | Where-Object { $_.Length -gt 80 } | Should -BeNullOrEmpty
+                $lines | Where-Object { $_ -match '^\s*Tfd\s' } | Select-Object -First 1 | Should -Match '^\s*Tfd\s+Requested\s+Ready\s+Target$'
+                $lines | Where-Object { $_ -match "^\s*$($fx.pipe_read) IN\s+-\s+pipe:" } | Should -Not -BeNullOrEmpty
+                $lines | Where-Object { $_ -match "^\s*$($fx.eventfd) IN\|ET\s+IN\|OUT\s+eventfd count=5" } | Should -Not -BeNullOrEmpty
+            }
+        }
+    }
+
     Context 'the default view' {
         BeforeAll {
             $lines = @((Get-EpollInterest -Id $fx.pid -EpollFd $fx.epoll | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd)
