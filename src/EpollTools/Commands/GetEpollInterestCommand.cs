@@ -10,32 +10,10 @@ namespace EpollTools.Commands;
 /// <summary>Get-EpollInterest: the epoll interest lists of processes, from /proc, flags decoded and targets resolved.</summary>
 [Cmdlet(VerbsCommon.Get, "EpollInterest", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(EpollInterest))]
-public sealed class GetEpollInterestCommand : PSCmdlet
+public sealed class GetEpollInterestCommand : ProcessSelectionCommandBase
 {
-    private const string IdSet = "Id";
-    private const string NameSet = "Name";
-    private const string AllSet = "All";
-
     /// <summary>What was asked for, per pipeline object: a process and one of its epoll fds, or all of them (null).</summary>
     private readonly List<(int Pid, int? EpollFd)> _requests = new();
-
-    /// <summary>Process ids; Get-Process objects bind by their Id property. Default: this process.</summary>
-    [Parameter(Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("Pid", "ProcessId")]
-    [ArgumentCompleter(typeof(ProcessIdCompleter))]
-    [ValidateRange(1, int.MaxValue)]
-    public int[]? Id { get; set; }
-
-    /// <summary>Process names (comm), wildcards allowed.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = NameSet)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ProcessNameCompleter))]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    /// <summary>Every process on the host that can be read.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = AllSet)]
-    public SwitchParameter All { get; set; }
 
     /// <summary>
     /// Only this epoll fd (of each selected process). Binds by property name, so Get-MultiplexerWait's epoll waits pipe
@@ -72,11 +50,8 @@ public sealed class GetEpollInterestCommand : PSCmdlet
 
     protected override void EndProcessing()
     {
-        // Piped input that bound no process (Get-Process nosuch -ErrorAction Ignore | Get-EpollInterest) means no
-        // process, not this one: the default applies only to a call with no input at all.
-        if (ParameterSetName == IdSet && _requests.Count == 0 && MyInvocation.ExpectingInput)
+        if (NoProcessCameDownThePipeline(_requests.Count))
         {
-            WriteVerbose("No process id came down the pipeline: nothing to read.");
             return;
         }
 
@@ -99,47 +74,26 @@ public sealed class GetEpollInterestCommand : PSCmdlet
 
     private void Scan(ReadinessProbe? probe)
     {
-        bool explicitIds = ParameterSetName == IdSet;
-        var requests = ParameterSetName switch
-        {
-            AllSet => ProcFs.ListPids().Select(pid => (pid, EpollFd)).ToList(),
-            NameSet => ProcessSelection.ByName(this, Name).Select(pid => (pid, EpollFd)).ToList(),
-            _ => _requests.Count > 0 ? Distinct(_requests) : new List<(int, int?)> { (Environment.ProcessId, EpollFd) },
-        };
+        var requests = ExplicitIds && _requests.Count > 0
+            ? Distinct(_requests)
+            : SelectedPids(Array.Empty<int>()).Select(pid => (pid, EpollFd)).ToList();
 
         var scanner = new EpollInterestScanner(WriteVerbose);
         var records = new List<EpollFdRecord>();
-        var unreadable = new List<int>();
         bool oneProcessAsked = requests.Select(r => r.Item1).Distinct().Count() == 1;
-        foreach (var (pid, epollFd) in requests)
+        ForEachProcess(requests, request => request.Item1, request =>
         {
-            try
+            var (pid, epollFd) = request;
+            var found = scanner.FindInstances(pid, epollFd, out string name);
+            if (found.Count == 0)
             {
-                var found = scanner.FindInstances(pid, epollFd, out string name);
-                if (found.Count == 0)
-                {
-                    ReportNoEpollFd(pid, name, epollFd, explicitIds && oneProcessAsked);
-                }
-
-                records.AddRange(found);
+                ReportNoEpollFd(pid, name, epollFd, ExplicitIds && oneProcessAsked);
             }
-            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
-            {
-                if (e is ProcessAccessDeniedException && !explicitIds)
-                {
-                    unreadable.Add(pid);
-                }
 
-                ProcessSelection.ReportFailure(this, e, pid, explicitIds);
-            }
-        }
+            records.AddRange(found);
+        });
 
-        if (unreadable.Count > 0)
-        {
-            WriteWarning(ProcessSelection.UnreadableWarning(unreadable));
-        }
-
-        ScanInstances(scanner, records, probe, explicitIds);
+        ScanInstances(scanner, records, probe);
         foreach (int pid in probe?.DeniedPids ?? Array.Empty<int>())
         {
             WriteError(ErrorRecords.Usage("ReadinessAccessDenied", ErrorCategory.PermissionDenied, pid,
@@ -148,7 +102,7 @@ public sealed class GetEpollInterestCommand : PSCmdlet
         }
     }
 
-    private void ScanInstances(EpollInterestScanner scanner, List<EpollFdRecord> records, ReadinessProbe? probe, bool explicitIds)
+    private void ScanInstances(EpollInterestScanner scanner, List<EpollFdRecord> records, ReadinessProbe? probe)
     {
         foreach (var instance in EpollInterestScanner.GroupSharedInstances(records))
         {
@@ -161,7 +115,7 @@ public sealed class GetEpollInterestCommand : PSCmdlet
             }
             catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
             {
-                ProcessSelection.ReportFailure(this, e, instance[0].Pid, explicitIds);
+                ProcessSelection.ReportFailure(this, e, instance[0].Pid, ExplicitIds);
             }
         }
     }
@@ -192,7 +146,7 @@ public sealed class GetEpollInterestCommand : PSCmdlet
     {
         if (epollFd is int wanted)
         {
-            if (ParameterSetName == IdSet)
+            if (ExplicitIds)
             {
                 WriteError(ErrorRecords.Usage("EpollFdNotFound", ErrorCategory.ObjectNotFound, wanted,
                     $"Process {pid} ({name}) has no epoll fd {wanted}.", $"List its epoll fds with: Get-FdInfo -Id {pid} | Where-Object Type -eq Epoll"));
