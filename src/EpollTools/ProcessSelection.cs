@@ -6,6 +6,16 @@ using EpollTools.Core.Proc;
 
 namespace EpollTools;
 
+/// <summary>What a cmdlet reads of a process, and so which ptrace access a refusal was about.</summary>
+internal enum ProcessRead
+{
+    /// <summary>/proc/&lt;pid&gt;/fd and fdinfo: ptrace read access.</summary>
+    Fds,
+
+    /// <summary>/proc/&lt;pid&gt;/task/*/syscall and the process's memory: ptrace attach access.</summary>
+    Threads,
+}
+
 /// <summary>
 /// Turns -Id / -Name / -All into pids, and /proc failures of one process into the right non-terminating error:
 /// a process named explicitly that is gone or unreadable is an error; under -All or -Name it is skipped.
@@ -65,11 +75,10 @@ internal static class ProcessSelection
     /// why, with advice that fits who is asking: as root, a refusal comes from a user namespace or a security module,
     /// and running as root again would not help.
     /// </summary>
-    /// <param name="pids">The processes skipped.</param>
-    /// <param name="read">What was read: "fds" (/proc/&lt;pid&gt;/fd) or "threads" (/proc/&lt;pid&gt;/task/*/syscall).</param>
-    public static string UnreadableWarning(IReadOnlyList<int> pids, string read = "fds")
+    public static string UnreadableWarning(IReadOnlyList<int> pids, ProcessRead read = ProcessRead.Fds)
     {
-        var (path, access) = read == "threads" ? ("/proc/<pid>/task/*/syscall", "ptrace attach access") : ("/proc/<pid>/fd", "ptrace read access");
+        string path = read == ProcessRead.Threads ? "/proc/<pid>/task/*/syscall" : "/proc/<pid>/fd";
+        string subject = read == ProcessRead.Threads ? "threads" : "fds";
         const int Shown = 5;
         var named = new List<string>();
         for (int i = 0; i < pids.Count && i < Shown; i++)
@@ -80,14 +89,13 @@ internal static class ProcessSelection
         string list = string.Join(", ", named) + (pids.Count > Shown ? $" and {pids.Count - Shown} more" : string.Empty);
         string count = pids.Count == 1 ? "1 process" : $"{pids.Count} processes";
         string why = ThisProcess.IsRoot
-            ? $"reading their {path} was refused even to root: they run in a user namespace this one does not own, or a security module (Yama's kernel.yama.ptrace_scope = 3, AppArmor, SELinux) denies {access} to them"
-            : $"reading another user's {read} needs {access}: run as root or with CAP_SYS_PTRACE";
+            ? $"reading their {path} was refused even to root: they run in a user namespace this one does not own, or a security module (Yama's kernel.yama.ptrace_scope = 3, AppArmor, SELinux) denies {Access(read)} to them"
+            : $"reading another user's {subject} needs {Access(read)}: run as root or with CAP_SYS_PTRACE";
         return $"{count} could not be read: {list}. Why: {why}. -Verbose names each as it is skipped.";
     }
 
     /// <summary>Reports why one process could not be read: an error when it was named explicitly, else a verbose line.</summary>
-    /// <param name="deniedBecause">What was refused and why, for the access-denied message; the default is the fdinfo read.</param>
-    public static void ReportFailure(PSCmdlet cmdlet, Exception exception, int pid, bool explicitlyNamed, string? deniedBecause = null)
+    public static void ReportFailure(PSCmdlet cmdlet, Exception exception, int pid, bool explicitlyNamed, ProcessRead read = ProcessRead.Fds)
     {
         if (!explicitlyNamed)
         {
@@ -100,9 +108,13 @@ internal static class ProcessSelection
             ProcessGoneException => ErrorRecords.Usage("NoProcessFoundForGivenId", ErrorCategory.ObjectNotFound, pid,
                 $"No process with id {pid} exists (it may have exited).", "List processes with ps, or pass a live process id."),
             ProcessAccessDeniedException => ErrorRecords.Usage("ProcessAccessDenied", ErrorCategory.PermissionDenied, pid,
-                $"Cannot read {(deniedBecause is null ? "the fds of " : string.Empty)}process {pid} ({ProcFs.ReadComm(pid) ?? "?"}): {deniedBecause ?? $"reading /proc/{pid}/fdinfo needs ptrace read access to it"}.",
+                read == ProcessRead.Threads
+                    ? $"Cannot read process {pid} ({ProcFs.ReadComm(pid) ?? "?"}): reading its threads' system calls (/proc/{pid}/task/*/syscall) needs {Access(read)} to it."
+                    : $"Cannot read the fds of process {pid} ({ProcFs.ReadComm(pid) ?? "?"}): reading /proc/{pid}/fdinfo needs {Access(read)} to it.",
                 "Run as the same user as the process, as root, or with CAP_SYS_PTRACE (and check kernel.yama.ptrace_scope)."),
             _ => ErrorRecords.ForException(exception, pid),
         });
     }
+
+    private static string Access(ProcessRead read) => read == ProcessRead.Threads ? "ptrace attach access" : "ptrace read access";
 }

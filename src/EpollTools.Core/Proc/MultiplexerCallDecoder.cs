@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Runtime.InteropServices;
 using EpollTools.Core.Native;
 using static EpollTools.Core.Native.MultiplexerSyscallNumbers;
@@ -116,7 +117,7 @@ public static class MultiplexerCallDecoder
                     : ReadTimeSpec(args[2], read);
                 uint nfds = (uint)args[1];
                 var (fds, fdsNote) = ReadPollFds(args[0], nfds, read);
-                return new DecodedCall { Nfds = nfds, Fds = fds, TimeoutMilliseconds = ms, Timeout = text, Note = Join(fdsNote, timeoutNote) };
+                return new DecodedCall { Nfds = nfds, Fds = fds, TimeoutMilliseconds = ms, Timeout = text, Note = Notes(fdsNote, timeoutNote) };
             }
 
             default:
@@ -137,7 +138,7 @@ public static class MultiplexerCallDecoder
                     ExceptFds = exceptFds,
                     TimeoutMilliseconds = ms,
                     Timeout = text,
-                    Note = Join(Join(Join(cut, readNote), Join(writeNote, exceptNote)), timeoutNote),
+                    Note = Notes(cut, readNote, writeNote, exceptNote, timeoutNote),
                 };
             }
         }
@@ -236,7 +237,7 @@ public static class MultiplexerCallDecoder
             1 => "1 entry with a negative fd (the kernel ignores it)",
             _ => $"{ignored} entries with a negative fd (the kernel ignores them)",
         };
-        return (fds, nfds > MaxPollEntries ? Join($"only the first {MaxPollEntries} of {nfds} entries were read", note) : note);
+        return (fds, nfds > MaxPollEntries ? Notes($"only the first {MaxPollEntries} of {nfds} entries were read", note) : note);
     }
 
     private static (int[], string?) ReadFdSet(ulong address, int bits, string name, MemoryReader read)
@@ -276,15 +277,13 @@ public static class MultiplexerCallDecoder
             }
         }
 
-        var merged = new List<(int, int)>();
-        foreach (var (fd, mask) in masks)
-        {
-            merged.Add((fd, mask));
-        }
-
-        return merged;
+        return masks.Select(entry => (entry.Key, entry.Value)).ToList();
     }
 
-    private static string? Join(string? first, string? second) =>
-        first is null ? second : second is null ? first : first + "; " + second;
+    /// <summary>The notes that apply, in one line; null when none does.</summary>
+    private static string? Notes(params string?[] notes)
+    {
+        var present = notes.Where(note => note is not null).ToArray();
+        return present.Length == 0 ? null : string.Join("; ", present);
+    }
 }

@@ -38,8 +38,7 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
         {
             var pids = SelectedPids(_ids);
             var scanner = new MultiplexerWaitScanner();
-            ForEachProcess(pids, pid => pid, pid => Read(scanner, pid, onlyProcessAsked: ExplicitIds && pids.Count == 1), "threads",
-                pid => $"reading its threads' system calls (/proc/{pid}/task/*/syscall) needs ptrace attach access to it");
+            ForEachProcess(pids, pid => pid, pid => Read(scanner, pid, onlyProcessAsked: ExplicitIds && pids.Count == 1), ProcessRead.Threads);
         }
         catch (LinuxErrorException e)
         {

@@ -66,9 +66,8 @@ public abstract class ProcessSelectionCommandBase : PSCmdlet
     /// processes that are gone or unreadable as <see cref="ProcessSelection.ReportFailure"/> does, and those skipped
     /// as unreadable under -Name and -All in one warning at the end.
     /// </summary>
-    /// <param name="readWhat">What is read, for the warning: "fds" or "threads".</param>
-    /// <param name="deniedBecause">What was refused and why, for the access-denied error; null for the fdinfo read.</param>
-    protected void ForEachProcess<T>(IEnumerable<T> items, Func<T, int> pidOf, Action<T> read, string readWhat = "fds", Func<int, string>? deniedBecause = null)
+    /// <param name="what">What <paramref name="read"/> reads of a process, for the messages about a refusal.</param>
+    internal void ForEachProcess<T>(IEnumerable<T> items, Func<T, int> pidOf, Action<T> read, ProcessRead what = ProcessRead.Fds)
     {
         var unreadable = new List<int>();
         foreach (var item in items)
@@ -90,13 +89,13 @@ public abstract class ProcessSelectionCommandBase : PSCmdlet
                     unreadable.Add(pid);
                 }
 
-                ProcessSelection.ReportFailure(this, e, pid, ExplicitIds, deniedBecause?.Invoke(pid));
+                ProcessSelection.ReportFailure(this, e, pid, ExplicitIds, what);
             }
         }
 
         if (unreadable.Count > 0)
         {
-            WriteWarning(ProcessSelection.UnreadableWarning(unreadable, readWhat));
+            WriteWarning(ProcessSelection.UnreadableWarning(unreadable, what));
         }
     }
 }
