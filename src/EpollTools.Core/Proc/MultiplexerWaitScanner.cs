@@ -61,7 +61,7 @@ public sealed class MultiplexerWaitScanner
             var call = syscall.Activity == SyscallActivity.InSyscall && !compat ? MultiplexerCallDecoder.Identify(_architecture, syscall.Number) : null;
             if (call is null)
             {
-                return includeAllThreads ? Describe(pid, processName, tid, syscall, OtherCall(syscall, compat), null, null) : null;
+                return includeAllThreads ? Describe(pid, processName, tid, syscall, OtherCall(syscall, compat), null) : null;
             }
 
             var decoded = MultiplexerCallDecoder.Decode(call.Value, syscall.Arguments, (address, destination) => ProcFs.ReadMemory(pid, address, destination));
@@ -69,7 +69,7 @@ public sealed class MultiplexerWaitScanner
             var after = again is null ? null : TaskParser.ParseSyscall(again);
             if (after is not null && after.SameCallAs(syscall))
             {
-                return Describe(pid, processName, tid, syscall, MultiplexerCallDecoder.KernelName(call.Value), call, decoded);
+                return Describe(pid, processName, tid, syscall, MultiplexerCallDecoder.KernelName(call.Value), (call.Value, decoded));
             }
         }
 
@@ -85,8 +85,10 @@ public sealed class MultiplexerWaitScanner
             : "syscall " + syscall.Number.ToString(CultureInfo.InvariantCulture),
     };
 
-    private MultiplexerWait Describe(int pid, string processName, int tid, ThreadSyscall syscall, string callName, MultiplexerCall? call, DecodedCall? decoded)
+    /// <param name="wait">The multiplexing call and its decoded arguments; null for a thread in another call.</param>
+    private MultiplexerWait Describe(int pid, string processName, int tid, ThreadSyscall syscall, string callName, (MultiplexerCall Call, DecodedCall Decoded)? wait)
     {
+        var decoded = wait?.Decoded;
         char? state = TaskParser.ParseStatState(ProcFs.ReadTaskFile(pid, tid, "stat") ?? string.Empty);
         double? execStart = TaskParser.ParseExecStartMilliseconds(ProcFs.ReadTaskFile(pid, tid, "sched") ?? string.Empty);
         double now = ProcFs.MonotonicMilliseconds();
@@ -101,7 +103,7 @@ public sealed class MultiplexerWaitScanner
             ThreadId = tid,
             ThreadName = (ProcFs.ReadTaskFile(pid, tid, "comm") ?? string.Empty).TrimEnd('\n'),
             Call = callName,
-            IsMultiplexerWait = call is not null,
+            IsMultiplexerWait = wait is not null,
             SyscallNumber = syscall.Number,
             EpollFd = decoded?.EpollFd,
             MaxEvents = decoded?.MaxEvents,
@@ -116,24 +118,15 @@ public sealed class MultiplexerWaitScanner
             State = state is char letter ? TaskParser.DescribeState(letter) : string.Empty,
             WaitChannel = wchan == "0" ? string.Empty : wchan,
             WaitingFor = execStart is double start && now >= start ? TimeSpan.FromMilliseconds(now - start) : null,
-            WaitsOn = decoded is null ? string.Empty : Summarize(call!.Value, decoded, registrations, fds),
+            WaitsOn = wait is var (call, args) ? Summarize(call, args, registrations, fds) : string.Empty,
             Note = decoded?.Note,
         };
     }
 
+    /// <summary>What an fd waited on is. An unreadable link throws (the process is reported), never read as "(closed)".</summary>
     private WaitedFd DescribeFd(int pid, int fd, int events)
     {
-        string? link;
-        try
-        {
-            link = ProcFs.ReadFdTarget(pid, fd);
-        }
-        catch (ProcessAccessDeniedException)
-        {
-            link = null;
-        }
-
-        var (kind, target) = Resolver.Resolve(pid, fd, link);
+        var (kind, target) = Resolver.Resolve(pid, fd, ProcFs.ReadFdTarget(pid, fd));
         return new WaitedFd { Fd = fd, Events = EpollEventsText.ToShortString((EpollEvents)events), EventsValue = events, TargetKind = kind, Target = target };
     }
 
