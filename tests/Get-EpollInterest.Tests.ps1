@@ -15,20 +15,7 @@ BeforeAll {
     $fixtureExe = Build-Fixture 'epoll-fixture' $workDir
     $unixPath = [IO.Path]::Combine($workDir, 'fixture.sock')
 
-    # Starts the fixture and reads its "name value" lines up to "ready".
-    function Start-Fixture {
-        $process = Start-Helper $fixtureExe $unixPath
-        $values = @{ Process = $process }
-        while (($line = $process.StandardOutput.ReadLine()) -ne 'ready') {
-            if ($null -eq $line) { throw 'The fixture ended before it was ready.' }
-            $name, $value = $line.Split(' ', 2)
-            $values[$name] = [int] $value
-        }
-        $values
-    }
-
-
-    $fx = Start-Fixture
+    $fx = Start-Fixture $fixtureExe $unixPath
     $interest = @(Get-EpollInterest -Id $fx.pid -EpollFd $fx.epoll)
     function Get-Entry([int] $Tfd) { $interest | Where-Object { $_.TargetFd -eq $Tfd } }
 }

@@ -17,13 +17,8 @@ BeforeAll {
     $null = [IO.Directory]::CreateDirectory($workDir)
     $fixtureExe = Build-Fixture 'multiplexer-waits' $workDir
     $started = [Diagnostics.Stopwatch]::StartNew()
-    $process = Start-Helper $fixtureExe ''
-    $fx = @{}
-    while (($line = $process.StandardOutput.ReadLine()) -ne 'ready') {
-        if ($null -eq $line) { throw 'The fixture ended before it was ready.' }
-        $name, $value = $line.Split(' ', 2)
-        $fx[$name] = [int] $value
-    }
+    $fx = Start-Fixture $fixtureExe ''
+    $process = $fx.Process
 
     $waits = @(Get-MultiplexerWait -Id $fx.pid)
     function Get-Wait([string] $Thread) { $waits | Where-Object ThreadName -eq $Thread }

@@ -76,11 +76,14 @@ function Assert-NoFdLeak([hashtable] $Before) {
 
 <#
 .SYNOPSIS
-    Compiles one of tests/fixtures/*.c with gcc into -Directory and returns the program's path.
+    Compiles one of tests/fixtures/*.c (or examples/*.c, the programs the docs start) with gcc into -Directory and
+    returns the program's path.
 #>
 function Build-Fixture([string] $Name, [string] $Directory) {
     $exe = [IO.Path]::Combine($Directory, $Name)
-    $output = & gcc -O2 -Wall -o $exe ([IO.Path]::Combine($repoRoot, 'tests', 'fixtures', "$Name.c")) -lpthread 2>&1
+    $source = [IO.Path]::Combine($repoRoot, 'tests', 'fixtures', "$Name.c")
+    if (-not [IO.File]::Exists($source)) { $source = [IO.Path]::Combine($repoRoot, 'examples', "$Name.c") }
+    $output = & gcc -O2 -Wall -o $exe $source -lpthread 2>&1
     if ($LASTEXITCODE -ne 0) { throw "gcc failed on $Name.c: $output" }
     $exe
 }
@@ -95,6 +98,23 @@ function Start-Helper([string] $Exe, [string] $Arguments) {
     $info.RedirectStandardOutput = $true
     $info.UseShellExecute = $false
     [Diagnostics.Process]::Start($info)
+}
+
+<#
+.SYNOPSIS
+    Starts a fixture that prints "name value" lines and then "ready"; returns the values (as integers) in a hashtable,
+    with the process itself as Process.
+#>
+function Start-Fixture([string] $Exe, [string] $Arguments) {
+    $process = Start-Helper $Exe $Arguments
+    $values = @{ Process = $process }
+    while (($line = $process.StandardOutput.ReadLine()) -ne 'ready') {
+        if ($null -eq $line) { throw "$([IO.Path]::GetFileName($Exe)) $Arguments ended before it was ready." }
+        $name, $value = $line.Split(' ', 2)
+        $values[$name] = [int] $value
+    }
+
+    $values
 }
 
 <#
@@ -180,5 +200,5 @@ function Invoke-PwshAsNobody([string] $Command) {
     }
 }
 
-Export-ModuleMember -Function Import-EpollTools, Get-ModuleKindFd, Assert-NoFdLeak, Build-Fixture, Start-Helper, Stop-Helper,
+Export-ModuleMember -Function Import-EpollTools, Get-ModuleKindFd, Assert-NoFdLeak, Build-Fixture, Start-Helper, Start-Fixture, Stop-Helper,
     Wait-Until, Start-BackgroundCommand, Stop-BackgroundCommand, Invoke-PwshAsNobody

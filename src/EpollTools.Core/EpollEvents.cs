@@ -120,3 +120,16 @@ public static class EpollEventsText
         return string.Join("|", parts);
     }
 }
+
+/// <summary>Sets of <see cref="EpollEvents"/> bits the kernel treats together.</summary>
+public static class EpollEventGroups
+{
+    /// <summary>
+    /// EP_PRIVATE_BITS of fs/eventpoll.c: the flags a registration keeps when a one-shot fires (its events are
+    /// masked down to these), so a disarmed registration reads back as these bits alone.
+    /// </summary>
+    public const EpollEvents PrivateBits = EpollEvents.Wakeup | EpollEvents.OneShot | EpollEvents.ET | EpollEvents.Exclusive;
+
+    /// <summary>The readiness a reader acts on: data (IN, PRI) or the peer's end of stream (RDHUP).</summary>
+    public const EpollEvents Input = EpollEvents.In | EpollEvents.Pri | EpollEvents.RdHup;
+}

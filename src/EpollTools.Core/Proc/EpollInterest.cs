@@ -115,6 +115,13 @@ public sealed class EpollInterest
     };
 
     /// <summary>
+    /// What the module concludes about this registration from what it read: a fired one-shot never re-armed, a closed
+    /// fd still registered, an EXCLUSIVE mix; with -Readiness also unread input under edge-triggering and a pipe whose
+    /// other end is gone. Empty when nothing is found.
+    /// </summary>
+    public Diagnosis[] Diagnoses { get; internal set; } = Array.Empty<Diagnosis>();
+
+    /// <summary>
     /// The kernel's order among registrations with the same tfd number (kcmp's toff). Internal: it is only meaningful
     /// within the one fdinfo read it came from, so it is kept out of what users see and export.
     /// </summary>

@@ -136,7 +136,8 @@ public sealed class EpollInterestScanner
     /// </summary>
     /// <param name="instance">The holders of one instance, as <see cref="GroupSharedInstances"/> gives them.</param>
     /// <param name="readiness">When given, each registration's file is polled for what is ready now (see <see cref="ReadinessProbe"/>).</param>
-    public IEnumerable<EpollInterest> Expand(IReadOnlyList<EpollFdRecord> instance, ReadinessProbe? readiness = null)
+    /// <param name="sharedTargets">The files registered in several of the instances read, for the EXCLUSIVE-mix diagnosis.</param>
+    public IEnumerable<EpollInterest> Expand(IReadOnlyList<EpollFdRecord> instance, ReadinessProbe? readiness = null, SharedTargets? sharedTargets = null)
     {
         var (owner, text) = instance.Select(r => (Record: r, Text: ProcFs.ReadFdInfo(r.Pid, r.Fd))).FirstOrDefault(r => r.Text is not null);
         if (text is null)
@@ -209,7 +210,7 @@ public sealed class EpollInterestScanner
                     : line.Ino is ulong ino && ProcFs.StatFd(Environment.ProcessId, copy)?.Ino == ino);
             }
 
-            yield return new EpollInterest
+            var interest = new EpollInterest
             {
                 ProcessId = owner.Pid,
                 ProcessName = owner.ProcessName,
@@ -231,6 +232,78 @@ public sealed class EpollInterestScanner
                 StillOpenAs = stillOpenAs,
                 ReadyEvents = ready,
             };
+            var diagnoses = RegistrationDiagnoses.Of(interest);
+            interest.Diagnoses = sharedTargets?.For(interest) is Diagnosis mix ? diagnoses.Append(mix).ToArray() : diagnoses;
+            yield return interest;
+        }
+    }
+
+    /// <summary>
+    /// The files registered in more than one of <paramref name="instances"/> (as <see cref="GroupSharedInstances"/>
+    /// gives them), from one more read of each instance's fdinfo; nothing to read for a single instance. An instance
+    /// that cannot be read is left out (its expansion reports it).
+    /// </summary>
+    public static SharedTargets FindSharedTargets(IReadOnlyList<IReadOnlyList<EpollFdRecord>> instances)
+    {
+        if (instances.Count < 2)
+        {
+            return SharedTargets.None;
+        }
+
+        return SharedTargets.Build(instances.Select(holders => holders
+            .Select(r => (Record: r, Text: SafeReadFdInfo(r.Pid, r.Fd)))
+            .FirstOrDefault(r => r.Text is not null))
+            .Where(read => read.Text is not null)
+            .Select(read => ($"{read.Record.Pid}:{read.Record.Fd}", FdInfoParser.Parse(read.Text!))));
+    }
+
+    /// <summary>
+    /// How many registrations <paramref name="epollFd"/> of <paramref name="pid"/> has when every one of them is stale
+    /// as that process sees it (its tfd closed, or another file there); null when one is current or cannot be told,
+    /// when the list is empty, or when the fdinfo cannot be read. Stops at the first registration that is not stale,
+    /// so a healthy instance costs a readlink or two. Past <see cref="ExactCheckLimit"/> registrations, lines on
+    /// anonymous inodes cannot be told and the answer is null.
+    /// </summary>
+    public static int? CountIfAllStale(int pid, int epollFd)
+    {
+        if (SafeReadFdInfo(pid, epollFd) is not string text)
+        {
+            return null;
+        }
+
+        var info = FdInfoParser.Parse(text);
+        var epoll = new EpollFdRecord(pid, string.Empty, epollFd);
+        bool exact = info.EpollTargets.Count <= ExactCheckLimit;
+        foreach (var line in info.EpollTargets)
+        {
+            string? current;
+            try
+            {
+                current = ProcFs.ReadFdTarget(pid, line.Tfd);
+            }
+            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            {
+                return null;
+            }
+
+            if (Classify(pid, epoll, line, current, exact, info.Ino).Item1 != RegistrationState.Stale)
+            {
+                return null;
+            }
+        }
+
+        return info.EpollTargets.Count > 0 ? info.EpollTargets.Count : null;
+    }
+
+    private static string? SafeReadFdInfo(int pid, int fd)
+    {
+        try
+        {
+            return ProcFs.ReadFdInfo(pid, fd);
+        }
+        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        {
+            return null;
         }
     }
 

@@ -111,6 +111,12 @@ public sealed class MultiplexerWait
     /// <summary>What the call waits on in one line: "epoll fd 8 (3 registered), up to 64 events", "3 fds: 5 IN, 7 OUT, 9 IN".</summary>
     public string WaitsOn { get; init; } = string.Empty;
 
+    /// <summary>
+    /// What the module concludes about this wait: an epoll instance with nothing registered, or with every
+    /// registration stale, or several threads waiting on one instance. Empty when nothing is found.
+    /// </summary>
+    public Diagnosis[] Diagnoses { get; internal set; } = Array.Empty<Diagnosis>();
+
     /// <summary>What could not be read, if anything (memory not readable, arrays cut short).</summary>
     public string? Note { get; init; }
 

@@ -98,6 +98,7 @@ public sealed class MultiplexerWaitScanner
         int? registrations = decoded?.EpollFd is int epollFd ? ProcFs.CountEpollRegistrations(pid, epollFd) : null;
         return new MultiplexerWait
         {
+            Diagnoses = decoded?.EpollFd is int waitedOn ? DiagnoseInstance(pid, waitedOn, registrations, decoded.Timeout) : Array.Empty<Diagnosis>(),
             ProcessId = pid,
             ProcessName = processName,
             ThreadId = tid,
@@ -121,6 +122,73 @@ public sealed class MultiplexerWaitScanner
             WaitsOn = wait is var (call, args) ? Summarize(call, args, registrations, fds) : string.Empty,
             Note = decoded?.Note,
         };
+    }
+
+    /// <summary>An epoll wait on an instance that cannot wake it for any fd of the process: empty, or all stale.</summary>
+    private static Diagnosis[] DiagnoseInstance(int pid, int epollFd, int? registrations, string timeout)
+    {
+        if (registrations == 0)
+        {
+            return new[]
+            {
+                new Diagnosis
+                {
+                    Kind = DiagnosisKind.EmptyInterestList,
+                    Summary = "nothing registered",
+                    Explanation = $"epoll fd {epollFd} has an empty interest list: no fd can wake this thread; only its timeout ({timeout}) or a signal ends the wait. Usually the program waits before registering, or removed (or closed) everything it watched.",
+                },
+            };
+        }
+
+        if (EpollInterestScanner.CountIfAllStale(pid, epollFd) is int stale)
+        {
+            return new[]
+            {
+                new Diagnosis
+                {
+                    Kind = DiagnosisKind.AllRegistrationsStale,
+                    Summary = "all registrations stale",
+                    Explanation = $"Every fd registered in epoll fd {epollFd} ({Plural(stale, "registration")}) has since been closed or reused in this process, while the files live on elsewhere (a dup, a child, an fd passed away). Events may still come, with data for fds the program no longer has; nothing it still owns can wake it. Get-EpollInterest -Id {pid} -EpollFd {epollFd} shows each.",
+                },
+            };
+        }
+
+        return Array.Empty<Diagnosis>();
+    }
+
+    /// <summary>
+    /// Adds <see cref="DiagnosisKind.SeveralWaiters"/> to each epoll wait that shares its instance with other waits in
+    /// <paramref name="waits"/> (the same fd, a dup, or the instance shared after fork: kcmp tells).
+    /// </summary>
+    public static void DiagnoseSharedInstances(IReadOnlyList<MultiplexerWait> waits)
+    {
+        var epollWaits = waits.Where(w => w.EpollFd is not null).ToList();
+        if (epollWaits.Count < 2)
+        {
+            return;
+        }
+
+        var records = epollWaits.Select(w => new EpollFdRecord(w.ProcessId, w.ProcessName, w.EpollFd!.Value)).Distinct().ToList();
+        foreach (var instance in EpollInterestScanner.GroupSharedInstances(records))
+        {
+            var waiters = epollWaits.Where(w => instance.Any(r => r.Pid == w.ProcessId && r.Fd == w.EpollFd)).ToList();
+            if (waiters.Count < 2)
+            {
+                continue;
+            }
+
+            string threads = string.Join(", ", waiters.Select(w => $"{w.ProcessId}/{w.ThreadId}"));
+            var diagnosis = new Diagnosis
+            {
+                Kind = DiagnosisKind.SeveralWaiters,
+                Summary = $"{waiters.Count} waiters on one instance",
+                Explanation = $"Threads {threads} wait on one epoll instance. Each wake-up goes to one waiter, but a level-triggered registration that is still ready after it is fetched wakes the next waiter too, so one connection can wake several threads; EPOLLET or EPOLLONESHOT hands each event to one thread. One instance per thread, with the listening socket registered EXCLUSIVE in each, is the other design.",
+            };
+            foreach (var wait in waiters)
+            {
+                wait.Diagnoses = wait.Diagnoses.Append(diagnosis).ToArray();
+            }
+        }
     }
 
     /// <summary>What an fd waited on is. An unreadable link throws (the process is reported), never read as "(closed)".</summary>

@@ -104,11 +104,13 @@ public sealed class GetEpollInterestCommand : ProcessSelectionCommandBase
 
     private void ScanInstances(EpollInterestScanner scanner, List<EpollFdRecord> records, ReadinessProbe? probe)
     {
-        foreach (var instance in EpollInterestScanner.GroupSharedInstances(records))
+        var instances = EpollInterestScanner.GroupSharedInstances(records);
+        var sharedTargets = EpollInterestScanner.FindSharedTargets(instances);
+        foreach (var instance in instances)
         {
             try
             {
-                foreach (var interest in scanner.Expand(instance, probe))
+                foreach (var interest in scanner.Expand(instance, probe, sharedTargets))
                 {
                     WriteObject(probe is null ? interest : WithReadinessView(interest));
                 }

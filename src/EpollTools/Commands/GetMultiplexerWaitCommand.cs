@@ -38,7 +38,12 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
         {
             var pids = SelectedPids(_ids);
             var scanner = new MultiplexerWaitScanner();
-            ForEachProcess(pids, pid => pid, pid => Read(scanner, pid, onlyProcessAsked: ExplicitIds && pids.Count == 1), ProcessRead.Threads);
+            var waits = new List<MultiplexerWait>();
+            ForEachProcess(pids, pid => pid, pid => waits.AddRange(Read(scanner, pid, onlyProcessAsked: ExplicitIds && pids.Count == 1)), ProcessRead.Threads);
+
+            // Whether several threads share an instance is known only once every selected process is read.
+            MultiplexerWaitScanner.DiagnoseSharedInstances(waits);
+            WriteObject(waits, enumerateCollection: true);
         }
         catch (LinuxErrorException e)
         {
@@ -46,7 +51,7 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
         }
     }
 
-    private void Read(MultiplexerWaitScanner scanner, int pid, bool onlyProcessAsked)
+    private List<MultiplexerWait> Read(MultiplexerWaitScanner scanner, int pid, bool onlyProcessAsked)
     {
         var waits = scanner.Scan(pid, IncludeAllThreads);
         if (waits.Count == 0 && onlyProcessAsked)
@@ -55,6 +60,6 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
                 "they run, or block elsewhere (a read, a lock, a sleep). -IncludeAllThreads lists every thread with its system call.");
         }
 
-        WriteObject(waits, enumerateCollection: true);
+        return waits;
     }
 }

@@ -1,0 +1,186 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace EpollTools.Core.Proc;
+
+/// <summary>The shapes of a stuck or misbehaving wait that the module can show from what it read.</summary>
+public enum DiagnosisKind
+{
+    /// <summary>A one-shot registration fired and was not re-armed: its events read back as flags only.</summary>
+    OneShotDisarmed,
+
+    /// <summary>An edge-triggered registration whose file has input ready now (needs -Readiness).</summary>
+    EdgeTriggeredUnread,
+
+    /// <summary>A pipe or FIFO read end whose writers have all closed: HUP is ready (needs -Readiness).</summary>
+    WritersGone,
+
+    /// <summary>A pipe or FIFO write end whose readers have all closed: ERR is ready (needs -Readiness).</summary>
+    ReadersGone,
+
+    /// <summary>The registration's fd number was closed (or reused) while the registered file lives on.</summary>
+    ClosedFdRegistered,
+
+    /// <summary>One file registered in several instances, some with EXCLUSIVE and some without.</summary>
+    ExclusiveMix,
+
+    /// <summary>An epoll wait on an instance with nothing registered.</summary>
+    EmptyInterestList,
+
+    /// <summary>An epoll wait on an instance whose every registration is stale in the waiting process.</summary>
+    AllRegistrationsStale,
+
+    /// <summary>Several threads wait on one epoll instance.</summary>
+    SeveralWaiters,
+}
+
+/// <summary>
+/// One finding about a registration or a wait, from evidence the module read: a short summary for the table view and
+/// an explanation of what it means and what usually fixes it.
+/// </summary>
+public sealed class Diagnosis
+{
+    public DiagnosisKind Kind { get; init; }
+
+    /// <summary>One short line, shown under the row in the default views.</summary>
+    public string Summary { get; init; } = string.Empty;
+
+    /// <summary>What the evidence means for the program, and what usually fixes it.</summary>
+    public string Explanation { get; init; } = string.Empty;
+
+    public override string ToString() => Summary;
+}
+
+/// <summary>The diagnoses of a single registration, as pure functions of what was read about it.</summary>
+public static class RegistrationDiagnoses
+{
+    /// <summary>Every diagnosis that applies to <paramref name="row"/>, in the order of <see cref="DiagnosisKind"/>.</summary>
+    public static Diagnosis[] Of(EpollInterest row)
+    {
+        var found = new List<Diagnosis>();
+        EpollEvents requested = row.Events & ~(EpollEvents.Err | EpollEvents.Hup);
+        if ((row.Events & EpollEvents.OneShot) != 0 && (row.Events & ~EpollEventGroups.PrivateBits) == 0)
+        {
+            found.Add(new Diagnosis
+            {
+                Kind = DiagnosisKind.OneShotDisarmed,
+                Summary = "one-shot fired, not re-armed",
+                Explanation = $"The registration of fd {row.TargetFd} is EPOLLONESHOT and has fired: the kernel keeps only its flags ({row.Flags}), so no event on this file wakes the process again until it re-arms it with EPOLL_CTL_MOD. Normal while the event is being handled; a program that lost track of it waits forever.",
+            });
+        }
+
+        if (row.ReadyEvents is EpollEvents ready)
+        {
+            EpollEvents unread = ready & requested & EpollEventGroups.Input;
+            if ((row.Events & EpollEvents.ET) != 0 && unread != 0)
+            {
+                found.Add(new Diagnosis
+                {
+                    Kind = DiagnosisKind.EdgeTriggeredUnread,
+                    Summary = $"edge-triggered, {EpollEventsText.ToShortString(unread)} ready now",
+                    Explanation = $"fd {row.TargetFd} is registered EPOLLET and {EpollEventsText.ToShortString(unread)} is ready on it now. Edge-triggered epoll reports a change once: if the program stopped reading before read() returned EAGAIN, the data stays unread and only new data makes a new edge. Read until EAGAIN after each event.",
+                });
+            }
+
+            if (row.TargetKind is TargetKind.Pipe or TargetKind.Fifo && (ready & EpollEvents.Hup) != 0)
+            {
+                found.Add(new Diagnosis
+                {
+                    Kind = DiagnosisKind.WritersGone,
+                    Summary = "pipe's writers all closed (HUP)",
+                    Explanation = $"Every write end of the pipe registered as fd {row.TargetFd} is closed: HUP is ready (the kernel reports it whether asked for or not) and reads return end of file once the data left is read. Nothing will be written to it again; the program should close its read end. Level-triggered, every wait returns at once; edge-triggered or one-shot, it was told once.",
+                });
+            }
+
+            if (row.TargetKind is TargetKind.Pipe or TargetKind.Fifo && (ready & EpollEvents.Err) != 0)
+            {
+                found.Add(new Diagnosis
+                {
+                    Kind = DiagnosisKind.ReadersGone,
+                    Summary = "pipe's readers all closed (ERR)",
+                    Explanation = $"Every read end of the pipe registered as fd {row.TargetFd} is closed: ERR is ready, and a write fails with EPIPE (and raises SIGPIPE). The program should close its write end.",
+                });
+            }
+        }
+
+        if (row.State == RegistrationState.Stale)
+        {
+            string where = row.StillOpenAs is int other ? $"as fd {other} of this process" : "elsewhere (a dup, or another process after fork or fd passing)";
+            found.Add(new Diagnosis
+            {
+                Kind = DiagnosisKind.ClosedFdRegistered,
+                Summary = row.StaleReason is string reason && reason.Contains("closed", StringComparison.Ordinal)
+                    ? $"fd {row.TargetFd} closed, still registered"
+                    : $"fd {row.TargetFd} reused, old file registered",
+                Explanation = $"The program closed fd {row.TargetFd} without EPOLL_CTL_DEL while the file stayed open {where}. epoll keys a registration by file and fd number and removes it only when the file's last reference closes, so it lives on and reports events with data {row.DataHex} for a number the program no longer owns (the \"events for a closed fd\" bug class). Remove it with EPOLL_CTL_DEL before close(), or close every copy.",
+            });
+        }
+
+        return found.ToArray();
+    }
+}
+
+/// <summary>
+/// Files registered in more than one epoll instance of those read in one call, by inode and device, with how many
+/// of those registrations are EXCLUSIVE: the evidence for <see cref="DiagnosisKind.ExclusiveMix"/>. Built from the
+/// fdinfo of every instance before any is expanded; keeps only the files met in several instances.
+/// </summary>
+public sealed class SharedTargets
+{
+    private readonly Dictionary<(ulong Ino, string Device), List<(string Instance, bool Exclusive)>> _mixed;
+
+    private SharedTargets(Dictionary<(ulong, string), List<(string, bool)>> mixed) => _mixed = mixed;
+
+    /// <summary>No file is shared: what a single instance gives.</summary>
+    public static SharedTargets None { get; } = new(new());
+
+    /// <summary>
+    /// Indexes the registrations of <paramref name="instances"/> (one fdinfo text per instance, named as
+    /// "pid:epfd"). Lines on the instance's own anonymous inode are left out: eventfds, timerfds and the like share
+    /// that inode, so it does not name one file.
+    /// </summary>
+    public static SharedTargets Build(IEnumerable<(string Instance, FdInfo Info)> instances)
+    {
+        var all = new Dictionary<(ulong, string), List<(string, bool)>>();
+        foreach (var (instance, info) in instances)
+        {
+            foreach (var line in info.EpollTargets)
+            {
+                if (line.Ino is not ulong ino || ino == info.Ino || line.Device is not string device)
+                {
+                    continue;
+                }
+
+                if (!all.TryGetValue((ino, device), out var registrations))
+                {
+                    all[(ino, device)] = registrations = new List<(string, bool)>(1);
+                }
+
+                registrations.Add((instance, (line.Events & EpollEvents.Exclusive) != 0));
+            }
+        }
+
+        var mixed = all.Where(entry => entry.Value.Any(r => r.Item2) && entry.Value.Any(r => !r.Item2))
+            .ToDictionary(entry => entry.Key, entry => entry.Value);
+        return new SharedTargets(mixed);
+    }
+
+    /// <summary>The EXCLUSIVE-mix diagnosis of <paramref name="row"/>'s file, if it has one.</summary>
+    public Diagnosis? For(EpollInterest row)
+    {
+        if (row.TargetInode is not ulong ino || row.TargetDevice is not string device || !_mixed.TryGetValue((ino, device), out var registrations))
+        {
+            return null;
+        }
+
+        var exclusive = registrations.Where(r => r.Exclusive).Select(r => r.Instance).ToList();
+        var plain = registrations.Where(r => !r.Exclusive).Select(r => r.Instance).ToList();
+        return new Diagnosis
+        {
+            Kind = DiagnosisKind.ExclusiveMix,
+            Summary = $"in {registrations.Count} instances, {exclusive.Count} EXCLUSIVE",
+            Explanation = $"This file is registered in {registrations.Count} epoll instances: with EXCLUSIVE in {string.Join(", ", exclusive)}, without in {string.Join(", ", plain)}. Each event wakes every instance registered without EXCLUSIVE and one or more of those with it, so EXCLUSIVE does not spare the others the wake-up (a thundering herd on a shared listening socket). Register it EXCLUSIVE everywhere, or in one instance only.",
+        };
+    }
+}
