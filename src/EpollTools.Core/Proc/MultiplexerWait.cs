@@ -108,7 +108,7 @@ public sealed class MultiplexerWait
     /// </summary>
     public TimeSpan? WaitingFor { get; init; }
 
-    /// <summary>What the call waits on in one line: "epoll fd 8 (3 registered), up to 64 events", "3 fds: 5 IN, 7 OUT, 9 IN".</summary>
+    /// <summary>What the call waits on in one line: "epoll fd 8 (3 registered)", "3 fds: 5 IN, 7 OUT, 9 IN".</summary>
     public string WaitsOn { get; init; } = string.Empty;
 
     /// <summary>
