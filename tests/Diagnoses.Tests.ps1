@@ -90,7 +90,7 @@ Describe 'Registration diagnoses (Get-EpollInterest)' {
         foreach ($row in $rows) {
             $row.TargetFd | Should -Be $fx.listener
             Get-Kinds $row | Should -Be @('ExclusiveMix')
-            $row.Diagnoses[0].Summary | Should -Be 'in 3 instances, 2 EXCLUSIVE'
+            $row.Diagnoses[0].Summary | Should -Be '3 instances, 2 EXCLUSIVE'
             $row.Diagnoses[0].Explanation | Should -Match ([regex]::Escape("with EXCLUSIVE in $($fx.pid):$($fx.epoll_exclusive_1), $($fx.pid):$($fx.epoll_exclusive_2), without in $($fx.pid):$($fx.epoll_plain)"))
         }
 

@@ -179,7 +179,7 @@ public sealed class SharedTargets
         return new Diagnosis
         {
             Kind = DiagnosisKind.ExclusiveMix,
-            Summary = $"in {registrations.Count} instances, {exclusive.Count} EXCLUSIVE",
+            Summary = $"{registrations.Count} instances, {exclusive.Count} EXCLUSIVE",
             Explanation = $"This file is registered in {registrations.Count} epoll instances: with EXCLUSIVE in {string.Join(", ", exclusive)}, without in {string.Join(", ", plain)}. Each event wakes every instance registered without EXCLUSIVE and one or more of those with it, so EXCLUSIVE does not spare the others the wake-up (a thundering herd on a shared listening socket). Register it EXCLUSIVE everywhere, or in one instance only.",
         };
     }

@@ -122,6 +122,12 @@ public sealed class EpollInterest
     public Diagnosis[] Diagnoses { get; internal set; } = Array.Empty<Diagnosis>();
 
     /// <summary>
+    /// With -Target or -TargetPort: the threads of the instance's holders blocked in an epoll wait on this instance
+    /// when it was read. Null when not read (the other modes leave it to Get-MultiplexerWait).
+    /// </summary>
+    public int[]? WaitingThreadIds { get; internal set; }
+
+    /// <summary>
     /// The kernel's order among registrations with the same tfd number (kcmp's toff). Internal: it is only meaningful
     /// within the one fdinfo read it came from, so it is kept out of what users see and export.
     /// </summary>

@@ -137,7 +137,9 @@ public sealed class EpollInterestScanner
     /// <param name="instance">The holders of one instance, as <see cref="GroupSharedInstances"/> gives them.</param>
     /// <param name="readiness">When given, each registration's file is polled for what is ready now (see <see cref="ReadinessProbe"/>).</param>
     /// <param name="sharedTargets">The files registered in several of the instances read, for the EXCLUSIVE-mix diagnosis.</param>
-    public IEnumerable<EpollInterest> Expand(IReadOnlyList<EpollFdRecord> instance, ReadinessProbe? readiness = null, SharedTargets? sharedTargets = null)
+    /// <param name="only">When given, only the registrations of the files it matches are resolved and returned, with
+    /// the threads waiting on the instance (<see cref="EpollInterest.WaitingThreadIds"/>).</param>
+    public IEnumerable<EpollInterest> Expand(IReadOnlyList<EpollFdRecord> instance, ReadinessProbe? readiness = null, SharedTargets? sharedTargets = null, TargetMatcher? only = null)
     {
         var (owner, text) = instance.Select(r => (Record: r, Text: ProcFs.ReadFdInfo(r.Pid, r.Fd))).FirstOrDefault(r => r.Text is not null);
         if (text is null)
@@ -159,8 +161,20 @@ public sealed class EpollInterestScanner
         var others = new OtherHolders(instance.Select(r => r.Pid).Where(p => p != owner.Pid).Distinct(), SafeListFds);
         bool exact = info.EpollTargets.Count <= ExactCheckLimit;
         List<(int Fd, string Target)>? ownerFds = null;
+        int[]? waiting = null;
         foreach (var line in info.EpollTargets.OrderBy(t => t.Tfd).ThenBy(t => t.Offset))
         {
+            if (only is not null)
+            {
+                if (!only.Matches(owner, line))
+                {
+                    continue;
+                }
+
+                // Read once per instance, and only for an instance that has a registration asked for.
+                waiting ??= MultiplexerWaitScanner.ThreadsWaitingOn(instance);
+            }
+
             string? current = ProcFs.ReadFdTarget(owner.Pid, line.Tfd);
             if (current is null && !ProcFs.ProcessExists(owner.Pid))
             {
@@ -234,6 +248,7 @@ public sealed class EpollInterestScanner
             };
             var diagnoses = RegistrationDiagnoses.Of(interest);
             interest.Diagnoses = sharedTargets?.For(interest) is Diagnosis mix ? diagnoses.Append(mix).ToArray() : diagnoses;
+            interest.WaitingThreadIds = waiting;
             yield return interest;
         }
     }

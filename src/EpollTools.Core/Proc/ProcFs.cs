@@ -325,11 +325,16 @@ public static class ProcFs
     public static string? ReadNetTable(int pid, string name) => ReadTextOrNull($"{Root}/{pid}/net/{name}");
 
     /// <summary>statx of what /proc/&lt;pid&gt;/fd/&lt;fd&gt; refers to, or of the link itself (whose mode shows the fd's access).</summary>
-    public static unsafe FileStatus? StatFd(int pid, int fd, bool link = false)
+    public static FileStatus? StatFd(int pid, int fd, bool link = false)
+        => Statx($"{Root}/{pid}/fd/{fd}", link ? StatxConstants.AT_SYMLINK_NOFOLLOW : 0);
+
+    /// <summary>statx of a path, following symbolic links; null if it cannot be reached.</summary>
+    public static FileStatus? StatPath(string path) => Statx(path, 0);
+
+    private static unsafe FileStatus? Statx(string path, int flags)
     {
         NativeMethods.StatxBuffer buffer;
-        int rc = NativeMethods.statx(StatxConstants.AT_FDCWD, $"{Root}/{pid}/fd/{fd}",
-            link ? StatxConstants.AT_SYMLINK_NOFOLLOW : 0, StatxConstants.STATX_BASIC_STATS, &buffer);
+        int rc = NativeMethods.statx(StatxConstants.AT_FDCWD, path, flags, StatxConstants.STATX_BASIC_STATS, &buffer);
         return rc < 0 ? null : new FileStatus(buffer.Mode, buffer.Ino, buffer.DevMajor, buffer.DevMinor, buffer.RdevMajor, buffer.RdevMinor);
     }
 

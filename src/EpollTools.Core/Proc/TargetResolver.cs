@@ -65,8 +65,14 @@ public sealed class TargetResolver
 
     /// <summary>The socket line for a "socket:[inode]" target, looked up in the process's network namespace.</summary>
     public string DescribeSocket(int pid, string linkTarget)
+        => FindSocket(pid, BracketNumber(linkTarget)) is SocketEntry entry ? entry.ToString() : $"{linkTarget} (not in /proc/{pid}/net: netlink, packet or another family)";
+
+    /// <summary>
+    /// The socket with <paramref name="inode"/> in the network namespace of <paramref name="pid"/> (TCP, UDP, raw,
+    /// UDP-lite and unix tables, read once per namespace); null if it is not there.
+    /// </summary>
+    public SocketEntry? FindSocket(int pid, ulong inode)
     {
-        ulong inode = BracketNumber(linkTarget);
         string ns = ProcFs.ReadNetNamespace(pid) ?? "pid " + pid;
         if (!_socketsByNamespace.TryGetValue(ns, out var sockets))
         {
@@ -74,7 +80,7 @@ public sealed class TargetResolver
             _socketsByNamespace[ns] = sockets;
         }
 
-        return sockets.TryGetValue(inode, out var entry) ? entry.ToString() : $"{linkTarget} (not in /proc/{pid}/net: netlink, packet or another family)";
+        return sockets.TryGetValue(inode, out var entry) ? entry : null;
     }
 
     private static Dictionary<ulong, SocketEntry> ReadSockets(int pid)

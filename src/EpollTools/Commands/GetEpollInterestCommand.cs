@@ -30,6 +30,27 @@ public sealed class GetEpollInterestCommand : ProcessSelectionCommandBase
     [Parameter]
     public SwitchParameter Readiness { get; set; }
 
+    /// <summary>
+    /// Only the registrations of these files, in every instance that has one ("who watches this?"): pid:fd,
+    /// socket:[inode], pipe:[inode] or a path, the module's fd objects, Get-FdInfo rows, or EpollInterest rows.
+    /// Without -Id or -Name, every process is searched.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public object[]? Target { get; set; }
+
+    /// <summary>Only the registrations of TCP and UDP sockets with one of these local ports. Without -Id or -Name, every process is searched.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateRange(1, 65535)]
+    public int[]? TargetPort { get; set; }
+
+    /// <summary>-Target or -TargetPort with no process named: the whole host is searched, as with -All.</summary>
+    private bool SearchesHost => (Target is not null || TargetPort is not null) && base.ExplicitIds
+        && !MyInvocation.BoundParameters.ContainsKey(nameof(Id)) && !MyInvocation.ExpectingInput;
+
+    protected override bool ExplicitIds => base.ExplicitIds && !SearchesHost;
+
     protected override void ProcessRecord()
     {
         // A piped object that has an EpollFd property holding null (a poll or select wait) names no epoll instance.
@@ -57,8 +78,15 @@ public sealed class GetEpollInterestCommand : ProcessSelectionCommandBase
 
         try
         {
+            var scanner = new EpollInterestScanner(WriteVerbose);
+            var only = Target is null && TargetPort is null ? null : BuildMatcher(scanner.Resolver);
+            if (only?.IsEmpty == true)
+            {
+                return; // every target failed, and said why: searching for nothing would list everything
+            }
+
             using var probe = Readiness ? new ReadinessProbe() : null;
-            Scan(probe);
+            Scan(scanner, probe, only);
         }
         catch (LinuxErrorException e)
         {
@@ -72,13 +100,12 @@ public sealed class GetEpollInterestCommand : ProcessSelectionCommandBase
         }
     }
 
-    private void Scan(ReadinessProbe? probe)
+    private void Scan(EpollInterestScanner scanner, ReadinessProbe? probe, TargetMatcher? only)
     {
         var requests = ExplicitIds && _requests.Count > 0
             ? Distinct(_requests)
-            : SelectedPids(Array.Empty<int>()).Select(pid => (pid, EpollFd)).ToList();
+            : (SearchesHost ? ProcFs.ListPids() : SelectedPids(Array.Empty<int>())).Select(pid => (pid, EpollFd)).ToList();
 
-        var scanner = new EpollInterestScanner(WriteVerbose);
         var records = new List<EpollFdRecord>();
         bool oneProcessAsked = requests.Select(r => r.Item1).Distinct().Count() == 1;
         ForEachProcess(requests, request => request.Item1, request =>
@@ -93,7 +120,7 @@ public sealed class GetEpollInterestCommand : ProcessSelectionCommandBase
             records.AddRange(found);
         });
 
-        ScanInstances(scanner, records, probe);
+        ScanInstances(scanner, records, probe, only);
         foreach (int pid in probe?.DeniedPids ?? Array.Empty<int>())
         {
             WriteError(ErrorRecords.Usage("ReadinessAccessDenied", ErrorCategory.PermissionDenied, pid,
@@ -102,17 +129,28 @@ public sealed class GetEpollInterestCommand : ProcessSelectionCommandBase
         }
     }
 
-    private void ScanInstances(EpollInterestScanner scanner, List<EpollFdRecord> records, ReadinessProbe? probe)
+    private void ScanInstances(EpollInterestScanner scanner, List<EpollFdRecord> records, ReadinessProbe? probe, TargetMatcher? only)
     {
         var instances = EpollInterestScanner.GroupSharedInstances(records);
         var sharedTargets = EpollInterestScanner.FindSharedTargets(instances);
+
+        // The watchers of a file are written together, grouped by the file, once every instance is read: the rows
+        // are few (only the files asked for), and the view groups them under each file.
+        var watchers = new List<EpollInterest>();
         foreach (var instance in instances)
         {
             try
             {
-                foreach (var interest in scanner.Expand(instance, probe, sharedTargets))
+                foreach (var interest in scanner.Expand(instance, probe, sharedTargets, only))
                 {
-                    WriteObject(probe is null ? interest : WithReadinessView(interest));
+                    if (only is not null)
+                    {
+                        watchers.Add(interest);
+                    }
+                    else
+                    {
+                        WriteObject(probe is null ? interest : WithView(interest, "Readiness"));
+                    }
                 }
             }
             catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
@@ -120,14 +158,60 @@ public sealed class GetEpollInterestCommand : ProcessSelectionCommandBase
                 ProcessSelection.ReportFailure(this, e, instance[0].Pid, ExplicitIds);
             }
         }
+
+        foreach (var file in watchers.GroupBy(w => (w.TargetInode, w.TargetDevice)))
+        {
+            foreach (var interest in file)
+            {
+                WriteObject(WithView(interest, "Watcher"));
+            }
+        }
     }
 
-    /// <summary>The object with the type name that selects the view with a Ready column (as Get-Process -IncludeUserName does).</summary>
-    private static PSObject WithReadinessView(EpollInterest interest)
+    /// <summary>
+    /// The object with a type name that selects another view (as Get-Process -IncludeUserName does): "Readiness" has a
+    /// Ready column, "Watcher" groups the instances that watch one file.
+    /// </summary>
+    private static PSObject WithView(EpollInterest interest, string view)
     {
         var wrapped = PSObject.AsPSObject(interest);
-        wrapped.TypeNames.Insert(0, typeof(EpollInterest).FullName + "#Readiness");
+        wrapped.TypeNames.Insert(0, typeof(EpollInterest).FullName + "#" + view);
         return wrapped;
+    }
+
+    /// <summary>
+    /// The files -Target and -TargetPort name, each checked now: one that names nothing (a closed fd, a missing path,
+    /// an object that is no file) is a non-terminating error, and the search goes on with the others.
+    /// </summary>
+    private TargetMatcher BuildMatcher(TargetResolver resolver)
+    {
+        var matcher = new TargetMatcher(resolver);
+        if (TargetPort is not null)
+        {
+            matcher.AddPorts(TargetPort);
+        }
+
+        foreach (object item in Target ?? Array.Empty<object>())
+        {
+            foreach (var spec in TargetArgument.ToSpecs(this, item))
+            {
+                try
+                {
+                    matcher.Add(spec);
+                }
+                catch (TargetNotFoundException e)
+                {
+                    WriteError(ErrorRecords.Usage("TargetNotFound", ErrorCategory.ObjectNotFound, item, e.Message,
+                        "Check the fd with Get-FdInfo -Id <pid>, or the path with Test-Path; a file closed everywhere is no longer registered anywhere."));
+                }
+                catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+                {
+                    ProcessSelection.ReportFailure(this, e, ((TargetSpec.ProcessFd)spec).Pid, explicitlyNamed: true);
+                }
+            }
+        }
+
+        return matcher;
     }
 
     /// <summary>

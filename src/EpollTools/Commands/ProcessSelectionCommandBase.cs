@@ -36,7 +36,7 @@ public abstract class ProcessSelectionCommandBase : PSCmdlet
     public SwitchParameter All { get; set; }
 
     /// <summary>Whether processes were named with -Id: then each failure is an error, not a skip.</summary>
-    protected bool ExplicitIds => ParameterSetName == IdSet;
+    protected virtual bool ExplicitIds => ParameterSetName == IdSet;
 
     /// <summary>
     /// Piped input that bound no process (Get-Process nosuch -ErrorAction Ignore | Get-...) means no process, not

@@ -87,7 +87,7 @@ public sealed class DiagnosisTests
         var mix = SharedTargets.Build(new[] { ("10:3", exclusive), ("10:5", exclusive), ("10:6", plain) }).For(listener);
         Assert.NotNull(mix);
         Assert.Equal(DiagnosisKind.ExclusiveMix, mix!.Kind);
-        Assert.Equal("in 3 instances, 2 EXCLUSIVE", mix.Summary);
+        Assert.Equal("3 instances, 2 EXCLUSIVE", mix.Summary);
         Assert.Contains("with EXCLUSIVE in 10:3, 10:5, without in 10:6", mix.Explanation);
 
         Assert.Null(SharedTargets.Build(new[] { ("10:3", exclusive), ("10:5", exclusive) }).For(listener));

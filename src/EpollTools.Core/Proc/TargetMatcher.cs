@@ -1,0 +1,177 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text.RegularExpressions;
+using EpollTools.Core.Native;
+
+namespace EpollTools.Core.Proc;
+
+/// <summary>A file named by text, as an operator writes it: a process's fd, a socket or pipe inode, or a path.</summary>
+public abstract record TargetSpec
+{
+    private static readonly Regex ProcessFdPattern = new(@"^(\d+):(\d+)$", RegexOptions.CultureInvariant);
+    private static readonly Regex InodePattern = new(@"^(socket|pipe):\[(\d+)\]$", RegexOptions.CultureInvariant);
+
+    private TargetSpec()
+    {
+    }
+
+    /// <summary>"1234:5": fd 5 of process 1234, whatever file it is.</summary>
+    public sealed record ProcessFd(int Pid, int Fd) : TargetSpec
+    {
+        public override string ToString() => $"{Pid}:{Fd}";
+    }
+
+    /// <summary>"socket:[123]" or "pipe:[123]", as /proc/&lt;pid&gt;/fd links, lsof and ss show them (a pipe's inode names both its ends).</summary>
+    public sealed record Inode(TargetKind Kind, ulong Number) : TargetSpec
+    {
+        public override string ToString() => $"{(Kind == TargetKind.Socket ? "socket" : "pipe")}:[{Number}]";
+    }
+
+    /// <summary>An absolute path: a file, a FIFO, a device, or a unix socket's path.</summary>
+    public sealed record FilePath(string Path) : TargetSpec
+    {
+        public override string ToString() => Path;
+    }
+
+    /// <summary>Reads a target written as pid:fd, socket:[inode], pipe:[inode] or an absolute path; else a <see cref="FormatException"/> that says which forms there are.</summary>
+    public static TargetSpec Parse(string text)
+    {
+        string trimmed = text.Trim();
+        var processFd = ProcessFdPattern.Match(trimmed);
+        if (processFd.Success
+            && int.TryParse(processFd.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 0
+            && int.TryParse(processFd.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
+        {
+            return new ProcessFd(pid, fd);
+        }
+
+        var inode = InodePattern.Match(trimmed);
+        if (inode.Success && ulong.TryParse(inode.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out ulong number))
+        {
+            return new Inode(inode.Groups[1].Value == "socket" ? TargetKind.Socket : TargetKind.Pipe, number);
+        }
+
+        if (trimmed.StartsWith('/'))
+        {
+            return new FilePath(trimmed);
+        }
+
+        throw new FormatException($"'{text}' does not name a file: write pid:fd (1234:5), socket:[inode] or pipe:[inode] as /proc and lsof show them, or an absolute path.");
+    }
+}
+
+/// <summary>A target that names no file now: the fd is closed, the process gone, or the path missing.</summary>
+public sealed class TargetNotFoundException : Exception
+{
+    public TargetNotFoundException(TargetSpec target, string message)
+        : base(message) => Target = target;
+
+    public TargetSpec Target { get; }
+}
+
+/// <summary>
+/// Which registrations are of the files asked for, tested on each fdinfo line before anything is resolved: by inode
+/// and device, exactly (kcmp) for files on the anonymous inode that eventfds, timerfds and epoll share, and for ports
+/// and unix socket paths through the network tables of the instance owner's network namespace.
+/// </summary>
+public sealed class TargetMatcher
+{
+    private readonly TargetResolver _resolver;
+    private readonly List<Func<EpollFdRecord, EpollTargetLine, bool>> _tests = new();
+    private (uint Major, uint Minor)? _socketDevice;
+    private (uint Major, uint Minor)? _pipeDevice;
+
+    public TargetMatcher(TargetResolver resolver) => _resolver = resolver;
+
+    /// <summary>Whether nothing was added: every line then matches.</summary>
+    public bool IsEmpty => _tests.Count == 0;
+
+    /// <summary>TCP and UDP sockets (IPv4 and IPv6) whose local port is one of <paramref name="ports"/>.</summary>
+    public void AddPorts(IReadOnlyCollection<int> ports)
+    {
+        var wanted = ports.ToHashSet();
+        _tests.Add((owner, line) => OnDevice(line, SocketDevice)
+            && line.Ino is ulong ino && _resolver.FindSocket(owner.Pid, ino) is { LocalPort: int port, Path: null } && wanted.Contains(port));
+    }
+
+    /// <summary>
+    /// The file <paramref name="target"/> names, as it is now. Throws <see cref="TargetNotFoundException"/> when it
+    /// names nothing, and <see cref="ProcessGoneException"/> or <see cref="ProcessAccessDeniedException"/> for a pid:fd
+    /// of a process that is gone or that this caller may not read.
+    /// </summary>
+    public void Add(TargetSpec target)
+    {
+        switch (target)
+        {
+            case TargetSpec.ProcessFd(int pid, int fd):
+                string link = ProcFs.ReadFdTarget(pid, fd)
+                    ?? throw (ProcFs.ProcessExists(pid) ? new TargetNotFoundException(target, $"Process {pid} has no fd {fd}.") : new ProcessGoneException(pid));
+                var status = ProcFs.StatFd(pid, fd) ?? throw new TargetNotFoundException(target, $"Process {pid} closed fd {fd} while it was read.");
+
+                // An fd names one open file: inode and device narrow it down, kcmp says whether the registration is that
+                // very file (a pipe's two ends share an inode; eventfds, timerfds and epoll instances all share one).
+                // Where kcmp cannot tell, the inode decides, except on the shared anonymous inode.
+                bool anonymous = link.StartsWith("anon_inode:", StringComparison.Ordinal);
+                _tests.Add((owner, line) => SameFile(line, status)
+                    && (ProcFs.SameEpollTarget(pid, fd, owner.Pid, owner.Fd, line.Tfd, line.Offset) ?? !anonymous));
+                break;
+
+            case TargetSpec.Inode(TargetKind kind, ulong number):
+                _tests.Add((_, line) => line.Ino == number && OnDevice(line, kind == TargetKind.Socket ? SocketDevice : PipeDevice));
+                break;
+
+            case TargetSpec.FilePath(string path):
+                var file = ProcFs.StatPath(path) ?? throw new TargetNotFoundException(target, $"No file at {path} (or it cannot be reached).");
+                if (file.Type == StatxConstants.S_IFSOCK)
+                {
+                    // The path names a unix socket; the registered files are the sockets bound to it (and accepted from it).
+                    _tests.Add((owner, line) => OnDevice(line, SocketDevice)
+                        && line.Ino is ulong ino && _resolver.FindSocket(owner.Pid, ino)?.Path == path);
+                }
+                else
+                {
+                    _tests.Add((_, line) => SameFile(line, file));
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Whether <paramref name="line"/> of the instance read through <paramref name="owner"/> is one of the files asked for.</summary>
+    public bool Matches(EpollFdRecord owner, EpollTargetLine line) => IsEmpty || _tests.Any(test => test(owner, line));
+
+    private static bool SameFile(EpollTargetLine line, FileStatus status)
+        => line.Ino == status.Ino && OnDevice(line, () => (status.DevMajor, status.DevMinor));
+
+    private static bool OnDevice(EpollTargetLine line, Func<(uint Major, uint Minor)> device)
+        => line.KernelDevice is uint dev && (DeviceNumbers.KernelMajor(dev), DeviceNumbers.KernelMinor(dev)) == device();
+
+    /// <summary>The device of sockfs, from a socket of this process made for the purpose.</summary>
+    private (uint, uint) SocketDevice()
+    {
+        if (_socketDevice is null)
+        {
+            using var pair = SocketPair.Create();
+            _socketDevice = DeviceOf(pair.First.Fd);
+        }
+
+        return _socketDevice.Value;
+    }
+
+    /// <summary>The device of pipefs, from a pipe of this process made for the purpose.</summary>
+    private (uint, uint) PipeDevice()
+    {
+        if (_pipeDevice is null)
+        {
+            using var pipe = Pipe.Create();
+            _pipeDevice = DeviceOf(pipe.ReadEnd.Fd);
+        }
+
+        return _pipeDevice.Value;
+    }
+
+    private static (uint, uint) DeviceOf(int fd)
+        => ProcFs.StatFd(Environment.ProcessId, fd) is FileStatus status ? (status.DevMajor, status.DevMinor) : throw new InvalidOperationException($"statx of this process's fd {fd} failed.");
+}

@@ -1,0 +1,181 @@
+# End-to-end: "who watches this?" -- Get-EpollInterest -Target / -TargetPort finds every epoll instance that
+# registers a file, named by port, pid:fd, inode, path or object, on real processes (examples/stuck-shapes.c and
+# tests/fixtures/epoll-fixture.c), with the threads waiting on each instance.
+
+BeforeAll {
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    Import-EpollTools
+    $fdBaseline = Get-ModuleKindFd
+
+    $workDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-' + [Guid]::NewGuid().ToString('N'))
+    $null = [IO.Directory]::CreateDirectory($workDir)
+    $shapesExe = Build-Fixture 'stuck-shapes' $workDir
+    $mix = Start-Fixture $shapesExe 'exclusive-mix'
+    $herd = Start-Fixture $shapesExe 'herd'
+    $oneshot = Start-Fixture $shapesExe 'oneshot'
+    $closedFd = Start-Fixture $shapesExe 'closed-fd'
+    $unixPath = [IO.Path]::Combine($workDir, 'fixture.sock')
+    $fx = Start-Fixture (Build-Fixture 'epoll-fixture' $workDir) $unixPath
+
+    # The threads of a process that wait on each of its epoll fds, as Get-MultiplexerWait sees them.
+    function Get-Waiters([int] $ProcessId, [int] $EpollFd) {
+        @(Get-MultiplexerWait -Id $ProcessId | Where-Object EpollFd -eq $EpollFd | ForEach-Object ThreadId | Sort-Object)
+    }
+
+    function Find-Watcher { Get-EpollInterest @args -WarningAction SilentlyContinue }
+}
+
+AfterAll {
+    try {
+        foreach ($fixture in $mix, $herd, $oneshot, $closedFd, $fx) { Stop-Helper $fixture.Process }
+        [IO.Directory]::Delete($workDir, $true)
+    }
+    finally { Assert-NoFdLeak $fdBaseline }
+}
+
+Describe 'Get-EpollInterest -TargetPort' {
+    It 'finds every instance on the host that registers the listening socket, with its mask and its waiting thread' {
+        $rows = @(Find-Watcher -TargetPort $mix.port)
+        $rows | Should -HaveCount 3
+        foreach ($row in $rows) {
+            $row.ProcessId | Should -Be $mix.pid
+            $row.TargetFd | Should -Be $mix.listener
+            $row.Target | Should -Be "TCP 127.0.0.1:$($mix.port) LISTEN"
+            @($row.WaitingThreadIds) | Should -Be @(Get-Waiters $mix.pid $row.EpollFd)
+            @($row.WaitingThreadIds) | Should -HaveCount 1
+        }
+
+        $byFd = @{}
+        foreach ($row in $rows) { $byFd[$row.EpollFd] = $row.RequestedFlags }
+        $byFd[$mix.epoll_exclusive_1] | Should -Be 'IN|EXCLUSIVE'
+        $byFd[$mix.epoll_exclusive_2] | Should -Be 'IN|EXCLUSIVE'
+        $byFd[$mix.epoll_plain] | Should -Be 'IN'
+    }
+
+    It 'lists every thread that waits on a shared instance' {
+        $row = Find-Watcher -TargetPort $herd.port
+        $row.EpollFd | Should -Be $herd.epoll
+        @($row.WaitingThreadIds | Sort-Object) | Should -Be @(Get-Waiters $herd.pid $herd.epoll)
+        @($row.WaitingThreadIds) | Should -HaveCount 3
+    }
+
+    It 'takes several ports, and searches only the processes named when -Id is given' {
+        @(Find-Watcher -TargetPort $mix.port, $herd.port) | Should -HaveCount 4
+        @(Get-EpollInterest -Id $herd.pid -TargetPort $mix.port) | Should -HaveCount 0
+        @(Get-EpollInterest -Id $herd.pid -TargetPort $mix.port, $herd.port) | Should -HaveCount 1
+    }
+
+    It 'matches the local port only: the client end of a connection to the port is not a watcher of it' {
+        # epoll-fixture registers its listener (in two instances) and the accepted end; the client end is not registered.
+        $rows = @(Find-Watcher -TargetPort $fx.tcp_port)
+        @($rows.TargetFd | Sort-Object) | Should -Be @($fx.accepted, $fx.listener, $fx.listener | Sort-Object)
+        @(Find-Watcher -TargetPort $fx.client_port) | Should -HaveCount 0
+    }
+
+    It 'renders one group per file, a row per instance, the waiting threads and each diagnosis, in 80 columns' {
+        $lines = @((Find-Watcher -TargetPort $mix.port | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd)
+        $lines | Where-Object { $_.Length -gt 80 } | Should -BeNullOrEmpty
+        $lines | Should -Contain "   Watched: TCP 127.0.0.1:$($mix.port) LISTEN"
+        $lines | Where-Object { $_ -match '^\s*Pid\s' } | Should -Match '^\s*Pid\s+Process\s+EpollFd\s+Tfd\s+Requested\s+Waiting$'
+        $exclusiveTid = Get-Waiters $mix.pid $mix.epoll_exclusive_1
+        $lines -match "^\s+$($mix.pid) stuck-shap\u2026\s+$($mix.epoll_exclusive_1)\s+$($mix.listener) IN\|EXCLUSIVE\s+tid $exclusiveTid$" | Should -HaveCount 1
+        @($lines | Where-Object { $_ -match '^\s+! 3 instances, 2 EXCLUSIVE$' }) | Should -HaveCount 3
+    }
+}
+
+Describe 'Get-EpollInterest -Target' {
+    It 'takes pid:fd, and tells one eventfd from every other on the host (they share one inode)' {
+        $row = Find-Watcher -Target "$($oneshot.pid):$($oneshot.eventfd)"
+        $row.ProcessId | Should -Be $oneshot.pid
+        $row.TargetFd | Should -Be $oneshot.eventfd
+        $row.Diagnoses.Kind | Should -Be 'OneShotDisarmed'
+        @($row.WaitingThreadIds) | Should -Be @(Get-Waiters $oneshot.pid $oneshot.epoll)
+    }
+
+    It 'takes socket:[inode] and pipe:[inode] as /proc links show them' {
+        $listenerLink = (Get-FdInfo -Id $fx.pid | Where-Object Fd -eq $fx.listener).Link
+        $listenerLink | Should -Match '^socket:\[\d+\]$'
+        $rows = @(Find-Watcher -Target $listenerLink)
+        $rows | Should -HaveCount 2   # the fixture's own instance, and the one it shares with its child
+        @($rows.EpollFd | Sort-Object) | Should -Be @($fx.epoll, $fx.shared_epoll | Sort-Object)
+
+        # A pipe's inode names the pipe: its read end here, and its write end that the child registered in the shared instance.
+        $pipeLink = (Get-FdInfo -Id $fx.pid | Where-Object Fd -eq $fx.pipe_read).Link
+        $pipes = @(Find-Watcher -Target $pipeLink)
+        @($pipes | ForEach-Object { '{0}:{1}' -f $_.EpollFd, $_.TargetFd } | Sort-Object) | Should -Be @("$($fx.epoll):$($fx.pipe_read)", "$($fx.shared_epoll):$($fx.pipe_write)" | Sort-Object)
+        $pipes.TargetKind | Should -Be 'Pipe', 'Pipe'
+    }
+
+    It 'takes pid:fd as that one open file: a pipe''s read end is not its write end' {
+        $read = @(Find-Watcher -Target "$($fx.pid):$($fx.pipe_read)")
+        $read | Should -HaveCount 1
+        $read[0].EpollFd | Should -Be $fx.epoll
+        $write = @(Find-Watcher -Target "$($fx.child):$($fx.pipe_write)")
+        $write | Should -HaveCount 1
+        $write[0].EpollFd | Should -Be $fx.shared_epoll
+        $write[0].TargetProcessId | Should -Be $fx.child
+    }
+
+    It 'takes a path: a FIFO by its inode and device, a unix socket by the path it is bound to, relative or absolute' {
+        $fifo = Find-Watcher -Target "$unixPath.fifo"
+        $fifo.ProcessId | Should -Be $fx.pid
+        $fifo.TargetFd | Should -Be $fx.fifo
+
+        $unix = Find-Watcher -Target $unixPath
+        $unix.TargetFd | Should -Be $fx.unix_listener
+        $unix.RequestedFlags | Should -Be 'IN|EXCLUSIVE'
+
+        Push-Location $workDir
+        try { (Find-Watcher -Target 'fixture.sock.fifo').TargetFd | Should -Be $fx.fifo }
+        finally { Pop-Location }
+    }
+
+    It 'takes Get-FdInfo rows (also deserialized), the module''s fd objects, and EpollInterest rows' {
+        $fdRow = Get-FdInfo -Id $oneshot.pid | Where-Object Fd -eq $oneshot.eventfd
+        (Find-Watcher -Target $fdRow).EpollFd | Should -Be $oneshot.epoll
+        $copy = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($fdRow))
+        (Find-Watcher -Target $copy).EpollFd | Should -Be $oneshot.epoll
+
+        $ep = New-EpollInstance
+        $efd = New-EventFd
+        try {
+            Add-EpollFd -Instance $ep -Fd $efd -Events In, ET
+            $row = Find-Watcher -Target $efd
+            $row.ProcessId | Should -Be $PID
+            $row.EpollFd | Should -Be $ep.Fd
+            $row.WaitingThreadIds | Should -HaveCount 0
+        }
+        finally { $ep.Dispose(); $efd.Dispose() }
+
+        # A stale row names its file through the fd that still holds it.
+        $stale = Get-EpollInterest -Id $closedFd.pid
+        $stale.State | Should -Be 'Stale'
+        $again = Find-Watcher -Target $stale
+        $again.EpollFd | Should -Be $closedFd.epoll
+        $again.StillOpenAs | Should -Be $closedFd.eventfd
+    }
+
+    It 'says what is wrong with each target that names no file, and goes on with the others' {
+        $rows = @(Get-EpollInterest -Target 'nope', 42, '/nonexistent/path', "$($herd.pid):999", "$($herd.pid):$($herd.listener)" -ErrorVariable problems -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        $rows | Should -HaveCount 1
+        $rows[0].EpollFd | Should -Be $herd.epoll
+        @($problems.FullyQualifiedErrorId) | Should -Be @(
+            'InvalidTarget,EpollTools.Commands.GetEpollInterestCommand',
+            'InvalidTarget,EpollTools.Commands.GetEpollInterestCommand',
+            'TargetNotFound,EpollTools.Commands.GetEpollInterestCommand',
+            'TargetNotFound,EpollTools.Commands.GetEpollInterestCommand')
+        @($problems.CategoryInfo.Category) | Should -Be @('InvalidArgument', 'InvalidArgument', 'ObjectNotFound', 'ObjectNotFound')
+        $problems[0].TargetObject | Should -Be 'nope'
+        $problems[1].ErrorDetails.RecommendedAction | Should -Match '-TargetPort'
+        $problems[3].ErrorDetails.Message | Should -Be "Process $($herd.pid) has no fd 999."
+    }
+
+    It 'lists nothing, rather than everything, when every target fails' {
+        $rows = @(Get-EpollInterest -Target '/nonexistent/path' -ErrorVariable problems -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        $rows | Should -HaveCount 0
+        $problems | Should -HaveCount 1
+        $gone = @(Get-EpollInterest -Target '999999999:3' -ErrorVariable missing -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        $gone | Should -HaveCount 0
+        $missing[0].FullyQualifiedErrorId | Should -Be 'NoProcessFoundForGivenId,EpollTools.Commands.GetEpollInterestCommand'
+    }
+}
