@@ -32,6 +32,7 @@
         'Get-EpollInterest'
         'Get-FdInfo'
         'Get-MultiplexerWait'
+        'Trace-EpollInterest'
         'Measure-Multiplexer'
         'Show-MultiplexerChart'
     )

@@ -145,7 +145,8 @@ function Wait-Until([scriptblock] $Condition, [int] $LimitMs = 10000) {
 <#
 .SYNOPSIS
     Runs -Script in a second runspace of this process with the module imported, in the background, as a second
-    user session would: returns Shell, Runspace and Async (the IAsyncResult). -Argument is passed as $args.
+    user session would: returns Shell, Runspace, Async (the IAsyncResult) and Output (a collection that fills as
+    the script writes). -Argument is passed as $args.
 #>
 function Start-BackgroundCommand([string] $Script, [object[]] $Argument = @()) {
     $runspace = [runspacefactory]::CreateRunspace([initialsessionstate]::CreateDefault2())
@@ -155,7 +156,9 @@ function Start-BackgroundCommand([string] $Script, [object[]] $Argument = @()) {
     $manifest = [IO.Path]::Combine((Get-Module EpollTools).ModuleBase, 'EpollTools.psd1')
     $null = $shell.AddScript("Import-Module '$manifest'; $Script")
     foreach ($value in $Argument) { $null = $shell.AddArgument($value) }
-    [pscustomobject]@{ Shell = $shell; Runspace = $runspace; Async = $shell.BeginInvoke() }
+    $output = [Management.Automation.PSDataCollection[psobject]]::new()
+    $async = $shell.BeginInvoke([Management.Automation.PSDataCollection[psobject]]::new(), $output)
+    [pscustomobject]@{ Shell = $shell; Runspace = $runspace; Async = $async; Output = $output }
 }
 
 <#
@@ -165,8 +168,12 @@ function Start-BackgroundCommand([string] $Script, [object[]] $Argument = @()) {
 function Stop-BackgroundCommand($Background) {
     try {
         if (-not $Background.Async.AsyncWaitHandle.WaitOne(10000)) { $Background.Shell.Stop() }
-        $output = $Background.Shell.EndInvoke($Background.Async)
-        [pscustomobject]@{ Output = @($output); Errors = @($Background.Shell.Streams.Error) }
+        try { $null = $Background.Shell.EndInvoke($Background.Async) }
+        catch [Management.Automation.MethodInvocationException] {
+            # A command stopped on purpose (as Ctrl+C stops it) ends its pipeline with PipelineStoppedException.
+            if ($_.Exception.InnerException -isnot [Management.Automation.PipelineStoppedException]) { throw }
+        }
+        [pscustomobject]@{ Output = @($Background.Output); Errors = @($Background.Shell.Streams.Error) }
     }
     finally {
         $Background.Shell.Dispose()

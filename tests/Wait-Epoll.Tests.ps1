@@ -250,7 +250,8 @@ Describe 'Stopping a wait' {
                 Wait-Until { $wait.Shell.InvocationStateInfo.State -eq 'Running' } | Should -BeTrue
                 Write-Fd $efd -Value 1
                 Wait-Until { $wait.Async.IsCompleted } | Should -BeTrue
-                $events = $wait.Shell.EndInvoke($wait.Async)
+                $null = $wait.Shell.EndInvoke($wait.Async)
+                $events = @($wait.Output)
                 $events | Should -HaveCount 1
                 $events[0].Fd | Should -Be $efd.Fd
             }

@@ -193,45 +193,57 @@ public sealed class MultiplexerWaitScanner
 
     /// <summary>
     /// The threads of <paramref name="holders"/>' processes blocked in an epoll wait on this instance now: on a
-    /// holder's fd, or on another fd of the same process that kcmp says is the same file (a dup). A process that is
-    /// gone or unreadable, and 32-bit processes (other call numbers), give none.
+    /// holder's fd, or on another fd of the same process that kcmp says is the same file (a dup).
     /// </summary>
     public static int[] ThreadsWaitingOn(IReadOnlyList<EpollFdRecord> holders)
     {
-        var architecture = RuntimeInformation.OSArchitecture;
         var waiting = new List<int>();
         foreach (var process in holders.GroupBy(h => h.Pid))
         {
-            int pid = process.Key;
             var fds = process.Select(h => h.Fd).ToHashSet();
-            List<int> threads;
-            try
+            foreach (var wait in EpollWaitsOf(process.Key))
             {
-                threads = ProcFs.Is32BitProcess(pid) == true ? new List<int>() : ProcFs.ListThreads(pid);
-            }
-            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
-            {
-                continue;
-            }
-
-            foreach (int tid in threads)
-            {
-                var syscall = ProcFs.ReadTaskFile(pid, tid, "syscall") is string text ? TaskParser.ParseSyscall(text) : null;
-                if (syscall is not { Activity: SyscallActivity.InSyscall, Arguments.Length: > 0 }
-                    || MultiplexerCallDecoder.Identify(architecture, syscall.Number) is not (MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2))
+                if (fds.Contains(wait.EpollFd) || fds.Any(fd => ProcFs.SameFile(process.Key, wait.EpollFd, process.Key, fd) == true))
                 {
-                    continue;
-                }
-
-                int waitedOn = (int)syscall.Arguments[0];
-                if (fds.Contains(waitedOn) || fds.Any(fd => ProcFs.SameFile(pid, waitedOn, pid, fd) == true))
-                {
-                    waiting.Add(tid);
+                    waiting.Add(wait.Tid);
                 }
             }
         }
 
         return waiting.ToArray();
+    }
+
+    /// <summary>
+    /// The threads of <paramref name="pid"/> blocked in epoll_wait, epoll_pwait or epoll_pwait2 now, with the epoll fd
+    /// each waits on: one read of each thread's syscall file, nothing decoded from memory. A process that is gone or
+    /// unreadable, and a 32-bit process (other call numbers), give none.
+    /// </summary>
+    public static List<(int Tid, int EpollFd, MultiplexerCall Call)> EpollWaitsOf(int pid)
+    {
+        var architecture = RuntimeInformation.OSArchitecture;
+        var waits = new List<(int, int, MultiplexerCall)>();
+        List<int> threads;
+        try
+        {
+            threads = ProcFs.Is32BitProcess(pid) == true ? new List<int>() : ProcFs.ListThreads(pid);
+        }
+        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        {
+            return waits;
+        }
+
+        foreach (int tid in threads)
+        {
+            var syscall = ProcFs.ReadTaskFile(pid, tid, "syscall") is string text ? TaskParser.ParseSyscall(text) : null;
+            if (syscall is { Activity: SyscallActivity.InSyscall, Arguments.Length: > 0 }
+                && MultiplexerCallDecoder.Identify(architecture, syscall.Number) is MultiplexerCall call
+                && call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2)
+            {
+                waits.Add((tid, (int)syscall.Arguments[0], call));
+            }
+        }
+
+        return waits;
     }
 
     /// <summary>What an fd waited on is. An unreadable link throws (the process is reported), never read as "(closed)".</summary>

@@ -10,19 +10,8 @@ namespace EpollTools.Commands;
 /// <summary>Get-EpollInterest: the epoll interest lists of processes, from /proc, flags decoded and targets resolved.</summary>
 [Cmdlet(VerbsCommon.Get, "EpollInterest", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(EpollInterest))]
-public sealed class GetEpollInterestCommand : ProcessSelectionCommandBase
+public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase
 {
-    /// <summary>What was asked for, per pipeline object: a process and one of its epoll fds, or all of them (null).</summary>
-    private readonly List<(int Pid, int? EpollFd)> _requests = new();
-
-    /// <summary>
-    /// Only this epoll fd (of each selected process). Binds by property name, so Get-MultiplexerWait's epoll waits pipe
-    /// into their own interest lists.
-    /// </summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateFdNumberOrNull]
-    public int? EpollFd { get; set; }
-
     /// <summary>
     /// Also reads what is ready on each registered file now (ReadyEvents): each is copied with pidfd_getfd, polled
     /// with a zero timeout and closed. Needs ptrace attach access to the process.
@@ -46,32 +35,12 @@ public sealed class GetEpollInterestCommand : ProcessSelectionCommandBase
     public int[]? TargetPort { get; set; }
 
     /// <summary>-Target or -TargetPort with no process named: the whole host is searched, as with -All.</summary>
-    private bool SearchesHost => (Target is not null || TargetPort is not null) && base.ExplicitIds
+    protected override bool SearchesHost => (Target is not null || TargetPort is not null) && ParameterSetName == IdSet
         && !MyInvocation.BoundParameters.ContainsKey(nameof(Id)) && !MyInvocation.ExpectingInput;
-
-    protected override bool ExplicitIds => base.ExplicitIds && !SearchesHost;
-
-    protected override void ProcessRecord()
-    {
-        // A piped object that has an EpollFd property holding null (a poll or select wait) names no epoll instance.
-        if (EpollFd is null && MyInvocation.BoundParameters.ContainsKey(nameof(EpollFd)))
-        {
-            WriteVerbose($"Skipped an input object of process {(Id is null ? "?" : string.Join(", ", Id))} with no epoll fd (a poll or select wait).");
-            return;
-        }
-
-        if (Id is not null)
-        {
-            foreach (int id in Id)
-            {
-                _requests.Add((id, EpollFd));
-            }
-        }
-    }
 
     protected override void EndProcessing()
     {
-        if (NoProcessCameDownThePipeline(_requests.Count))
+        if (NothingCameDownThePipeline())
         {
             return;
         }
@@ -102,24 +71,7 @@ public sealed class GetEpollInterestCommand : ProcessSelectionCommandBase
 
     private void Scan(EpollInterestScanner scanner, ReadinessProbe? probe, TargetMatcher? only)
     {
-        var requests = ExplicitIds && _requests.Count > 0
-            ? Distinct(_requests)
-            : (SearchesHost ? ProcFs.ListPids() : SelectedPids(Array.Empty<int>())).Select(pid => (pid, EpollFd)).ToList();
-
-        var records = new List<EpollFdRecord>();
-        bool oneProcessAsked = requests.Select(r => r.Item1).Distinct().Count() == 1;
-        ForEachProcess(requests, request => request.Item1, request =>
-        {
-            var (pid, epollFd) = request;
-            var found = scanner.FindInstances(pid, epollFd, out string name);
-            if (found.Count == 0)
-            {
-                ReportNoEpollFd(pid, name, epollFd, ExplicitIds && oneProcessAsked);
-            }
-
-            records.AddRange(found);
-        });
-
+        var records = FindEpollFds(scanner);
         ScanInstances(scanner, records, probe, only);
         foreach (int pid in probe?.DeniedPids ?? Array.Empty<int>())
         {
@@ -214,45 +166,5 @@ public sealed class GetEpollInterestCommand : ProcessSelectionCommandBase
         return matcher;
     }
 
-    /// <summary>
-    /// Each process once, in the order asked, with the epoll fds asked for it; a request for all of a process's epoll
-    /// fds covers the requests for single ones.
-    /// </summary>
-    private static List<(int, int?)> Distinct(List<(int Pid, int? EpollFd)> requests)
-    {
-        var everything = requests.Where(r => r.EpollFd is null).Select(r => r.Pid).ToHashSet();
-        return requests.Where(r => r.EpollFd is null || !everything.Contains(r.Pid)).Distinct().Select(r => (r.Pid, r.EpollFd)).ToList();
-    }
 
-    /// <summary>
-    /// A process with no epoll fd (or not the one asked for) says so: an error for a missing -EpollFd, a warning when
-    /// it is the one process asked for (an empty answer alone would look like a failure), else a verbose line.
-    /// </summary>
-    private void ReportNoEpollFd(int pid, string name, int? epollFd, bool onlyProcessAsked)
-    {
-        if (epollFd is int wanted)
-        {
-            if (ExplicitIds)
-            {
-                WriteError(ErrorRecords.Usage("EpollFdNotFound", ErrorCategory.ObjectNotFound, wanted,
-                    $"Process {pid} ({name}) has no epoll fd {wanted}.", $"List its epoll fds with: Get-FdInfo -Id {pid} | Where-Object Type -eq Epoll"));
-            }
-            else
-            {
-                WriteVerbose($"Process {pid} ({name}) has no epoll fd {wanted}.");
-            }
-
-            return;
-        }
-
-        string message = $"Process {pid} ({name}) has no epoll fd: it does not wait through epoll (it may use poll or select, or block in a read). Get-FdInfo -Id {pid} lists its fds.";
-        if (onlyProcessAsked)
-        {
-            WriteWarning(message);
-        }
-        else
-        {
-            WriteVerbose(message);
-        }
-    }
 }

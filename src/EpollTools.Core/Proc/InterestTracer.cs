@@ -1,0 +1,355 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+
+namespace EpollTools.Core.Proc;
+
+/// <summary>What changed between two samples of an interest list, or of the threads waiting on it.</summary>
+public enum InterestChangeKind
+{
+    /// <summary>A registration appeared (EPOLL_CTL_ADD).</summary>
+    Added,
+
+    /// <summary>A registration went away (EPOLL_CTL_DEL, or the last fd of its file closed).</summary>
+    Removed,
+
+    /// <summary>Its mask or data changed (EPOLL_CTL_MOD).</summary>
+    Modified,
+
+    /// <summary>A one-shot registration fired: its mask now reads as flags alone.</summary>
+    Disarmed,
+
+    /// <summary>A disarmed one-shot registration was armed again (EPOLL_CTL_MOD).</summary>
+    Rearmed,
+
+    /// <summary>The epoll fd was closed, or its process exited: it is no longer traced.</summary>
+    InstanceClosed,
+
+    /// <summary>A thread entered an epoll wait on the instance.</summary>
+    StartedWaiting,
+
+    /// <summary>A thread left its epoll wait on the instance.</summary>
+    StoppedWaiting,
+}
+
+/// <summary>One change seen by Trace-EpollInterest, with when it was seen. Plain properties, so that it survives serialization.</summary>
+public sealed class EpollInterestChange
+{
+    /// <summary>When the sample that saw the change was taken (the change happened since the sample before).</summary>
+    public DateTime Time { get; init; }
+
+    /// <summary>Since the trace began.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    public InterestChangeKind Change { get; init; }
+
+    public int ProcessId { get; init; }
+
+    public string ProcessName { get; init; } = string.Empty;
+
+    public int EpollFd { get; init; }
+
+    /// <summary>The registration's fd number; null for instance and thread changes.</summary>
+    public int? TargetFd { get; init; }
+
+    /// <summary>The stored mask before the change (null when added).</summary>
+    public EpollEvents? OldEvents { get; init; }
+
+    /// <summary>The stored mask after the change (null when removed).</summary>
+    public EpollEvents? Events { get; init; }
+
+    public ulong? OldData { get; init; }
+
+    public ulong? Data { get; init; }
+
+    /// <summary>What the registered file is, as Get-EpollInterest describes it (resolved when the change was seen).</summary>
+    public string? Target { get; init; }
+
+    /// <summary>For StartedWaiting and StoppedWaiting: the thread.</summary>
+    public int? ThreadId { get; init; }
+
+    public string? ThreadName { get; init; }
+
+    /// <summary>The change in one line: "IN|ET 0x5 -> IN|OUT|ET 0x5", "tid 123 (worker) entered epoll_wait".</summary>
+    public string Detail { get; init; } = string.Empty;
+
+    public override string ToString() => $"{Time:HH:mm:ss.fff} {ProcessId} epoll {EpollFd} {Change} {Detail}";
+}
+
+/// <summary>The differences between two readings of one interest list, as pure functions of the parsed lines.</summary>
+public static class InterestDiff
+{
+    /// <summary>
+    /// The registrations added, removed and changed from <paramref name="before"/> to <paramref name="after"/>. A
+    /// registration is known by its tfd and its file's inode and device (the kernel's own key is file and fd);
+    /// registrations that share all three (files on the shared anonymous inode) are paired in kernel order.
+    /// </summary>
+    public static List<(InterestChangeKind Kind, EpollTargetLine? Before, EpollTargetLine? After)> Compare(IReadOnlyList<EpollTargetLine> before, IReadOnlyList<EpollTargetLine> after)
+    {
+        var old = Keyed(before);
+        var now = Keyed(after);
+        var changes = new List<(InterestChangeKind, EpollTargetLine?, EpollTargetLine?)>();
+        foreach (var (key, line) in old)
+        {
+            if (!now.TryGetValue(key, out var current))
+            {
+                changes.Add((InterestChangeKind.Removed, line, null));
+            }
+            else if (current.Events != line.Events || current.Data != line.Data)
+            {
+                changes.Add((KindOfModification(line.Events, current.Events), line, current));
+            }
+        }
+
+        foreach (var (key, line) in now)
+        {
+            if (!old.ContainsKey(key))
+            {
+                changes.Add((InterestChangeKind.Added, null, line));
+            }
+        }
+
+        return changes;
+    }
+
+    /// <summary>A one-shot going from armed to flags alone fired; the other way, it was re-armed; anything else is a modification.</summary>
+    public static InterestChangeKind KindOfModification(EpollEvents before, EpollEvents after)
+    {
+        bool wasArmed = (before & ~EpollEventGroups.PrivateBits) != 0;
+        bool isArmed = (after & ~EpollEventGroups.PrivateBits) != 0;
+        return (after & EpollEvents.OneShot) != 0 && wasArmed && !isArmed ? InterestChangeKind.Disarmed
+            : (before & EpollEvents.OneShot) != 0 && !wasArmed && isArmed ? InterestChangeKind.Rearmed
+            : InterestChangeKind.Modified;
+    }
+
+    private static Dictionary<(int Tfd, ulong? Ino, uint? Device, int Nth), EpollTargetLine> Keyed(IReadOnlyList<EpollTargetLine> lines)
+    {
+        var keyed = new Dictionary<(int, ulong?, uint?, int), EpollTargetLine>();
+        foreach (var line in lines.OrderBy(l => l.Tfd).ThenBy(l => l.Offset))
+        {
+            int nth = 0;
+            while (keyed.ContainsKey((line.Tfd, line.Ino, line.KernelDevice, nth)))
+            {
+                nth++;
+            }
+
+            keyed[(line.Tfd, line.Ino, line.KernelDevice, nth)] = line;
+        }
+
+        return keyed;
+    }
+}
+
+/// <summary>
+/// Samples a fixed set of epoll instances (and, if asked, the threads waiting on them) and reports what changed
+/// since the last sample. Each sample reads each instance's fdinfo once, and the syscall file of each thread of
+/// their processes: the cost follows the lists traced, not the host. Targets are resolved only for changes.
+/// </summary>
+public sealed class InterestTracer
+{
+    private readonly List<Traced> _traced = new();
+    private readonly bool _threads;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Dictionary<int, (int Pid, int EpollFd, string Call)> _waiting = new();
+
+    /// <param name="instances">The instances to trace, as <see cref="EpollInterestScanner.GroupSharedInstances"/> gives them; each is read through its first holder.</param>
+    /// <param name="includeThreads">Also report threads that start or stop waiting on them.</param>
+    public InterestTracer(IEnumerable<IReadOnlyList<EpollFdRecord>> instances, bool includeThreads)
+    {
+        _threads = includeThreads;
+        foreach (var holders in instances)
+        {
+            var owner = holders[0];
+            if (Read(owner) is List<EpollTargetLine> lines)
+            {
+                _traced.Add(new Traced(owner, lines));
+            }
+        }
+
+        if (_threads)
+        {
+            foreach (var (tid, wait) in ReadWaiting())
+            {
+                _waiting[tid] = wait;
+            }
+        }
+    }
+
+    /// <summary>How many instances are still traced.</summary>
+    public int InstanceCount => _traced.Count;
+
+    /// <summary>How many registrations they had at the last sample.</summary>
+    public int RegistrationCount => _traced.Sum(t => t.Lines.Count);
+
+    /// <summary>Reads every traced instance again and returns what changed since the last sample, in instance order.</summary>
+    public List<EpollInterestChange> Sample()
+    {
+        var time = DateTime.Now;
+        var elapsed = _clock.Elapsed;
+        var resolver = new TargetResolver(); // fresh each sample: the socket tables it caches change over a trace
+        var changes = new List<EpollInterestChange>();
+        foreach (var traced in _traced.ToList())
+        {
+            var owner = traced.Owner;
+            if (Read(owner) is not List<EpollTargetLine> lines)
+            {
+                _traced.Remove(traced);
+                changes.Add(Change(time, elapsed, owner, InterestChangeKind.InstanceClosed, detail: ProcFs.ProcessExists(owner.Pid) ? "epoll fd closed" : "process exited"));
+                continue;
+            }
+
+            foreach (var (kind, before, after) in InterestDiff.Compare(traced.Lines, lines))
+            {
+                var line = after ?? before!;
+                string target = kind == InterestChangeKind.Removed
+                    ? traced.Targets.GetValueOrDefault(Key(line)) ?? $"ino {line.Ino:x} on {line.Device}"
+                    : traced.Targets[Key(line)] = Describe(resolver, owner.Pid, line);
+                changes.Add(Change(time, elapsed, owner, kind, line.Tfd, before, after, target, Detail(kind, before, after)));
+            }
+
+            traced.Lines = lines;
+        }
+
+        if (_threads)
+        {
+            changes.AddRange(ThreadChanges(time, elapsed));
+        }
+
+        return changes;
+    }
+
+    private IEnumerable<EpollInterestChange> ThreadChanges(DateTime time, TimeSpan elapsed)
+    {
+        var now = ReadWaiting();
+        foreach (var (tid, wait) in now)
+        {
+            if (!_waiting.ContainsKey(tid))
+            {
+                yield return ThreadChange(time, elapsed, InterestChangeKind.StartedWaiting, tid, wait, $"entered {wait.Call}");
+            }
+        }
+
+        foreach (var (tid, wait) in _waiting)
+        {
+            if (!now.ContainsKey(tid))
+            {
+                yield return ThreadChange(time, elapsed, InterestChangeKind.StoppedWaiting, tid, wait, $"left {wait.Call}");
+            }
+        }
+
+        _waiting.Clear();
+        foreach (var (tid, wait) in now)
+        {
+            _waiting[tid] = wait;
+        }
+    }
+
+    private EpollInterestChange ThreadChange(DateTime time, TimeSpan elapsed, InterestChangeKind kind, int tid, (int Pid, int EpollFd, string Call) wait, string what)
+    {
+        var owner = _traced.Select(t => t.Owner).FirstOrDefault(o => o.Pid == wait.Pid && o.Fd == wait.EpollFd) ?? new EpollFdRecord(wait.Pid, ProcFs.ReadComm(wait.Pid) ?? string.Empty, wait.EpollFd);
+        string name = (ProcFs.ReadTaskFile(wait.Pid, tid, "comm") ?? string.Empty).TrimEnd('\n');
+        return new EpollInterestChange
+        {
+            Time = time,
+            Elapsed = elapsed,
+            Change = kind,
+            ProcessId = owner.Pid,
+            ProcessName = owner.ProcessName,
+            EpollFd = owner.Fd,
+            ThreadId = tid,
+            ThreadName = name,
+            Detail = $"tid {tid}{(name.Length > 0 ? $" ({name})" : string.Empty)} {what}",
+        };
+    }
+
+    /// <summary>The threads of the traced processes blocked in an epoll wait on a traced epoll fd, by thread id.</summary>
+    private Dictionary<int, (int Pid, int EpollFd, string Call)> ReadWaiting()
+    {
+        var waiting = new Dictionary<int, (int, int, string)>();
+        foreach (var process in _traced.GroupBy(t => t.Owner.Pid))
+        {
+            var epollFds = process.Select(t => t.Owner.Fd).ToHashSet();
+            foreach (var (tid, epollFd, call) in MultiplexerWaitScanner.EpollWaitsOf(process.Key))
+            {
+                if (epollFds.Contains(epollFd))
+                {
+                    waiting[tid] = (process.Key, epollFd, MultiplexerCallDecoder.KernelName(call));
+                }
+            }
+        }
+
+        return waiting;
+    }
+
+    private static EpollInterestChange Change(DateTime time, TimeSpan elapsed, EpollFdRecord owner, InterestChangeKind kind, int? tfd = null,
+        EpollTargetLine? before = null, EpollTargetLine? after = null, string? target = null, string detail = "") => new()
+    {
+        Time = time,
+        Elapsed = elapsed,
+        Change = kind,
+        ProcessId = owner.Pid,
+        ProcessName = owner.ProcessName,
+        EpollFd = owner.Fd,
+        TargetFd = tfd,
+        OldEvents = before?.Events,
+        Events = after?.Events,
+        OldData = before?.Data,
+        Data = after?.Data,
+        Target = target,
+        Detail = detail,
+    };
+
+    /// <summary>"IN|ET 0x5", or for a change "IN 0x5 -> IN|OUT 0x5"; the ERR|HUP every registration has is left out.</summary>
+    private static string Detail(InterestChangeKind kind, EpollTargetLine? before, EpollTargetLine? after) => kind switch
+    {
+        InterestChangeKind.Added => Registration(after!),
+        InterestChangeKind.Removed => Registration(before!),
+        _ => $"{Registration(before!)} -> {Registration(after!)}",
+    };
+
+    private static string Registration(EpollTargetLine line)
+        => $"{EpollEventsText.ToShortString(line.Events & ~(EpollEvents.Err | EpollEvents.Hup))} 0x{line.Data:x}";
+
+    private static string Describe(TargetResolver resolver, int pid, EpollTargetLine line)
+    {
+        try
+        {
+            return resolver.Resolve(pid, line.Tfd, ProcFs.ReadFdTarget(pid, line.Tfd)).Description;
+        }
+        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        {
+            return $"ino {line.Ino:x} on {line.Device}";
+        }
+    }
+
+    private static (int, ulong?, uint?) Key(EpollTargetLine line) => (line.Tfd, line.Ino, line.KernelDevice);
+
+    private static List<EpollTargetLine>? Read(EpollFdRecord owner)
+    {
+        try
+        {
+            return ProcFs.ReadFdInfo(owner.Pid, owner.Fd) is string text ? FdInfoParser.Parse(text).EpollTargets : null;
+        }
+        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        {
+            return null;
+        }
+    }
+
+    private sealed class Traced
+    {
+        public Traced(EpollFdRecord owner, List<EpollTargetLine> lines)
+        {
+            Owner = owner;
+            Lines = lines;
+        }
+
+        public EpollFdRecord Owner { get; }
+
+        public List<EpollTargetLine> Lines { get; set; }
+
+        /// <summary>What each registration was resolved to when it was added or changed, to name it when it goes.</summary>
+        public Dictionary<(int, ulong?, uint?), string> Targets { get; } = new();
+    }
+}

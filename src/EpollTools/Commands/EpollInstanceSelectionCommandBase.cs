@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using EpollTools.Core.Proc;
+
+namespace EpollTools.Commands;
+
+/// <summary>
+/// What Get-EpollInterest and Trace-EpollInterest share: the processes (-Id/-Name/-All) and, of each, one epoll fd
+/// (-EpollFd, bound by property name so that Get-MultiplexerWait's epoll waits pipe in) or all of them; found by
+/// their /proc links, with a clear word for a process that has none.
+/// </summary>
+public abstract class EpollInstanceSelectionCommandBase : ProcessSelectionCommandBase
+{
+    /// <summary>What was asked for, per pipeline object: a process and one of its epoll fds, or all of them (null).</summary>
+    private readonly List<(int Pid, int? EpollFd)> _requests = new();
+
+    /// <summary>
+    /// Only this epoll fd (of each selected process). Binds by property name, so Get-MultiplexerWait's epoll waits pipe
+    /// into their own interest lists.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateFdNumberOrNull]
+    public int? EpollFd { get; set; }
+
+    /// <summary>Whether every process is read though none was named (Get-EpollInterest -Target): then none is an error.</summary>
+    protected virtual bool SearchesHost => false;
+
+    protected override bool ExplicitIds => base.ExplicitIds && !SearchesHost;
+
+    protected override void ProcessRecord()
+    {
+        // A piped object that has an EpollFd property holding null (a poll or select wait) names no epoll instance.
+        if (EpollFd is null && MyInvocation.BoundParameters.ContainsKey(nameof(EpollFd)))
+        {
+            WriteVerbose($"Skipped an input object of process {(Id is null ? "?" : string.Join(", ", Id))} with no epoll fd (a poll or select wait).");
+            return;
+        }
+
+        if (Id is not null)
+        {
+            foreach (int id in Id)
+            {
+                _requests.Add((id, EpollFd));
+            }
+        }
+    }
+
+    /// <summary>Piped input that bound no process: nothing to read (see <see cref="ProcessSelectionCommandBase.NoProcessCameDownThePipeline"/>).</summary>
+    protected bool NothingCameDownThePipeline() => NoProcessCameDownThePipeline(_requests.Count);
+
+    /// <summary>The epoll fds asked for, process by process; processes that fail are reported, and those with no epoll fd said so.</summary>
+    protected List<EpollFdRecord> FindEpollFds(EpollInterestScanner scanner)
+    {
+        var requests = ExplicitIds && _requests.Count > 0
+            ? Distinct(_requests)
+            : (SearchesHost ? ProcFs.ListPids() : SelectedPids(Array.Empty<int>())).Select(pid => (pid, EpollFd)).ToList();
+
+        var records = new List<EpollFdRecord>();
+        bool oneProcessAsked = requests.Select(r => r.Item1).Distinct().Count() == 1;
+        ForEachProcess(requests, request => request.Item1, request =>
+        {
+            var (pid, epollFd) = request;
+            var found = scanner.FindInstances(pid, epollFd, out string name);
+            if (found.Count == 0)
+            {
+                ReportNoEpollFd(pid, name, epollFd, ExplicitIds && oneProcessAsked);
+            }
+
+            records.AddRange(found);
+        });
+
+        return records;
+    }
+
+    /// <summary>
+    /// Each process once, in the order asked, with the epoll fds asked for it; a request for all of a process's epoll
+    /// fds covers the requests for single ones.
+    /// </summary>
+    private static List<(int, int?)> Distinct(List<(int Pid, int? EpollFd)> requests)
+    {
+        var everything = requests.Where(r => r.EpollFd is null).Select(r => r.Pid).ToHashSet();
+        return requests.Where(r => r.EpollFd is null || !everything.Contains(r.Pid)).Distinct().Select(r => (r.Pid, r.EpollFd)).ToList();
+    }
+
+    /// <summary>
+    /// A process with no epoll fd (or not the one asked for) says so: an error for a missing -EpollFd, a warning when
+    /// it is the one process asked for (an empty answer alone would look like a failure), else a verbose line.
+    /// </summary>
+    private void ReportNoEpollFd(int pid, string name, int? epollFd, bool onlyProcessAsked)
+    {
+        if (epollFd is int wanted)
+        {
+            if (ExplicitIds)
+            {
+                WriteError(ErrorRecords.Usage("EpollFdNotFound", ErrorCategory.ObjectNotFound, wanted,
+                    $"Process {pid} ({name}) has no epoll fd {wanted}.", $"List its epoll fds with: Get-FdInfo -Id {pid} | Where-Object Type -eq Epoll"));
+            }
+            else
+            {
+                WriteVerbose($"Process {pid} ({name}) has no epoll fd {wanted}.");
+            }
+
+            return;
+        }
+
+        string message = $"Process {pid} ({name}) has no epoll fd: it does not wait through epoll (it may use poll or select, or block in a read). Get-FdInfo -Id {pid} lists its fds.";
+        if (onlyProcessAsked)
+        {
+            WriteWarning(message);
+        }
+        else
+        {
+            WriteVerbose(message);
+        }
+    }
+}
