@@ -218,3 +218,46 @@ Describe 'Get-MultiplexerWait on programs that use libc''s own calls' {
         finally { $helper.Kill(); $helper.WaitForExit(); $helper.Dispose() }
     }
 }
+
+Describe 'Get-MultiplexerWait under churn' {
+    BeforeAll {
+        $churn = Start-Fixture (Build-Fixture 'wait-churn' $workDir) ''
+    }
+
+    AfterAll { Stop-Helper $churn.Process }
+
+    It 'describes each call with its own arguments while threads enter and leave waits, or skips the thread' {
+        $seen = @{}
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while ($clock.ElapsedMilliseconds -lt 3000) {
+            foreach ($wait in Get-MultiplexerWait -Id $churn.pid -ErrorAction Stop -WarningAction SilentlyContinue) {
+                $shape = switch ($wait.Call) {
+                    'epoll_pwait' { 'epoll_pwait fd {0} max {1} timeout {2}' -f $wait.EpollFd, $wait.MaxEvents, $wait.TimeoutMilliseconds }
+                    'ppoll' { 'ppoll {0} timeout {1}' -f (@($wait.Fds | ForEach-Object { "$($_.Fd) $($_.Events)" }) -join ', '), $wait.TimeoutMilliseconds }
+                    default { "unexpected call $($wait.Call)" }
+                }
+                $seen["$($wait.ThreadName): $shape"] = $true
+            }
+        }
+
+        $allowed = @(
+            "churn-epoll: epoll_pwait fd $($churn.epoll) max 4 timeout 1"
+            "churn-poll: ppoll $($churn.eventfd) IN, $($churn.pipe_read) IN|PRI timeout 1"
+            "churn-mixed: ppoll $($churn.pipe_read) OUT timeout 2"
+            "churn-mixed: epoll_pwait fd $($churn.epoll) max 7 timeout 2"
+        )
+        $seen.Keys | Where-Object { $_ -notin $allowed } | Should -BeNullOrEmpty
+        $seen.Keys | Where-Object { $_ -like 'churn-epoll:*' } | Should -Not -BeNullOrEmpty -Because 'the loop must have seen the threads wait'
+    }
+
+    It 'skips processes that exit while -All reads them, without an error' {
+        $spawner = [Diagnostics.Process]::Start('/bin/sh', '-c "for i in $(seq 300); do /bin/true; done"')
+        try {
+            for ($i = 0; $i -lt 5; $i++) {
+                $null = Get-MultiplexerWait -All -ErrorVariable problems -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+                $problems | Should -BeNullOrEmpty
+            }
+        }
+        finally { $spawner.WaitForExit(); $spawner.Dispose() }
+    }
+}
