@@ -1,0 +1,71 @@
+<#
+.SYNOPSIS
+    Starts a process stuck in one of the shapes that docs/debugging-a-stuck-process.md walks through, to practise on.
+
+.DESCRIPTION
+    Builds examples/stuck-shapes.c with gcc on first use (into the temporary directory), starts it in the given shape,
+    waits until its threads are blocked, and returns an object with the process id (Pid), each fd and port the
+    program printed (EpollFd, EventFd, Socket, Port...), the Process, and a Stop() method that ends it (once;
+    Stopped says whether it was called).
+
+.EXAMPLE
+    $app = ./examples/Start-StuckShape.ps1 oneshot
+    Get-MultiplexerWait -Id $app.Pid
+    $app.Stop()
+#>
+[CmdletBinding()]
+param(
+    # The shape: oneshot, edge, writer-gone, readers-gone, closed-fd, empty, herd, exclusive-mix or poll-socket.
+    [Parameter(Mandatory, Position = 0)]
+    [ValidateSet('oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'exclusive-mix', 'poll-socket')]
+    [string] $Shape
+)
+
+$ErrorActionPreference = 'Stop'
+$source = Join-Path $PSScriptRoot 'stuck-shapes.c'
+# One build per version of the source, shared by every shape and session.
+$hash = (Get-FileHash -LiteralPath $source -Algorithm SHA256).Hash.Substring(0, 16)
+$directory = Join-Path ([IO.Path]::GetTempPath()) "epolltools-stuck-shapes-$hash"
+$program = Join-Path $directory 'stuck-shapes'   # the process name the cmdlets show
+if (-not (Test-Path -LiteralPath $program)) {
+    $null = New-Item -ItemType Directory -Force -Path $directory
+    if (-not (Get-Command gcc -ErrorAction Ignore)) {
+        throw 'Building examples/stuck-shapes.c needs gcc (on Debian: apt-get install gcc).'
+    }
+
+    $building = "$program.$PID"
+    $output = & gcc -O2 -Wall -o $building $source -lpthread 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "gcc could not build $source`: $output" }
+    Move-Item -LiteralPath $building -Destination $program -Force
+}
+
+$info = [Diagnostics.ProcessStartInfo]::new($program, $Shape)
+$info.RedirectStandardInput = $true
+$info.RedirectStandardOutput = $true
+$info.UseShellExecute = $false
+$process = [Diagnostics.Process]::Start($info)
+
+# "name value" lines, then "ready": epoll_exclusive_1 becomes EpollExclusive1, pid becomes Pid, epoll becomes EpollFd.
+$result = [ordered]@{ Shape = $Shape }
+while (($line = $process.StandardOutput.ReadLine()) -ne 'ready') {
+    if ($null -eq $line) { throw "stuck-shapes $Shape ended before it was ready." }
+    $name, $value = $line.Split(' ', 2)
+    $property = -join ($name.Split('_') | ForEach-Object { $_.Substring(0, 1).ToUpperInvariant() + $_.Substring(1) })
+    if ($property -eq 'Epoll') { $property = 'EpollFd' }
+    if ($property -eq 'Eventfd') { $property = 'EventFd' }
+    $result[$property] = [int] $value
+}
+
+$result.Process = $process
+$app = [pscustomobject] $result
+$app | Add-Member -MemberType NoteProperty -Name Stopped -Value $false
+$app | Add-Member -MemberType ScriptMethod -Name Stop -Value {
+    # Closing its standard input ends it; a process that does not end within five seconds is killed.
+    if ($this.Stopped) { return }
+    $this.Stopped = $true
+    $this.Process.StandardInput.Close()
+    if (-not $this.Process.WaitForExit(5000)) { $this.Process.Kill() }
+    $this.Process.StandardOutput.Dispose()
+    $this.Process.Dispose()
+}
+$app
