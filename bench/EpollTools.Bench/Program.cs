@@ -46,6 +46,7 @@ internal static class Program
             if (Wanted(3)) InterestOfOneProcess(report, holder, runspace);
             if (Wanted(4)) InterestOfTheHost(report, runspace);
             if (Wanted(5)) Growth(report, holder, runspace);
+            if (Wanted(6)) WaitingThreads(report, Compile("thread-waiters", shared: false, Path.Combine("bench", "c", "thread-waiters.c")), runspace);
             report.PrintSummary();
             return 0;
         }
@@ -244,6 +245,79 @@ internal static class Program
             Console.WriteLine($"   N={n,7:N0}: {perRegistration,6:0.00} us per registration ({perRegistration / first.Value:0.00}x of N=1,000), " +
                 $"{allocatedPer / 1024:0.0} KiB allocated per registration, peak working set so far {PeakWorkingSet() / (1 << 20)} MiB");
         }
+    }
+
+    // 6. Get-MultiplexerWait's scan of waiting threads against reading the same /proc files with cat.
+    private static void WaitingThreads(Report report, string waitersExe, Runspace runspace)
+    {
+        Console.WriteLine("\n6. Get-MultiplexerWait: the waiting-thread scan against cat of the files it reads (syscall, stat, sched, wchan, comm of each thread)");
+        const int Threads = 1_000;
+        using (var waiters = Process.Start(new ProcessStartInfo(waitersExe, Threads.ToString(CultureInfo.InvariantCulture)) { RedirectStandardInput = true, RedirectStandardOutput = true })!)
+        {
+            try
+            {
+                int pid = int.Parse(waiters.StandardOutput.ReadLine() ?? throw new InvalidOperationException("thread-waiters failed"), CultureInfo.InvariantCulture);
+                int found = 0;
+                double ours = Best(() => Time(() => found = Invoke(runspace, ps => ps.AddCommand("Get-MultiplexerWait").AddParameter("Id", pid)).Count));
+                if (found != Threads)
+                {
+                    throw new InvalidOperationException($"Get-MultiplexerWait found {found} waiting threads, not {Threads}");
+                }
+
+                var files = TaskFiles(new[] { pid });
+                double cat = Best(() => Time(() => Cat(files)));
+                report.Ratio($"Get-MultiplexerWait -Id, {Threads:N0} threads in epoll_pwait", ours, cat, "ms", $"cat of their {files.Count:N0} files", target: 1.5);
+            }
+            finally
+            {
+                waiters.StandardInput.Close();
+                waiters.WaitForExit();
+            }
+        }
+
+        var pids = Directory.GetDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out int p) ? p : 0).Where(p => p > 0).ToArray();
+        var hostFiles = TaskFiles(pids);
+        double all = Best(() => Time(() => Invoke(runspace, ps => ps.AddCommand("Get-MultiplexerWait").AddParameter("All").AddParameter("WarningAction", "SilentlyContinue"))));
+        double hostCat = Best(() => Time(() => Cat(hostFiles)));
+        report.Ratio($"Get-MultiplexerWait -All, {pids.Length} processes", all, hostCat, "ms", $"cat of their threads' {hostFiles.Count:N0} files", target: 1.5);
+    }
+
+    /// <summary>The per-thread files Get-MultiplexerWait reads, for every thread of <paramref name="pids"/> there is now.</summary>
+    private static List<string> TaskFiles(IEnumerable<int> pids)
+    {
+        var files = new List<string>();
+        foreach (int pid in pids)
+        {
+            string[] tasks;
+            try
+            {
+                tasks = Directory.GetDirectories($"/proc/{pid}/task");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            files.AddRange(tasks.SelectMany(task => new[] { "syscall", "stat", "sched", "wchan", "comm" }.Select(name => Path.Combine(task, name))));
+        }
+
+        return files;
+    }
+
+    /// <summary>cat of the files, one process (files it may not read, or that are gone, are skipped as cat skips them).</summary>
+    private static void Cat(IReadOnlyList<string> files)
+    {
+        var start = new ProcessStartInfo("cat") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string file in files)
+        {
+            start.ArgumentList.Add(file);
+        }
+
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        errors.Wait();
     }
 
     /// <summary>This process's peak resident set so far (VmHWM), in bytes.</summary>
