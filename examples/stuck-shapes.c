@@ -29,26 +29,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "../tests/fixtures/waiting-threads.h"
-
-static void die(const char *what)
-{
-    fprintf(stderr, "stuck-shapes: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static int check(int rc, const char *what)
-{
-    if (rc < 0)
-        die(what);
-    return rc;
-}
-
-static void watch(int epfd, int fd, unsigned int events, unsigned long long data)
-{
-    struct epoll_event ev = { .events = events, .data.u64 = data };
-    check(epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev), "epoll_ctl");
-}
+#include "../tests/fixtures/fixture.h"
 
 /* One event loop's wait, without blocking: what a program does when it handles what is ready. */
 static int take_events(int epfd)

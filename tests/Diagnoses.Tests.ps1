@@ -6,8 +6,7 @@ BeforeAll {
     Import-EpollTools
     $fdBaseline = Get-ModuleKindFd
 
-    $workDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-' + [Guid]::NewGuid().ToString('N'))
-    $null = [IO.Directory]::CreateDirectory($workDir)
+    $workDir = New-WorkDirectory
     $shapesExe = Build-Fixture 'stuck-shapes' $workDir
     $shape = @{}
     foreach ($name in 'oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'exclusive-mix', 'poll-socket') {

@@ -10,8 +10,7 @@ BeforeAll {
     Import-EpollTools
     $fdBaseline = Get-ModuleKindFd
 
-    $workDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-' + [Guid]::NewGuid().ToString('N'))
-    $null = [IO.Directory]::CreateDirectory($workDir)
+    $workDir = New-WorkDirectory
     $fixtureExe = Build-Fixture 'epoll-fixture' $workDir
     $unixPath = [IO.Path]::Combine($workDir, 'fixture.sock')
 

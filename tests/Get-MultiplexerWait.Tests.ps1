@@ -13,8 +13,7 @@ BeforeAll {
     Import-EpollTools
     $fdBaseline = Get-ModuleKindFd
 
-    $workDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-' + [Guid]::NewGuid().ToString('N'))
-    $null = [IO.Directory]::CreateDirectory($workDir)
+    $workDir = New-WorkDirectory
     $fixtureExe = Build-Fixture 'multiplexer-waits' $workDir
     $started = [Diagnostics.Stopwatch]::StartNew()
     $fx = Start-Fixture $fixtureExe ''

@@ -7,8 +7,7 @@ BeforeAll {
     Import-EpollTools
     $fdBaseline = Get-ModuleKindFd
 
-    $workDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-rel-' + [Guid]::NewGuid().ToString('N'))
-    $null = [IO.Directory]::CreateDirectory($workDir)
+    $workDir = New-WorkDirectory
 
     # Runs -Script in another runspace; its result once it ended, or a failure if it is still running after 10 s.
     function Invoke-Bounded([string] $Script, [object[]] $Argument = @()) {

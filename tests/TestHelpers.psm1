@@ -76,6 +76,16 @@ function Assert-NoFdLeak([hashtable] $Before) {
 
 <#
 .SYNOPSIS
+    A new empty directory under the temporary directory, for one test file's fixtures and sockets; the caller deletes it.
+#>
+function New-WorkDirectory {
+    $path = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-' + [Guid]::NewGuid().ToString('N'))
+    $null = [IO.Directory]::CreateDirectory($path)
+    $path
+}
+
+<#
+.SYNOPSIS
     Compiles one of tests/fixtures/*.c (or examples/*.c, the programs the docs start) with gcc into -Directory and
     returns the program's path.
 #>
@@ -207,5 +217,5 @@ function Invoke-PwshAsNobody([string] $Command) {
     }
 }
 
-Export-ModuleMember -Function Import-EpollTools, Get-ModuleKindFd, Assert-NoFdLeak, Build-Fixture, Start-Helper, Start-Fixture, Stop-Helper,
+Export-ModuleMember -Function Import-EpollTools, New-WorkDirectory, Get-ModuleKindFd, Assert-NoFdLeak, Build-Fixture, Start-Helper, Start-Fixture, Stop-Helper,
     Wait-Until, Start-BackgroundCommand, Stop-BackgroundCommand, Invoke-PwshAsNobody

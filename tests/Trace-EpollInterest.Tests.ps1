@@ -8,8 +8,7 @@ BeforeAll {
     Import-EpollTools
     $fdBaseline = Get-ModuleKindFd
 
-    $workDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-' + [Guid]::NewGuid().ToString('N'))
-    $null = [IO.Directory]::CreateDirectory($workDir)
+    $workDir = New-WorkDirectory
     $changerExe = Build-Fixture 'interest-changer' $workDir
 
     # Sends one command to the fixture and waits for its "ok".

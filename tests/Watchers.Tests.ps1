@@ -7,8 +7,7 @@ BeforeAll {
     Import-EpollTools
     $fdBaseline = Get-ModuleKindFd
 
-    $workDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-' + [Guid]::NewGuid().ToString('N'))
-    $null = [IO.Directory]::CreateDirectory($workDir)
+    $workDir = New-WorkDirectory
     $shapesExe = Build-Fixture 'stuck-shapes' $workDir
     $mix = Start-Fixture $shapesExe 'exclusive-mix'
     $herd = Start-Fixture $shapesExe 'herd'
