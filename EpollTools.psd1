@@ -5,7 +5,7 @@
     Author               = 'EpollTools contributors'
     CompanyName          = 'EpollTools'
     Copyright            = '(c) EpollTools contributors. MIT License.'
-    Description          = 'Create and drive Linux epoll instances live from PowerShell, and see what fds are waited on.'
+    Description          = 'See what any Linux process is waiting on (threads blocked in epoll_wait, poll or select; epoll interest lists from /proc, targets resolved, what is ready now, diagnoses of stuck waits, who watches a port or file, changes traced live), and create and drive epoll instances from PowerShell.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     # Checks that the clone is built and says how when it is not (before anything loads); EpollTools.Core.dll is
@@ -41,7 +41,15 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Linux', 'epoll', 'fd', 'eventfd', 'timerfd', 'debugging')
+            Tags         = @('Linux', 'epoll', 'poll', 'select', 'fd', 'eventfd', 'timerfd', 'debugging', 'proc', 'PSEdition_Core')
+            # The license travels in the package (LICENSE, MIT); the project has no public URL yet for LicenseUri,
+            # ProjectUri or an updatable-help HelpInfoURI (the help is in the package, en-US/).
+            ReleaseNotes = @'
+0.1.0: epoll instances, registrations with every flag, interruptible waits; eventfd, timerfd, pipe and socket pair
+sources; Get-EpollInterest (targets resolved, stale registrations, -Readiness, diagnoses, -Target/-TargetPort),
+Get-MultiplexerWait (threads blocked in epoll_wait, poll, select, arguments decoded), Trace-EpollInterest,
+Get-FdInfo, Measure-Multiplexer and Show-MultiplexerChart.
+'@
         }
     }
 }

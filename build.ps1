@@ -50,6 +50,8 @@ function Invoke-Build {
 
 function Invoke-Test {
     Invoke-Build
+    # tests/Package.Tests.ps1 publishes and installs the packaged folder: made here, from this build.
+    Invoke-Package -NoBuild
     $results = [IO.Path]::Combine($outRoot, 'TestResults')
     if ([IO.Directory]::Exists($results)) { [IO.Directory]::Delete($results, $true) }
 
@@ -112,9 +114,9 @@ function Get-PesterManifest {
     $manifest
 }
 
-function Invoke-Package {
+function Invoke-Package([switch] $NoBuild) {
     # A folder Publish-PSResource takes as it is: out/EpollTools with the manifest at its root and the same relative paths.
-    Invoke-Build
+    if (-not $NoBuild) { Invoke-Build }
     $manifest = Test-ModuleManifest -Path ([IO.Path]::Combine($root, 'EpollTools.psd1'))
     $target = [IO.Path]::Combine($outRoot, 'EpollTools')
     if ([IO.Directory]::Exists($target)) { [IO.Directory]::Delete($target, $true) }

@@ -79,6 +79,13 @@ Describe 'Get-EpollInterest -TargetPort' {
         $exclusiveTid = Get-Waiters $mix.pid $mix.epoll_exclusive_1
         $lines -match "^\s+$($mix.pid) stuck-shap\u2026\s+$($mix.epoll_exclusive_1)\s+$($mix.listener) IN\|EXCLUSIVE\s+tid $exclusiveTid$" | Should -HaveCount 1
         @($lines | Where-Object { $_ -match '^\s+! 3 instances, 2 EXCLUSIVE$' }) | Should -HaveCount 3
+
+        # The same view for the objects as they come back from remoting.
+        $copy = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize(@(Find-Watcher -TargetPort $mix.port)))
+        $copy[0].PSObject.TypeNames[0] | Should -Be 'Deserialized.EpollTools.Core.Proc.EpollInterest#Watcher'
+        $copied = @(($copy | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd)
+        $copied | Should -Contain "   Watched: TCP 127.0.0.1:$($mix.port) LISTEN"
+        @($copied | Where-Object { $_ -match '^\s+! 3 instances, 2 EXCLUSIVE$' }) | Should -HaveCount 3
     }
 }
 
