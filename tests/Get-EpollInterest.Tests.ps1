@@ -236,6 +236,15 @@ Describe 'Get-EpollInterest on the fixture' {
             $entry.PSObject.Properties.Name | Should -Not -Contain 'Offset'
             $entry | ConvertTo-Json | ConvertFrom-Json | ForEach-Object { $_.PSObject.Properties.Name } | Should -Not -Contain 'Offset'
         }
+
+        It 'gives JSON readers names: masks as strings always, and the enums too with -EnumsAsStrings (as the help says)' {
+            $json = Get-Entry $fx.accepted | ConvertTo-Json -Depth 1 | ConvertFrom-Json
+            $json.Flags | Should -Be 'IN|OUT|ERR|HUP|RDHUP|ET'
+            $json.EventsHex | Should -Be '0x8000201d'
+            $named = Get-Entry $fx.accepted | ConvertTo-Json -Depth 1 -EnumsAsStrings | ConvertFrom-Json
+            $named.State | Should -Be 'Current'
+            $named.TargetKind | Should -Be 'Socket'
+        }
     }
 
     Context 'processes' {
