@@ -202,6 +202,30 @@ Describe 'Get-EpollInterest on the fixture' {
         }
     }
 
+    Context 'the interest list alone (-NoResolve)' {
+        It 'lists the same registrations with what fdinfo says, and nothing judged or resolved' {
+            $cheap = @(Get-EpollInterest -Id $fx.pid -EpollFd $fx.epoll -NoResolve)
+            $cheap | Should -HaveCount $interest.Count
+            $key = { '{0}/{1}/{2}/{3}/{4}' -f $_.TargetFd, $_.Events, $_.Data, $_.TargetInode, $_.TargetDevice }
+            @($cheap | ForEach-Object $key) | Should -Be @($interest | ForEach-Object $key)
+            foreach ($row in $cheap) {
+                $row.State | Should -Be 'NotChecked'
+                $row.TargetKind | Should -Be 'Unknown'
+                $row.Target | Should -Be ('ino {0:x}, device {1}' -f $row.TargetInode, $row.TargetDevice)
+                $row.StillOpenAs | Should -BeNullOrEmpty
+            }
+        }
+
+        It 'still says what the mask alone shows: a fired one-shot' {
+            $fired = Get-EpollInterest -Id $fx.pid -EpollFd $fx.fired_epoll -NoResolve
+            $fired.Diagnoses.Kind | Should -Be 'OneShotDisarmed'
+        }
+
+        It 'refuses -Readiness with it, before reading anything' {
+            { Get-EpollInterest -Id $fx.pid -NoResolve -Readiness } | Should -Throw -ErrorId 'ReadinessNeedsResolution,EpollTools.Commands.GetEpollInterestCommand'
+        }
+    }
+
     Context 'the default view' {
         BeforeAll {
             $lines = @((Get-EpollInterest -Id $fx.pid -EpollFd $fx.epoll | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd)

@@ -58,11 +58,12 @@ public static class RegistrationDiagnoses
     /// <summary>Every diagnosis that applies to <paramref name="row"/>, in the order of <see cref="DiagnosisKind"/>.</summary>
     public static Diagnosis[] Of(EpollInterest row)
     {
-        var found = new List<Diagnosis>();
+        // Most registrations have nothing to say: the list is made only when something is found.
+        List<Diagnosis>? found = null;
         EpollEvents requested = row.Events & ~(EpollEvents.Err | EpollEvents.Hup);
         if ((row.Events & EpollEvents.OneShot) != 0 && (row.Events & ~EpollEventGroups.PrivateBits) == 0)
         {
-            found.Add(new Diagnosis
+            (found ??= new()).Add(new Diagnosis
             {
                 Kind = DiagnosisKind.OneShotDisarmed,
                 Summary = "one-shot fired, not re-armed",
@@ -75,7 +76,7 @@ public static class RegistrationDiagnoses
             EpollEvents unread = ready & requested & EpollEventGroups.Input;
             if ((row.Events & EpollEvents.ET) != 0 && unread != 0)
             {
-                found.Add(new Diagnosis
+                (found ??= new()).Add(new Diagnosis
                 {
                     Kind = DiagnosisKind.EdgeTriggeredUnread,
                     Summary = $"edge-triggered, {EpollEventsText.ToShortString(unread)} ready now",
@@ -85,7 +86,7 @@ public static class RegistrationDiagnoses
 
             if (row.TargetKind is TargetKind.Pipe or TargetKind.Fifo && (ready & EpollEvents.Hup) != 0)
             {
-                found.Add(new Diagnosis
+                (found ??= new()).Add(new Diagnosis
                 {
                     Kind = DiagnosisKind.WritersGone,
                     Summary = "pipe's writers all closed (HUP)",
@@ -95,7 +96,7 @@ public static class RegistrationDiagnoses
 
             if (row.TargetKind is TargetKind.Pipe or TargetKind.Fifo && (ready & EpollEvents.Err) != 0)
             {
-                found.Add(new Diagnosis
+                (found ??= new()).Add(new Diagnosis
                 {
                     Kind = DiagnosisKind.ReadersGone,
                     Summary = "pipe's readers all closed (ERR)",
@@ -107,7 +108,7 @@ public static class RegistrationDiagnoses
         if (row.State == RegistrationState.Stale)
         {
             string where = row.StillOpenAs is int other ? $"as fd {other} of this process" : "elsewhere (a dup, or another process after fork or fd passing)";
-            found.Add(new Diagnosis
+            (found ??= new()).Add(new Diagnosis
             {
                 Kind = DiagnosisKind.ClosedFdRegistered,
                 Summary = row.StaleReason is string reason && reason.Contains("closed", StringComparison.Ordinal)
@@ -117,7 +118,7 @@ public static class RegistrationDiagnoses
             });
         }
 
-        return found.ToArray();
+        return found?.ToArray() ?? Array.Empty<Diagnosis>();
     }
 }
 

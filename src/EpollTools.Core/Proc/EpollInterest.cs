@@ -35,6 +35,9 @@ public enum RegistrationState
 
     /// <summary>Could not be told (no kcmp access, and inode and device cannot tell anonymous inodes apart).</summary>
     Unknown,
+
+    /// <summary>Not looked at: Get-EpollInterest -NoResolve reads the interest list only.</summary>
+    NotChecked,
 }
 
 /// <summary>

@@ -10,6 +10,14 @@ namespace EpollTools.Core.Proc;
 /// </summary>
 public sealed record EpollFdRecord(int Pid, string ProcessName, int Fd);
 
+/// <summary>What <see cref="EpollInterestScanner.Expand"/> reads beyond the interest list itself, or leaves out.</summary>
+/// <param name="Readiness">Poll each registered file for what is ready now (see <see cref="ReadinessProbe"/>).</param>
+/// <param name="SharedTargets">The files registered in several of the instances read, for the EXCLUSIVE-mix diagnosis.</param>
+/// <param name="Only">Only the registrations of the files it matches, with the threads waiting on the instance
+/// (<see cref="EpollInterest.WaitingThreadIds"/>).</param>
+/// <param name="NoResolve">Nothing read per registration: no target resolved, no state judged (<see cref="RegistrationState.NotChecked"/>).</param>
+public sealed record ExpandOptions(ReadinessProbe? Readiness = null, SharedTargets? SharedTargets = null, TargetMatcher? Only = null, bool NoResolve = false);
+
 /// <summary>
 /// Finds the epoll instances of processes and turns their fdinfo into <see cref="EpollInterest"/> objects:
 /// flags decoded, targets resolved, stale registrations found with kcmp(KCMP_EPOLL_TFD).
@@ -135,12 +143,10 @@ public sealed class EpollInterestScanner
     /// registered file (<see cref="EpollInterest.TargetProcessId"/>), else judged as the first holder sees it.
     /// </summary>
     /// <param name="instance">The holders of one instance, as <see cref="GroupSharedInstances"/> gives them.</param>
-    /// <param name="readiness">When given, each registration's file is polled for what is ready now (see <see cref="ReadinessProbe"/>).</param>
-    /// <param name="sharedTargets">The files registered in several of the instances read, for the EXCLUSIVE-mix diagnosis.</param>
-    /// <param name="only">When given, only the registrations of the files it matches are resolved and returned, with
-    /// the threads waiting on the instance (<see cref="EpollInterest.WaitingThreadIds"/>).</param>
-    public IEnumerable<EpollInterest> Expand(IReadOnlyList<EpollFdRecord> instance, ReadinessProbe? readiness = null, SharedTargets? sharedTargets = null, TargetMatcher? only = null)
+    /// <param name="options">What more to read, or less (see <see cref="ExpandOptions"/>); none by default.</param>
+    public IEnumerable<EpollInterest> Expand(IReadOnlyList<EpollFdRecord> instance, ExpandOptions? options = null)
     {
+        var (readiness, sharedTargets, only, noResolve) = options ?? new ExpandOptions();
         var (owner, text) = instance.Select(r => (Record: r, Text: ProcFs.ReadFdInfo(r.Pid, r.Fd))).FirstOrDefault(r => r.Text is not null);
         if (text is null)
         {
@@ -175,53 +181,63 @@ public sealed class EpollInterestScanner
                 waiting ??= MultiplexerWaitScanner.ThreadsWaitingOn(instance);
             }
 
-            string? current = ProcFs.ReadFdTarget(owner.Pid, line.Tfd);
-            if (current is null && !ProcFs.ProcessExists(owner.Pid))
-            {
-                // Not a stale registration: the whole process went away while it was being read.
-                _verbose($"Process {owner.Pid} exited while its epoll fd {owner.Fd} was being read; the rest of it is skipped.");
-                yield break;
-            }
-
-            var verdict = new HolderVerdict(owner.Pid, current, Classify(owner.Pid, owner, line, current, exact, info.Ino));
-            if (verdict.State != RegistrationState.Current && others.Any)
-            {
-                verdict = JudgeInOtherHolders(owner, line, exact, info.Ino, others, verdict);
-            }
-
+            HolderVerdict verdict;
             int? stillOpenAs = null;
             (TargetKind Kind, string Description) target;
-            if (verdict.State == RegistrationState.Stale)
+            EpollEvents? ready = null;
+            if (noResolve)
             {
-                if (exact)
-                {
-                    ownerFds ??= SafeListFds(owner.Pid);
-                    stillOpenAs = FindHolder(owner, line, ownerFds);
-                }
-
-                var described = stillOpenAs is int holder ? DescribeHolder(owner, line, holder) : null;
-                if (stillOpenAs is not null && described is null)
-                {
-                    _verbose($"Process {owner.Pid} epoll fd {owner.Fd}: the file registered as fd {line.Tfd} moved away from fd {stillOpenAs} while it was read; its target is reported Unknown.");
-                    stillOpenAs = null;
-                }
-
-                target = described
-                    ?? (TargetKind.Unknown, $"registered file not open in {(others.Any ? "these processes" : "this process")} (ino {line.Ino:x}, device {line.Device})");
+                // Nothing read per registration: what fdinfo says, as ss -n and lsof -n show numbers only.
+                verdict = new HolderVerdict(owner.Pid, null, RegistrationState.NotChecked, null);
+                target = (TargetKind.Unknown, $"ino {line.Ino:x}, device {line.Device}");
             }
             else
             {
-                target = Resolver.Resolve(verdict.Pid, line.Tfd, verdict.Link);
-            }
+                string? current = ProcFs.ReadFdTarget(owner.Pid, line.Tfd);
+                if (current is null && !ProcFs.ProcessExists(owner.Pid))
+                {
+                    // Not a stale registration: the whole process went away while it was being read.
+                    _verbose($"Process {owner.Pid} exited while its epoll fd {owner.Fd} was being read; the rest of it is skipped.");
+                    yield break;
+                }
 
-            EpollEvents? ready = null;
-            if (readiness is not null && (verdict.State == RegistrationState.Current || stillOpenAs is not null))
-            {
-                // The copy is checked to be the registered file (the fd may have changed since it was judged).
-                var (pid, fd) = verdict.State == RegistrationState.Current ? (verdict.Pid, line.Tfd) : (owner.Pid, stillOpenAs!.Value);
-                ready = readiness.Probe(pid, fd, copy => exact
-                    ? ProcFs.SameEpollTarget(Environment.ProcessId, copy, owner.Pid, owner.Fd, line.Tfd, line.Offset) == true
-                    : line.Ino is ulong ino && ProcFs.StatFd(Environment.ProcessId, copy)?.Ino == ino);
+                verdict = new HolderVerdict(owner.Pid, current, Classify(owner.Pid, owner, line, current, exact, info.Ino));
+                if (verdict.State != RegistrationState.Current && others.Any)
+                {
+                    verdict = JudgeInOtherHolders(owner, line, exact, info.Ino, others, verdict);
+                }
+
+                if (verdict.State == RegistrationState.Stale)
+                {
+                    if (exact)
+                    {
+                        ownerFds ??= SafeListFds(owner.Pid);
+                        stillOpenAs = FindHolder(owner, line, ownerFds);
+                    }
+
+                    var described = stillOpenAs is int holder ? DescribeHolder(owner, line, holder) : null;
+                    if (stillOpenAs is not null && described is null)
+                    {
+                        _verbose($"Process {owner.Pid} epoll fd {owner.Fd}: the file registered as fd {line.Tfd} moved away from fd {stillOpenAs} while it was read; its target is reported Unknown.");
+                        stillOpenAs = null;
+                    }
+
+                    target = described
+                        ?? (TargetKind.Unknown, $"registered file not open in {(others.Any ? "these processes" : "this process")} (ino {line.Ino:x}, device {line.Device})");
+                }
+                else
+                {
+                    target = Resolver.Resolve(verdict.Pid, line.Tfd, verdict.Link);
+                }
+
+                if (readiness is not null && (verdict.State == RegistrationState.Current || stillOpenAs is not null))
+                {
+                    // The copy is checked to be the registered file (the fd may have changed since it was judged).
+                    var (pid, fd) = verdict.State == RegistrationState.Current ? (verdict.Pid, line.Tfd) : (owner.Pid, stillOpenAs!.Value);
+                    ready = readiness.Probe(pid, fd, copy => exact
+                        ? ProcFs.SameEpollTarget(Environment.ProcessId, copy, owner.Pid, owner.Fd, line.Tfd, line.Offset) == true
+                        : line.Ino is ulong ino && ProcFs.StatFd(Environment.ProcessId, copy)?.Ino == ino);
+                }
             }
 
             var interest = new EpollInterest

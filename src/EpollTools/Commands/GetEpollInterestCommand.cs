@@ -20,6 +20,13 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase
     public SwitchParameter Readiness { get; set; }
 
     /// <summary>
+    /// Lists the interest list as fdinfo has it (mask, data, inode and device), without reading anything per
+    /// registration: no target resolved, no state judged. The cheap view of a huge instance, as ss -n and lsof -n.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter NoResolve { get; set; }
+
+    /// <summary>
     /// Only the registrations of these files, in every instance that has one ("who watches this?"): pid:fd,
     /// socket:[inode], pipe:[inode] or a path, the module's fd objects, Get-FdInfo rows, or EpollInterest rows.
     /// Without -Id or -Name, every process is searched.
@@ -37,6 +44,16 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase
     /// <summary>-Target or -TargetPort with no process named: the whole host is searched, as with -All.</summary>
     protected override bool SearchesHost => (Target is not null || TargetPort is not null) && ParameterSetName == IdSet
         && !MyInvocation.BoundParameters.ContainsKey(nameof(Id)) && !MyInvocation.ExpectingInput;
+
+    protected override void BeginProcessing()
+    {
+        if (Readiness && NoResolve)
+        {
+            ThrowTerminatingError(ErrorRecords.Usage("ReadinessNeedsResolution", ErrorCategory.InvalidArgument, null,
+                "-Readiness and -NoResolve cannot be used together: what is ready is read from each registered file, which -NoResolve leaves alone.",
+                "Leave out -NoResolve to read readiness, or -Readiness for the cheap view."));
+        }
+    }
 
     protected override void EndProcessing()
     {
@@ -93,7 +110,7 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase
         {
             try
             {
-                foreach (var interest in scanner.Expand(instance, probe, sharedTargets, only))
+                foreach (var interest in scanner.Expand(instance, new ExpandOptions(probe, sharedTargets, only, NoResolve)))
                 {
                     if (only is not null)
                     {
