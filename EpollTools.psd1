@@ -20,6 +20,8 @@
         'Set-EpollFd'
         'Remove-EpollFd'
         'Wait-Epoll'
+        'Wait-Select'
+        'Wait-Poll'
         'New-EventFd'
         'New-TimerFd'
         'Set-TimerFd'

@@ -37,6 +37,9 @@ public sealed class WaitCanceller : IDisposable
 
     public bool IsCancelled => _cancelled;
 
+    /// <summary>The eventfd a wait watches (readable once cancelled), for waits that build their own fd lists (select, poll).</summary>
+    internal FileDescriptorHandle EventFd => _eventFd;
+
     /// <summary>Wakes the waiter; safe to call from any thread, and after disposal.</summary>
     public unsafe void Cancel()
     {
@@ -167,7 +170,7 @@ public sealed class WaitCanceller : IDisposable
         return left > 0 ? (int)left : 0;
     }
 
-    private void ThrowIfCancelled()
+    internal void ThrowIfCancelled()
     {
         if (_cancelled)
         {

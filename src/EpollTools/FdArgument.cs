@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -121,6 +122,38 @@ public sealed class FdArgumentTransformationAttribute : ArgumentTransformationAt
 
         return result.ToArray();
     }
+}
+
+/// <summary>
+/// Lets Wait-Poll's -Fd take what -Fd takes elsewhere, and negative numbers too: poll(2) skips an entry whose fd is
+/// negative (the usual way to switch one off), so it is an entry, not an error.
+/// </summary>
+public sealed class PollFdTransformationAttribute : ArgumentTransformationAttribute
+{
+    private static readonly FdArgumentTransformationAttribute Others = new();
+
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        object? input = inputData is PSObject ps ? ps.BaseObject : inputData;
+        var items = input is IEnumerable sequence && input is not string ? sequence.Cast<object?>().ToList() : new List<object?> { input };
+        var result = new List<FdArgument>();
+        foreach (var item in items)
+        {
+            result.Add(NegativeNumber(item is PSObject wrapped ? wrapped.BaseObject : item) is int negative
+                ? new FdArgument(negative, null)
+                : ((FdArgument[])Others.Transform(engineIntrinsics, item!))[0]);
+        }
+
+        return result.ToArray();
+    }
+
+    /// <summary>A negative number, given as a number or as text (a command line passes "-1" either way).</summary>
+    private static int? NegativeNumber(object? value) => value switch
+    {
+        sbyte or short or int or long when Convert.ToInt64(value) < 0 => (int)Math.Max(Convert.ToInt64(value), int.MinValue),
+        string text when int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int parsed) && parsed < 0 => parsed,
+        _ => null,
+    };
 }
 
 /// <summary>

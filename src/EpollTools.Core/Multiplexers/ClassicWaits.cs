@@ -1,0 +1,306 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using EpollTools.Core.Native;
+
+namespace EpollTools.Core.Multiplexers;
+
+/// <summary>Which of select's three sets an fd was ready in.</summary>
+public enum SelectSet
+{
+    Read,
+    Write,
+    Except,
+}
+
+/// <summary>One fd select reported ready, in one set (an fd ready for reading and writing is two of these).</summary>
+public sealed class SelectReadyFd
+{
+    public int Fd { get; init; }
+
+    public SelectSet Set { get; init; }
+
+    public override string ToString() => $"{Fd} {Set}";
+}
+
+/// <summary>What one select(2) call returned, as a C program would see it after the call.</summary>
+public sealed class SelectResult
+{
+    /// <summary>select's return value: the number of bits set in the three sets together.</summary>
+    public int Count { get; init; }
+
+    /// <summary>The nfds a program passes: the highest fd in any set, plus one (0 for no fds).</summary>
+    public int Nfds { get; init; }
+
+    /// <summary>The read set as the kernel left it: only the fds that are ready (the rest were cleared).</summary>
+    public int[] ReadFds { get; init; } = Array.Empty<int>();
+
+    public int[] WriteFds { get; init; } = Array.Empty<int>();
+
+    public int[] ExceptFds { get; init; } = Array.Empty<int>();
+
+    /// <summary>Each ready fd with its set, in set order then fd order.</summary>
+    public SelectReadyFd[] Ready { get; init; } = Array.Empty<SelectReadyFd>();
+
+    /// <summary>The timeout asked for, in ms: -1 for none (block), 0 to poll.</summary>
+    public int TimeoutMilliseconds { get; init; }
+
+    /// <summary>
+    /// What Linux wrote back into the timeval: the part of the timeout not slept (0 after a timeout). Null for a
+    /// wait with no timeout (a NULL timeval has nothing to write back).
+    /// </summary>
+    public double? TimeLeftMilliseconds { get; init; }
+}
+
+/// <summary>One entry of a poll(2) call: the fd, what was asked for, and what the kernel returned in revents.</summary>
+public sealed class PollEntryResult
+{
+    public int Fd { get; init; }
+
+    /// <summary>events: what was asked for.</summary>
+    public EpollEvents Events { get; init; }
+
+    /// <summary>revents: what the kernel returned, asked for or not (ERR, HUP and NVAL always may be).</summary>
+    public EpollEvents ReturnedEvents { get; init; }
+
+    /// <summary>A negative fd: the kernel skips the entry and returns 0 in its revents.</summary>
+    public bool Ignored => Fd < 0;
+
+    public string Requested => EpollEventsText.ToShortString(Events);
+
+    /// <summary>revents in the kernel's names; empty when nothing was returned.</summary>
+    public string Returned => ReturnedEvents == EpollEvents.None ? string.Empty : EpollEventsText.ToShortString(ReturnedEvents);
+
+    /// <summary>The bits returned without being asked for (HUP, ERR, NVAL...); empty when none.</summary>
+    public string Unrequested => (ReturnedEvents & ~Events) == EpollEvents.None ? string.Empty : EpollEventsText.ToShortString(ReturnedEvents & ~Events);
+
+    public override string ToString() => $"{Fd} {Requested} -> {(Returned.Length == 0 ? "-" : Returned)}";
+}
+
+/// <summary>What one poll(2) call returned.</summary>
+public sealed class PollResult
+{
+    /// <summary>poll's return value: the number of entries with a non-zero revents.</summary>
+    public int Count { get; init; }
+
+    public PollEntryResult[] Entries { get; init; } = Array.Empty<PollEntryResult>();
+
+    public int TimeoutMilliseconds { get; init; }
+}
+
+/// <summary>
+/// select(2) and poll(2) as a learner calls them, one call each, with the module's timeout convention (-1 blocks,
+/// 0 polls, more waits at most that long) and a <see cref="WaitCanceller"/> whose eventfd is watched beside the
+/// caller's fds, so that Ctrl+C ends a blocking call at once. EINTR is retried with the time left.
+/// </summary>
+public static class ClassicWaits
+{
+    private const int WordBits = 64;
+
+    /// <summary>The poll events a pollfd's 16-bit events field can hold; ET, ONESHOT and the like are epoll's own.</summary>
+    public const EpollEvents PollEventBits = (EpollEvents)0xFFFF;
+
+    /// <summary>
+    /// select(2) on the three sets. Throws <see cref="FdSetSizeExceededException"/> for an fd at or above FD_SETSIZE
+    /// and <see cref="ArgumentOutOfRangeException"/> for a negative one, before any call; <see cref="LinuxErrorException"/>
+    /// (EBADF for a closed fd); <see cref="OperationCanceledException"/> when cancelled.
+    /// </summary>
+    public static unsafe SelectResult Select(IReadOnlyCollection<int> read, IReadOnlyCollection<int> write, IReadOnlyCollection<int> except, int timeoutMs, WaitCanceller? canceller)
+    {
+        var all = read.Concat(write).Concat(except).ToList();
+        foreach (int fd in all.Where(fd => fd < 0).Take(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(read), fd, $"select cannot watch fd {fd}: fds are 0 or more.");
+        }
+
+        if (all.Count > 0 && all.Max() >= SelectConstants.FD_SETSIZE)
+        {
+            throw new FdSetSizeExceededException(all.Max());
+        }
+
+        // The kernel clamps nfds to the size of its fd table and leaves the bits past it as they were, so an fd that
+        // is not open there would look ready; one within the table gives EBADF. Each fd is checked first, alike.
+        foreach (int fd in all.Where(fd => NativeMethods.fcntl(fd, OpenFlags.F_GETFD, 0) < 0).Take(1))
+        {
+            throw new LinuxErrorException(Errno.EBADF, "select", fd);
+        }
+
+        int nfds = all.Count == 0 ? 0 : all.Max() + 1;
+        const int words = SelectConstants.FD_SETSIZE / WordBits;
+        ulong* readSet = stackalloc ulong[words];
+        ulong* writeSet = stackalloc ulong[words];
+        ulong* exceptSet = stackalloc ulong[words];
+        long started = Stopwatch.GetTimestamp();
+        bool held = false;
+        try
+        {
+            canceller?.EventFd.DangerousAddRef(ref held);
+            int cancelFd = canceller?.EventFd.Number ?? -1;
+
+            // An fd_set cannot hold a canceller past FD_SETSIZE: then the wait goes in slices and checks in between.
+            bool watchCanceller = cancelFd >= 0 && cancelFd < SelectConstants.FD_SETSIZE;
+            while (true)
+            {
+                canceller?.ThrowIfCancelled();
+                Fill(readSet, words, read);
+                Fill(writeSet, words, write);
+                Fill(exceptSet, words, except);
+                if (watchCanceller)
+                {
+                    Set(readSet, cancelFd);
+                }
+
+                int left = WaitCanceller.RemainingMs(timeoutMs, started);
+                int slice = canceller is not null && !watchCanceller && (left < 0 || left > CancelSliceMs) ? CancelSliceMs : left;
+                var timeval = new NativeMethods.TimeVal { Seconds = slice / 1000, Microseconds = slice % 1000 * 1000L };
+                int rc = NativeMethods.select(watchCanceller ? Math.Max(nfds, cancelFd + 1) : nfds, readSet, writeSet, exceptSet, slice < 0 ? null : &timeval);
+                if (rc < 0)
+                {
+                    var error = LinuxErrorException.FromLastError("select");
+                    if (error.Errno == Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    // EBADF names no fd: find the first one that is not open, so the error can say which.
+                    throw error.Errno == Errno.EBADF && all.Where(fd => NativeMethods.fcntl(fd, OpenFlags.F_GETFD, 0) < 0).Select(fd => (int?)fd).FirstOrDefault() is int closed
+                        ? new LinuxErrorException(Errno.EBADF, "select", closed)
+                        : error;
+                }
+
+                canceller?.ThrowIfCancelled();
+                if (rc == 0 && slice != left)
+                {
+                    continue; // a slice ended, not the timeout
+                }
+
+                if (watchCanceller && IsSet(readSet, cancelFd))
+                {
+                    rc--; // the canceller is the module's own, not the caller's
+                }
+
+                var ready = Collect(readSet, read, SelectSet.Read).Concat(Collect(writeSet, write, SelectSet.Write)).Concat(Collect(exceptSet, except, SelectSet.Except)).ToArray();
+                return new SelectResult
+                {
+                    Count = rc,
+                    Nfds = nfds,
+                    ReadFds = ready.Where(r => r.Set == SelectSet.Read).Select(r => r.Fd).ToArray(),
+                    WriteFds = ready.Where(r => r.Set == SelectSet.Write).Select(r => r.Fd).ToArray(),
+                    ExceptFds = ready.Where(r => r.Set == SelectSet.Except).Select(r => r.Fd).ToArray(),
+                    Ready = ready,
+                    TimeoutMilliseconds = timeoutMs,
+                    // Linux writes the time not slept back into the timeval; a sliced wait knows it from the clock.
+                    TimeLeftMilliseconds = timeoutMs < 0 ? null
+                        : slice == left ? timeval.Seconds * 1000.0 + timeval.Microseconds / 1000.0
+                        : WaitCanceller.RemainingMs(timeoutMs, started),
+                };
+            }
+        }
+        finally
+        {
+            if (held)
+            {
+                canceller!.EventFd.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// poll(2) on the entries, in their order (a negative fd is passed as it is: the kernel ignores it). Throws
+    /// <see cref="ArgumentOutOfRangeException"/> for events that are not poll's, <see cref="LinuxErrorException"/>,
+    /// and <see cref="OperationCanceledException"/> when cancelled.
+    /// </summary>
+    public static unsafe PollResult Poll(IReadOnlyList<(int Fd, EpollEvents Events)> entries, int timeoutMs, WaitCanceller? canceller)
+    {
+        foreach (var (fd, events) in entries.Where(e => (e.Events & ~PollEventBits) != 0).Take(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(entries), events,
+                $"{EpollEventsText.ToShortString(events & ~PollEventBits)} (asked for fd {fd}) is epoll's, not poll's: a pollfd's events hold IN, PRI, OUT, RDHUP and the like.");
+        }
+
+        var fds = new NativeMethods.PollFd[entries.Count + 1];
+        long started = Stopwatch.GetTimestamp();
+        bool held = false;
+        try
+        {
+            canceller?.EventFd.DangerousAddRef(ref held);
+            int count = entries.Count;
+            for (int i = 0; i < entries.Count; i++)
+            {
+                fds[i] = new NativeMethods.PollFd { Fd = entries[i].Fd, Events = (short)(ushort)entries[i].Events };
+            }
+
+            if (canceller is not null)
+            {
+                fds[count++] = new NativeMethods.PollFd { Fd = canceller.EventFd.Number, Events = PollConstants.POLLIN };
+            }
+
+            while (true)
+            {
+                canceller?.ThrowIfCancelled();
+                int rc;
+                fixed (NativeMethods.PollFd* p = fds)
+                {
+                    rc = NativeMethods.poll(p, (nuint)count, WaitCanceller.RemainingMs(timeoutMs, started));
+                }
+
+                if (rc < 0)
+                {
+                    var error = LinuxErrorException.FromLastError("poll");
+                    if (error.Errno == Errno.EINTR)
+                    {
+                        continue;
+                    }
+
+                    throw error;
+                }
+
+                canceller?.ThrowIfCancelled();
+                return new PollResult
+                {
+                    Count = canceller is not null && fds[entries.Count].REvents != 0 ? rc - 1 : rc,
+                    Entries = entries.Select((e, i) => new PollEntryResult { Fd = e.Fd, Events = e.Events, ReturnedEvents = (EpollEvents)(ushort)fds[i].REvents }).ToArray(),
+                    TimeoutMilliseconds = timeoutMs,
+                };
+            }
+        }
+        finally
+        {
+            if (held)
+            {
+                canceller!.EventFd.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>How long a select sleeps between checks when its canceller cannot be in the fd_set (fd past FD_SETSIZE).</summary>
+    private const int CancelSliceMs = 100;
+
+    private static unsafe void Fill(ulong* set, int words, IEnumerable<int> fds)
+    {
+        new Span<ulong>(set, words).Clear();
+        foreach (int fd in fds)
+        {
+            Set(set, fd);
+        }
+    }
+
+    private static unsafe void Set(ulong* set, int fd) => set[fd / WordBits] |= 1UL << (fd % WordBits);
+
+    private static unsafe bool IsSet(ulong* set, int fd) => (set[fd / WordBits] & (1UL << (fd % WordBits))) != 0;
+
+    private static unsafe IEnumerable<SelectReadyFd> Collect(ulong* set, IEnumerable<int> asked, SelectSet which)
+    {
+        var ready = new List<SelectReadyFd>();
+        foreach (int fd in asked.Distinct().OrderBy(fd => fd))
+        {
+            if (IsSet(set, fd))
+            {
+                ready.Add(new SelectReadyFd { Fd = fd, Set = which });
+            }
+        }
+
+        return ready;
+    }
+}
