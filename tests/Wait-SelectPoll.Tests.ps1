@@ -143,6 +143,13 @@ Describe 'Wait-Poll' {
             $result.Entries[1].Ignored | Should -BeTrue
             $result.Entries[1].ReturnedEvents | Should -Be ([EpollTools.Core.EpollEvents]::None)
             $result.Entries[2].Returned | Should -Be 'IN'
+
+            # The entries survive serialization, and the view renders them the same way.
+            $copy = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($result.Entries))
+            $copy[0].PSObject.TypeNames[0] | Should -Be 'Deserialized.EpollTools.Core.Multiplexers.PollEntryResult'
+            $text = $copy | Out-String -Width 80
+            $text | Should -Match "(?m)^\s+$closed IN\s+NVAL\s+NVAL\s*$"
+            $text | Should -Match '(?m)^\s+-1 IN\s+\(ignored\)\s*$'
         }
         finally { $efd.Dispose() }
     }
