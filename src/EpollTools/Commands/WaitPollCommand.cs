@@ -10,11 +10,10 @@ namespace EpollTools.Commands;
 /// <summary>Wait-Poll: one poll(2) call on an array of fds and requested events, interruptible by Ctrl+C.</summary>
 [Cmdlet(VerbsLifecycle.Wait, "Poll")]
 [OutputType(typeof(PollEntryResult), typeof(PollResult))]
-public sealed class WaitPollCommand : PSCmdlet, IDisposable
+public sealed class WaitPollCommand : SingleWaitCommandBase
 {
     // The entries in the order given (one pollfd each), and the objects that own their fds, kept alive until the call.
     private readonly List<(FdArgument Fd, EpollEvents Events)> _entries = new();
-    private WaitCanceller? _canceller;
 
     /// <summary>
     /// The fds: numbers (a negative one is an entry the kernel ignores) or the module's fd objects. Objects with Fd
@@ -29,16 +28,6 @@ public sealed class WaitPollCommand : PSCmdlet, IDisposable
     [EpollEventsTransformation]
     public new EpollEvents Events { get; set; } = EpollEvents.In;
 
-    /// <summary>Milliseconds to wait: -1 blocks, 0 polls; a TimeSpan is accepted too.</summary>
-    [Parameter]
-    [TimeoutTransformation]
-    [ValidateRange(-1, int.MaxValue)]
-    public int Timeout { get; set; } = -1;
-
-    /// <summary>Writes one PollResult (the count poll returned and every entry) instead of one object per entry.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     protected override void ProcessRecord()
     {
         foreach (var fd in Fd)
@@ -47,51 +36,19 @@ public sealed class WaitPollCommand : PSCmdlet, IDisposable
         }
     }
 
-    protected override void EndProcessing()
+    protected override void EndProcessing() => WaitOnce(_entries.Select(e => e.Fd), Poll, result => result.Entries);
+
+    private PollResult Poll(WaitCanceller? canceller)
     {
-        var closed = _entries.Select(e => e.Fd).FirstOrDefault(fd => fd.IsClosed);
-        if (closed is not null)
-        {
-            ThrowTerminatingError(ErrorRecords.ClosedFd(closed));
-        }
-
-        if (Timeout != 0)
-        {
-            _canceller = ErrorRecords.NewCanceller(this);
-        }
-
-        PollResult result;
         try
         {
-            result = ClassicWaits.Poll(_entries.Select(e => (e.Fd.Number, e.Events)).ToList(), Timeout, _canceller);
-        }
-        catch (OperationCanceledException)
-        {
-            return; // Ctrl+C: the engine ends the pipeline
+            return ClassicWaits.Poll(_entries.Select(e => (e.Fd.Number, e.Events)).ToList(), Timeout, canceller);
         }
         catch (ArgumentOutOfRangeException e)
         {
             ThrowTerminatingError(ErrorRecords.Usage("NotAPollEvent", ErrorCategory.InvalidArgument, e.ActualValue, e.Message.Split(Environment.NewLine)[0],
                 "Ask poll for In, Pri, Out, RdHup (and RdNorm, RdBand, WrNorm, WrBand); ET, OneShot, Exclusive and Wakeup belong to epoll."));
-            return;
-        }
-        catch (LinuxErrorException e)
-        {
-            ThrowTerminatingError(ErrorRecords.ForException(e, null));
-            return;
-        }
-
-        if (PassThru)
-        {
-            WriteObject(result);
-        }
-        else
-        {
-            WriteObject(result.Entries, enumerateCollection: true);
+            throw; // not reached: ThrowTerminatingError throws
         }
     }
-
-    protected override void StopProcessing() => _canceller?.Cancel();
-
-    public void Dispose() => _canceller?.Dispose();
 }

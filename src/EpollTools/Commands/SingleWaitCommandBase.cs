@@ -1,0 +1,74 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using EpollTools.Core;
+
+namespace EpollTools.Commands;
+
+/// <summary>
+/// What Wait-Select and Wait-Poll share: -Timeout in the module's convention, -PassThru for the whole result, and one
+/// call made with a canceller when it may block, so that Ctrl+C ends it at once.
+/// </summary>
+public abstract class SingleWaitCommandBase : PSCmdlet, IDisposable
+{
+    private WaitCanceller? _canceller;
+
+    /// <summary>Milliseconds to wait: -1 blocks, 0 returns at once; a TimeSpan is accepted too.</summary>
+    [Parameter]
+    [TimeoutTransformation]
+    [ValidateRange(-1, int.MaxValue)]
+    public int Timeout { get; set; } = -1;
+
+    /// <summary>Writes the call's whole result as one object instead of its items.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void StopProcessing() => _canceller?.Cancel();
+
+    public void Dispose() => _canceller?.Dispose();
+
+    /// <summary>
+    /// Makes <paramref name="call"/> once on <paramref name="fds"/> (refused if one's owner was closed), and writes its
+    /// result with -PassThru, else the result's <paramref name="items"/>. Ctrl+C ends the call with nothing written;
+    /// a system call's failure ends the command with its ErrorRecord.
+    /// </summary>
+    protected void WaitOnce<TResult>(IEnumerable<FdArgument> fds, Func<WaitCanceller?, TResult> call, Func<TResult, IEnumerable> items)
+    {
+        var closed = fds.FirstOrDefault(fd => fd.IsClosed);
+        if (closed is not null)
+        {
+            ThrowTerminatingError(ErrorRecords.ClosedFd(closed));
+        }
+
+        if (Timeout != 0)
+        {
+            _canceller = ErrorRecords.NewCanceller(this);
+        }
+
+        TResult result;
+        try
+        {
+            result = call(_canceller);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // Ctrl+C: the engine ends the pipeline
+        }
+        catch (LinuxErrorException e)
+        {
+            ThrowTerminatingError(ErrorRecords.ForException(e, e.Fd));
+            return;
+        }
+
+        if (PassThru)
+        {
+            WriteObject(result);
+        }
+        else
+        {
+            WriteObject(items(result), enumerateCollection: true);
+        }
+    }
+}
