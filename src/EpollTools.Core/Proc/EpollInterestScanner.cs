@@ -33,14 +33,24 @@ public sealed class EpollInterestScanner
     /// </summary>
     public const int ExactCheckLimit = 4096;
 
+    /// <summary>
+    /// Past this many registrations, the links of the holders' fds are read from their fd tables, listed once and
+    /// shared with the search for pipes' other ends, instead of one readlink per registration and holder tried.
+    /// </summary>
+    public const int TableLookupThreshold = 1024;
+
     private readonly Action<string> _verbose;
 
     public EpollInterestScanner(Action<string>? verbose = null)
     {
         _verbose = verbose ?? (_ => { });
+        Resolver = new TargetResolver(Tables);
     }
 
-    public TargetResolver Resolver { get; } = new();
+    /// <summary>The fd tables this scanner has listed, shared with its resolver.</summary>
+    public FdTables Tables { get; } = new();
+
+    public TargetResolver Resolver { get; }
 
     /// <summary>
     /// The epoll fds of <paramref name="pid"/> (or just <paramref name="epollFd"/>), found by their links alone.
@@ -166,6 +176,24 @@ public sealed class EpollInterestScanner
         string[] holders = instance.Select(r => $"{r.Pid}:{r.Fd}").ToArray();
         var others = new OtherHolders(instance.Select(r => r.Pid).Where(p => p != owner.Pid).Distinct(), SafeListFds);
         bool exact = info.EpollTargets.Count <= ExactCheckLimit;
+        bool fromTables = info.EpollTargets.Count > TableLookupThreshold;
+        string? LinkOf(int pid, int fd)
+        {
+            if (!fromTables)
+            {
+                return ProcFs.ReadFdTarget(pid, fd);
+            }
+
+            try
+            {
+                return Tables.Link(pid, fd);
+            }
+            catch (ProcessGoneException)
+            {
+                return null; // as a readlink of a process that is gone: the caller tells a closed fd from an exit
+            }
+        }
+
         List<(int Fd, string Target)>? ownerFds = null;
         int[]? waiting = null;
         foreach (var line in info.EpollTargets.OrderBy(t => t.Tfd).ThenBy(t => t.Offset))
@@ -193,7 +221,7 @@ public sealed class EpollInterestScanner
             }
             else
             {
-                string? current = ProcFs.ReadFdTarget(owner.Pid, line.Tfd);
+                string? current = LinkOf(owner.Pid, line.Tfd);
                 if (current is null && !ProcFs.ProcessExists(owner.Pid))
                 {
                     // Not a stale registration: the whole process went away while it was being read.
@@ -204,7 +232,7 @@ public sealed class EpollInterestScanner
                 verdict = new HolderVerdict(owner.Pid, current, Classify(owner.Pid, owner, line, current, exact, info.Ino));
                 if (verdict.State != RegistrationState.Current && others.Any)
                 {
-                    verdict = JudgeInOtherHolders(owner, line, exact, info.Ino, others, verdict);
+                    verdict = JudgeInOtherHolders(owner, line, exact, info.Ino, others, verdict, LinkOf);
                 }
 
                 if (verdict.State == RegistrationState.Stale)
@@ -305,6 +333,7 @@ public sealed class EpollInterestScanner
         var info = FdInfoParser.Parse(text);
         var epoll = new EpollFdRecord(pid, string.Empty, epollFd);
         bool exact = info.EpollTargets.Count <= ExactCheckLimit;
+
         foreach (var line in info.EpollTargets)
         {
             string? current;
@@ -351,7 +380,7 @@ public sealed class EpollInterestScanner
     /// A registration that is not the owner's file: the first other holder where it is current wins, else the first
     /// where it cannot be told, else the owner's verdict stands. Sockets and pipes are looked up by fd and inode at once.
     /// </summary>
-    private static HolderVerdict JudgeInOtherHolders(EpollFdRecord owner, EpollTargetLine line, bool exact, ulong? anonymousInode, OtherHolders others, HolderVerdict ownerVerdict)
+    private static HolderVerdict JudgeInOtherHolders(EpollFdRecord owner, EpollTargetLine line, bool exact, ulong? anonymousInode, OtherHolders others, HolderVerdict ownerVerdict, Func<int, int, string?> linkOf)
     {
         HolderVerdict? unknown = ownerVerdict.State == RegistrationState.Unknown ? ownerVerdict : null;
         var candidates = line.Ino is ulong ino && others.FindByInode(line.Tfd, ino) is int likely ? others.Pids.Prepend(likely).Distinct() : others.Pids;
@@ -360,7 +389,7 @@ public sealed class EpollInterestScanner
             string? link;
             try
             {
-                link = ProcFs.ReadFdTarget(pid, line.Tfd);
+                link = linkOf(pid, line.Tfd);
             }
             catch (ProcessAccessDeniedException)
             {
@@ -541,7 +570,7 @@ public sealed class EpollInterestScanner
     {
         try
         {
-            return ProcFs.ListFds(pid);
+            return Tables.Get(pid);
         }
         catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
         {

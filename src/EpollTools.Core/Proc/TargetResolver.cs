@@ -20,7 +20,11 @@ public sealed class TargetResolver
     };
 
     private readonly Dictionary<string, Dictionary<ulong, SocketEntry>> _socketsByNamespace = new();
+    private readonly FdTables _tables;
     private Dictionary<string, List<PipeHolder>>? _pipeHolders;
+
+    /// <param name="tables">The fd tables the scan shares, so that the search for a pipe's other end does not list again what another reader listed.</param>
+    public TargetResolver(FdTables? tables = null) => _tables = tables ?? new FdTables();
 
     /// <summary>One process's fd on a pipe or FIFO.</summary>
     public sealed record PipeHolder(int Pid, string Name, int Fd, bool Reads, bool Writes)
@@ -114,10 +118,21 @@ public sealed class TargetResolver
 
     private string DescribePipe(int pid, int fd, string linkTarget)
     {
-        var self = ProcFs.StatFd(pid, fd, link: true);
-        bool reads = self is { } s && (s.Mode & StatxConstants.S_IRUSR) != 0;
-        bool writes = self is { } w && (w.Mode & StatxConstants.S_IWUSR) != 0;
-        var others = PipeHolders(linkTarget).Where(h => !(h.Pid == pid && h.Fd == fd) && (reads ? h.Writes : h.Reads)).ToList();
+        // Which end this fd is: the host pass has already looked (a statx of the link: its mode is the fd's access).
+        var ends = PipeHolders(linkTarget);
+        var self = ends.FirstOrDefault(h => h.Pid == pid && h.Fd == fd);
+        bool reads, writes;
+        if (self is not null)
+        {
+            (reads, writes) = (self.Reads, self.Writes);
+        }
+        else
+        {
+            var mode = ProcFs.StatFd(pid, fd, link: true)?.Mode ?? 0;
+            (reads, writes) = ((mode & StatxConstants.S_IRUSR) != 0, (mode & StatxConstants.S_IWUSR) != 0);
+        }
+
+        var others = ends.Where(h => !(h.Pid == pid && h.Fd == fd) && (reads ? h.Writes : h.Reads)).ToList();
         string end = reads && !writes ? "read end" : writes && !reads ? "write end" : "both ends";
         string otherEnd = reads ? "writers" : "readers";
         string holders = others.Count == 0 ? "none" : string.Join(", ", others.Take(8)) + (others.Count > 8 ? $", +{others.Count - 8} more" : string.Empty);
@@ -135,7 +150,7 @@ public sealed class TargetResolver
                 List<(int Fd, string Target)> fds;
                 try
                 {
-                    fds = ProcFs.ListFds(pid);
+                    fds = _tables.Get(pid);
                 }
                 catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
                 {
