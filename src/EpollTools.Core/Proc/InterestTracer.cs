@@ -163,7 +163,7 @@ public sealed class InterestTracer
             var owner = holders[0];
             if (Read(owner) is List<EpollTargetLine> lines)
             {
-                _traced.Add(new Traced(owner, lines));
+                _traced.Add(new Traced(owner, holders.Select(h => h.Pid).Distinct().ToArray(), lines));
             }
         }
 
@@ -204,7 +204,7 @@ public sealed class InterestTracer
                 var line = after ?? before!;
                 string target = kind == InterestChangeKind.Removed
                     ? traced.Targets.GetValueOrDefault(Key(line)) ?? $"ino {line.Ino:x} on {line.Device}"
-                    : traced.Targets[Key(line)] = Describe(resolver, owner.Pid, line);
+                    : traced.Targets[Key(line)] = Describe(resolver, traced.HolderPids, line);
                 changes.Add(Change(time, elapsed, owner, kind, line.Tfd, before, after, target, Detail(kind, before, after)));
             }
 
@@ -311,16 +311,28 @@ public sealed class InterestTracer
     private static string Registration(EpollTargetLine line)
         => $"{EpollEventsText.ToShortString(line.Events & ~(EpollEvents.Err | EpollEvents.Hup))} 0x{line.Data:x}";
 
-    private static string Describe(TargetResolver resolver, int pid, EpollTargetLine line)
+    /// <summary>
+    /// What the registered file is, from the first holder of the instance whose fd with that number has the line's
+    /// inode (a shared instance's line belongs to the fd table of whichever holder registered it).
+    /// </summary>
+    private static string Describe(TargetResolver resolver, int[] holderPids, EpollTargetLine line)
     {
-        try
+        foreach (int pid in holderPids)
         {
-            return resolver.Resolve(pid, line.Tfd, ProcFs.ReadFdTarget(pid, line.Tfd)).Description;
+            try
+            {
+                if (ProcFs.ReadFdTarget(pid, line.Tfd) is string link && (line.Ino is not ulong ino || ProcFs.StatFd(pid, line.Tfd)?.Ino == ino))
+                {
+                    return resolver.Resolve(pid, line.Tfd, link).Description;
+                }
+            }
+            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            {
+                // another holder may still tell
+            }
         }
-        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
-        {
-            return $"ino {line.Ino:x} on {line.Device}";
-        }
+
+        return $"ino {line.Ino:x} on {line.Device}";
     }
 
     private static (int, ulong?, uint?) Key(EpollTargetLine line) => (line.Tfd, line.Ino, line.KernelDevice);
@@ -339,13 +351,17 @@ public sealed class InterestTracer
 
     private sealed class Traced
     {
-        public Traced(EpollFdRecord owner, List<EpollTargetLine> lines)
+        public Traced(EpollFdRecord owner, int[] holderPids, List<EpollTargetLine> lines)
         {
             Owner = owner;
+            HolderPids = holderPids;
             Lines = lines;
         }
 
         public EpollFdRecord Owner { get; }
+
+        /// <summary>The processes holding the instance, the owner first: where a registration's fd may be.</summary>
+        public int[] HolderPids { get; }
 
         public List<EpollTargetLine> Lines { get; set; }
 
