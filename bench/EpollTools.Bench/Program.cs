@@ -46,6 +46,7 @@ internal static class Program
             if (Wanted(3)) InterestOfOneProcess(report, holder, runspace);
             if (Wanted(4)) InterestOfTheHost(report, runspace);
             if (Wanted(5)) Growth(report, holder, runspace);
+            if (Wanted(7)) MemoryOfAScan(report, holder);
             if (Wanted(6)) WaitingThreads(report, Compile("thread-waiters", shared: false, Path.Combine("bench", "c", "thread-waiters.c")), runspace);
             report.PrintSummary();
             return 0;
@@ -263,6 +264,39 @@ internal static class Program
             first ??= perRegistration;
             Console.WriteLine($"   N={n,7:N0}: {perRegistration,6:0.00} us per registration ({perRegistration / first.Value:0.00}x of N=1,000), " +
                 $"{allocatedPer / 1024:0.0} KiB allocated per registration, peak working set so far {PeakWorkingSet() / (1 << 20)} MiB");
+        }
+    }
+
+    // 7. Memory: a separate pwsh scans 100,000 registrations; its resident set's peak above the same process idle.
+    private static void MemoryOfAScan(Report report, string holderExe)
+    {
+        Console.WriteLine("\n7. Memory: peak resident set of a separate pwsh above itself idle, scanning 100,000 registrations (streamed into a counter)");
+        using var holder = Holder.Start(holderExe, HolderShape.Workers(100_000));
+        foreach (string switches in new[] { string.Empty, " -NoResolve" })
+        {
+            // Warmed up on a small scan (JIT, the module's types), then the peak is reset (clear_refs 5) and measured.
+            string script = $"Import-Module '{Path.Combine(Root, "EpollTools.psd1")}'; $null = Get-EpollInterest -Id $PID; [GC]::Collect(); " +
+                "function Kb($f) { [long] ((Get-Content /proc/self/status | Where-Object { $_ -like \"$($f):*\" }) -split '\\s+')[1] }; " +
+                "$idle = Kb 'VmRSS'; [IO.File]::WriteAllText('/proc/self/clear_refs', '5'); " +
+                $"$n = 0; Get-EpollInterest -Id {string.Join(',', holder.AllPids)} -EpollFd {holder.EpollFd}{switches} | ForEach-Object {{ $n++ }}; " +
+                "\"$idle $(Kb 'VmHWM') $n\"";
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Root };
+            foreach (string argument in new[] { "pwsh", "-NoProfile", "-NonInteractive", "-Command", script })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var pwsh = Process.Start(start)!;
+            string output = pwsh.StandardOutput.ReadToEnd().Trim();
+            pwsh.WaitForExit();
+            var numbers = output.Split('\n')[^1].Split(' ').Select(n => long.Parse(n, CultureInfo.InvariantCulture)).ToArray();
+            if (numbers[2] != 100_000)
+            {
+                throw new InvalidOperationException($"the scan found {numbers[2]} registrations, not 100,000: {output} {pwsh.StandardError.ReadToEnd()}");
+            }
+
+            double growthMiB = (numbers[1] - numbers[0]) / 1024.0;
+            report.Ratio($"Get-EpollInterest{switches}, 100,000 registrations: peak above idle", growthMiB, 64, "MiB", "the 64 MiB budget", target: 1.0);
         }
     }
 
