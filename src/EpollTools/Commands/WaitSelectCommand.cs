@@ -39,12 +39,6 @@ public sealed class WaitSelectCommand : SingleWaitCommandBase
                 "select cannot watch that fd: use Wait-Poll or Wait-Epoll, which have no such limit."));
             throw; // not reached: ThrowTerminatingError throws
         }
-        catch (ArgumentOutOfRangeException e)
-        {
-            ThrowTerminatingError(ErrorRecords.Usage("InvalidFd", ErrorCategory.InvalidArgument, e.ActualValue, e.Message.Split(Environment.NewLine)[0],
-                "Pass fds of 0 or more."));
-            throw;
-        }
     }
 
     private static int[] Numbers(FdArgument[] fds) => fds.Select(fd => fd.Number).ToArray();
