@@ -249,18 +249,7 @@ public sealed class InterestTracer
     {
         var owner = _traced.Select(t => t.Owner).FirstOrDefault(o => o.Pid == wait.Pid && o.Fd == wait.EpollFd) ?? new EpollFdRecord(wait.Pid, ProcFs.ReadComm(wait.Pid) ?? string.Empty, wait.EpollFd);
         string name = (ProcFs.ReadTaskFile(wait.Pid, tid, "comm") ?? string.Empty).TrimEnd('\n');
-        return new EpollInterestChange
-        {
-            Time = time,
-            Elapsed = elapsed,
-            Change = kind,
-            ProcessId = owner.Pid,
-            ProcessName = owner.ProcessName,
-            EpollFd = owner.Fd,
-            ThreadId = tid,
-            ThreadName = name,
-            Detail = $"tid {tid}{(name.Length > 0 ? $" ({name})" : string.Empty)} {what}",
-        };
+        return Change(time, elapsed, owner, kind, detail: $"tid {tid}{(name.Length > 0 ? $" ({name})" : string.Empty)} {what}", thread: (tid, name));
     }
 
     /// <summary>The threads of the traced processes blocked in an epoll wait on a traced epoll fd, by thread id.</summary>
@@ -283,7 +272,7 @@ public sealed class InterestTracer
     }
 
     private static EpollInterestChange Change(DateTime time, TimeSpan elapsed, EpollFdRecord owner, InterestChangeKind kind, int? tfd = null,
-        EpollTargetLine? before = null, EpollTargetLine? after = null, string? target = null, string detail = "") => new()
+        EpollTargetLine? before = null, EpollTargetLine? after = null, string? target = null, string detail = "", (int Id, string Name)? thread = null) => new()
     {
         Time = time,
         Elapsed = elapsed,
@@ -297,6 +286,8 @@ public sealed class InterestTracer
         OldData = before?.Data,
         Data = after?.Data,
         Target = target,
+        ThreadId = thread?.Id,
+        ThreadName = thread?.Name,
         Detail = detail,
     };
 

@@ -17,6 +17,12 @@ public sealed class MultiplexerWaitScanner
 
     private readonly Architecture _architecture;
 
+    /// <summary>
+    /// Per epoll fd met in this scan: how many registrations it has, and how many when all are stale. Read once per
+    /// instance, not once per thread: a pool of 1,000 threads on one instance would read its fdinfo 2,000 times.
+    /// </summary>
+    private readonly Dictionary<(int Pid, int EpollFd), (int? Registrations, int? AllStale)> _instances = new();
+
     public MultiplexerWaitScanner(Architecture? architecture = null) =>
         _architecture = architecture ?? RuntimeInformation.OSArchitecture;
 
@@ -95,10 +101,11 @@ public sealed class MultiplexerWaitScanner
         string wchan = (ProcFs.ReadTaskFile(pid, tid, "wchan") ?? string.Empty).Trim();
 
         var fds = decoded?.Fds.Select(entry => DescribeFd(pid, entry.Fd, entry.Events)).ToArray() ?? Array.Empty<WaitedFd>();
-        int? registrations = decoded?.EpollFd is int epollFd ? ProcFs.CountEpollRegistrations(pid, epollFd) : null;
+        var instance = decoded?.EpollFd is int epollFd ? Instance(pid, epollFd) : default;
+        int? registrations = instance.Registrations;
         return new MultiplexerWait
         {
-            Diagnoses = decoded?.EpollFd is int waitedOn ? DiagnoseInstance(pid, waitedOn, registrations, decoded.Timeout) : Array.Empty<Diagnosis>(),
+            Diagnoses = decoded?.EpollFd is int waitedOn ? DiagnoseInstance(pid, waitedOn, instance, decoded.Timeout) : Array.Empty<Diagnosis>(),
             ProcessId = pid,
             ProcessName = processName,
             ThreadId = tid,
@@ -124,10 +131,22 @@ public sealed class MultiplexerWaitScanner
         };
     }
 
-    /// <summary>An epoll wait on an instance that cannot wake it for any fd of the process: empty, or all stale.</summary>
-    private static Diagnosis[] DiagnoseInstance(int pid, int epollFd, int? registrations, string timeout)
+    private (int? Registrations, int? AllStale) Instance(int pid, int epollFd)
     {
-        if (registrations == 0)
+        if (!_instances.TryGetValue((pid, epollFd), out var instance))
+        {
+            int? registrations = ProcFs.CountEpollRegistrations(pid, epollFd);
+            instance = (registrations, registrations > 0 ? EpollInterestScanner.CountIfAllStale(pid, epollFd) : null);
+            _instances[(pid, epollFd)] = instance;
+        }
+
+        return instance;
+    }
+
+    /// <summary>An epoll wait on an instance that cannot wake it for any fd of the process: empty, or all stale.</summary>
+    private static Diagnosis[] DiagnoseInstance(int pid, int epollFd, (int? Registrations, int? AllStale) instance, string timeout)
+    {
+        if (instance.Registrations == 0)
         {
             return new[]
             {
@@ -140,7 +159,7 @@ public sealed class MultiplexerWaitScanner
             };
         }
 
-        if (EpollInterestScanner.CountIfAllStale(pid, epollFd) is int stale)
+        if (instance.AllStale is int stale)
         {
             return new[]
             {
