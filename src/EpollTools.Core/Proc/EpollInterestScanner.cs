@@ -63,11 +63,23 @@ public sealed class EpollInterestScanner
     {
         string name = processName = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
 
-        // One epoll fd asked for: look at it alone, rather than reading the link of every fd of the process.
-        var candidates = epollFd is int only
-            ? new List<(int Fd, string Target)> { (only, ProcFs.ReadFdTarget(pid, only) ?? string.Empty) }
-            : ProcFs.ListFds(pid);
-        return candidates.Where(c => c.Target == EventPollTarget).Select(c => new EpollFdRecord(pid, name, c.Fd)).ToList();
+        // One epoll fd asked for: look at it alone, rather than reading the link of every fd of the process. Else
+        // the whole table, listed once for this scan (the holder search and the pipe pass use it again).
+        if (epollFd is int only)
+        {
+            return ProcFs.ReadFdTarget(pid, only) == EventPollTarget ? new List<EpollFdRecord> { new(pid, name, only) } : new List<EpollFdRecord>();
+        }
+
+        var records = new List<EpollFdRecord>();
+        foreach (var entry in Tables.Get(pid).Entries)
+        {
+            if (entry.Kind == FdLinkKind.Other && entry.Link == EventPollTarget)
+            {
+                records.Add(new EpollFdRecord(pid, name, entry.Fd));
+            }
+        }
+
+        return records;
     }
 
     /// <summary>
@@ -157,8 +169,9 @@ public sealed class EpollInterestScanner
     public IEnumerable<EpollInterest> Expand(IReadOnlyList<EpollFdRecord> instance, ExpandOptions? options = null)
     {
         var (readiness, sharedTargets, only, noResolve) = options ?? new ExpandOptions();
-        var (owner, text) = instance.Select(r => (Record: r, Text: ProcFs.ReadFdInfo(r.Pid, r.Fd))).FirstOrDefault(r => r.Text is not null);
-        if (text is null)
+        // Parsed as it is read: the text of a large instance is never held whole.
+        var (owner, info) = instance.Select(r => (Record: r, Info: ProcFs.ParseFdInfo(r.Pid, r.Fd))).FirstOrDefault(r => r.Info is not null);
+        if (info is null)
         {
             var first = instance[0];
             _verbose(ProcFs.ProcessExists(first.Pid)
@@ -167,16 +180,20 @@ public sealed class EpollInterestScanner
             yield break;
         }
 
-        var info = FdInfoParser.Parse(text);
         foreach (var error in info.Errors)
         {
             _verbose($"Process {owner.Pid} epoll fd {owner.Fd}: line {error.LineNumber} not understood ({error.Reason}): {error.Line}");
         }
 
         string[] holders = instance.Select(r => $"{r.Pid}:{r.Fd}").ToArray();
-        var others = new OtherHolders(instance.Select(r => r.Pid).Where(p => p != owner.Pid).Distinct(), SafeListFds);
+        var others = new OtherHolders(instance.Select(r => r.Pid).Where(p => p != owner.Pid).Distinct(), Tables, SafeTable);
         bool exact = info.EpollTargets.Count <= ExactCheckLimit;
         bool fromTables = info.EpollTargets.Count > TableLookupThreshold;
+        if (fromTables && !noResolve)
+        {
+            Tables.Load(instance.Select(r => r.Pid)); // every holder's table is wanted: listed on every core at once
+        }
+
         string? LinkOf(int pid, int fd)
         {
             if (!fromTables)
@@ -194,7 +211,7 @@ public sealed class EpollInterestScanner
             }
         }
 
-        List<(int Fd, string Target)>? ownerFds = null;
+        FdTable? ownerFds = null;
         int[]? waiting = null;
         foreach (var line in info.EpollTargets.OrderBy(t => t.Tfd).ThenBy(t => t.Offset))
         {
@@ -239,7 +256,7 @@ public sealed class EpollInterestScanner
                 {
                     if (exact)
                     {
-                        ownerFds ??= SafeListFds(owner.Pid);
+                        ownerFds ??= SafeTable(owner.Pid);
                         stillOpenAs = FindHolder(owner, line, ownerFds);
                     }
 
@@ -416,13 +433,15 @@ public sealed class EpollInterestScanner
     /// <summary>The holders of a shared instance besides the one whose fdinfo is read.</summary>
     private sealed class OtherHolders
     {
-        private readonly Func<int, List<(int Fd, string Target)>> _listFds;
-        private Dictionary<(int Fd, ulong Inode), int>? _byFdAndInode;
+        private readonly FdTables _tables;
+        private readonly Func<int, FdTable> _table;
+        private FdTable[]? _listed;
 
-        public OtherHolders(IEnumerable<int> pids, Func<int, List<(int Fd, string Target)>> listFds)
+        public OtherHolders(IEnumerable<int> pids, FdTables tables, Func<int, FdTable> table)
         {
             Pids = pids.ToList();
-            _listFds = listFds;
+            _tables = tables;
+            _table = table;
         }
 
         public List<int> Pids { get; }
@@ -430,27 +449,27 @@ public sealed class EpollInterestScanner
         public bool Any => Pids.Count > 0;
 
         /// <summary>
-        /// The holder whose <paramref name="fd"/> is the socket or pipe with <paramref name="inode"/>: one pass over
-        /// their fds on first use, so that a large shared instance costs a lookup per line, not a readlink per holder.
+        /// The holder whose <paramref name="fd"/> is the socket or pipe with <paramref name="inode"/>, looked up in
+        /// their fd tables (listed on first use), so that a large shared instance costs a lookup per line, not a
+        /// readlink per holder.
         /// </summary>
         public int? FindByInode(int fd, ulong inode)
         {
-            if (_byFdAndInode is null)
+            if (_listed is null)
             {
-                _byFdAndInode = new Dictionary<(int, ulong), int>();
-                foreach (int pid in Pids)
+                _tables.Load(Pids);
+                _listed = Pids.Select(_table).ToArray();
+            }
+
+            foreach (var table in _listed)
+            {
+                if (table.TryFind(fd, out var entry) && entry.Kind != FdLinkKind.Other && entry.Inode == inode)
                 {
-                    foreach (var (holderFd, target) in _listFds(pid))
-                    {
-                        if (LinkInode(target) is ulong linked)
-                        {
-                            _byFdAndInode.TryAdd((holderFd, linked), pid);
-                        }
-                    }
+                    return table.Pid;
                 }
             }
 
-            return _byFdAndInode.TryGetValue((fd, inode), out int holder) ? holder : null;
+            return null;
         }
     }
 
@@ -541,10 +560,11 @@ public sealed class EpollInterestScanner
     }
 
     /// <summary>The fd of the owner that still holds a stale registration's file, found with kcmp among fds of the same inode.</summary>
-    private static int? FindHolder(EpollFdRecord owner, EpollTargetLine line, List<(int Fd, string Target)> fds)
+    private static int? FindHolder(EpollFdRecord owner, EpollTargetLine line, FdTable fds)
     {
-        foreach (var (fd, _) in fds)
+        foreach (var entry in fds.Entries)
         {
+            int fd = entry.Fd;
             // The registered number itself was judged not to be the file (or closed) just before: a kcmp saying
             // otherwise now met another registration with that number (the lines shifted meanwhile).
             if (fd == line.Tfd)
@@ -566,7 +586,8 @@ public sealed class EpollInterestScanner
         return null;
     }
 
-    private List<(int Fd, string Target)> SafeListFds(int pid)
+    /// <summary>The table of <paramref name="pid"/>, or an empty one (said in a verbose line) if it cannot be listed.</summary>
+    private FdTable SafeTable(int pid)
     {
         try
         {
@@ -575,7 +596,7 @@ public sealed class EpollInterestScanner
         catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
         {
             _verbose($"Process {pid}: its fds could not be listed again ({e.Message}).");
-            return new List<(int, string)>();
+            return FdTable.Empty(pid);
         }
     }
 }

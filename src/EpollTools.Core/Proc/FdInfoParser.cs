@@ -12,46 +12,58 @@ public static class FdInfoParser
 {
     public static FdInfo Parse(string text)
     {
-        var info = new FdInfo();
-        var epollOffsets = new Dictionary<int, int>();
-        int lineNumber = 0;
-        foreach (var rawLine in text.AsSpan().EnumerateLines())
+        var parser = new LineParser();
+        foreach (var line in text.AsSpan().EnumerateLines())
         {
-            lineNumber++;
-            if (rawLine.IsWhiteSpace())
-            {
-                continue;
-            }
-
-            string line = rawLine.ToString();
-            try
-            {
-                ParseLine(info, line, epollOffsets);
-            }
-            catch (FormatException e)
-            {
-                info.Errors.Add(new FdInfoParseError(lineNumber, line, e.Message));
-            }
-            catch (OverflowException e)
-            {
-                info.Errors.Add(new FdInfoParseError(lineNumber, line, e.Message));
-            }
+            parser.Add(line);
         }
 
-        return info;
+        return parser.Result;
+    }
+
+    /// <summary>
+    /// Parses fdinfo a line at a time, for a reader that streams the file instead of holding its text (an epoll fd
+    /// with 100,000 registrations prints some 10 MB). Feeding it every line of a text gives what <see cref="Parse"/> gives.
+    /// </summary>
+    public sealed class LineParser
+    {
+        private readonly Dictionary<int, int> _epollOffsets = new();
+        private int _lineNumber;
+
+        public FdInfo Result { get; } = new();
+
+        public void Add(ReadOnlySpan<char> rawLine)
+        {
+            _lineNumber++;
+            if (rawLine.IsWhiteSpace())
+            {
+                return;
+            }
+
+            try
+            {
+                if (rawLine.StartsWith("tfd:", StringComparison.Ordinal))
+                {
+                    // The one line that can come 100,000 times: read from the span, nothing allocated but the line's record.
+                    Result.EpollTargets.Add(ParseEpollLine(rawLine, _epollOffsets));
+                }
+                else
+                {
+                    ParseLine(Result, rawLine.ToString());
+                }
+            }
+            catch (Exception e) when (e is FormatException or OverflowException)
+            {
+                Result.Errors.Add(new FdInfoParseError(_lineNumber, rawLine.ToString(), e.Message));
+            }
+        }
     }
 
     /// <summary>Parses just the registration lines of an epoll fd's fdinfo, in the kernel's (red-black tree) order.</summary>
     public static List<EpollTargetLine> ParseEpollTargets(string text) => Parse(text).EpollTargets;
 
-    private static void ParseLine(FdInfo info, string line, Dictionary<int, int> epollOffsets)
+    private static void ParseLine(FdInfo info, string line)
     {
-        if (line.StartsWith("tfd:", StringComparison.Ordinal))
-        {
-            info.EpollTargets.Add(ParseEpollLine(line, epollOffsets));
-            return;
-        }
-
         if (line.StartsWith("inotify ", StringComparison.Ordinal))
         {
             var pairs = Pairs(line, 1);
@@ -133,21 +145,50 @@ public static class FdInfoParser
     private static readonly TimerFdFields EmptyTimer = new(0, 0, 0, TimeSpan.Zero, TimeSpan.Zero);
 
     /// <summary>"tfd: %8d events: %8x data: %16llx  pos:%lli ino:%lx sdev:%x"; older kernels stop after data.</summary>
-    private static EpollTargetLine ParseEpollLine(string line, Dictionary<int, int> epollOffsets)
+    private static EpollTargetLine ParseEpollLine(ReadOnlySpan<char> line, Dictionary<int, int> epollOffsets)
     {
-        var pairs = Pairs(line, 0);
-        int tfd = int.Parse(Required(pairs, "tfd"), CultureInfo.InvariantCulture);
-        var events = (EpollEvents)(uint)Hex(Required(pairs, "events"));
-        ulong data = Hex(Required(pairs, "data"));
-        long? pos = pairs.TryGetValue("pos", out var p) ? long.Parse(p, CultureInfo.InvariantCulture) : null;
-        ulong? ino = pairs.TryGetValue("ino", out var i) ? Hex(i) : null;
-        uint? sdev = pairs.TryGetValue("sdev", out var d) ? (uint)Hex(d) : null;
+        int? tfd = null;
+        uint? events = null;
+        ulong? data = null;
+        long? pos = null;
+        ulong? ino = null;
+        uint? sdev = null;
+        var pairs = new PairReader(line, 0);
+        while (pairs.Next(out var key, out var value))
+        {
+            // As with the other lines, a key given twice takes its last value, and keys a later kernel adds are skipped.
+            switch (key)
+            {
+                case "tfd":
+                    tfd = int.Parse(value, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                    break;
+                case "events":
+                    events = checked((uint)Hex(value));
+                    break;
+                case "data":
+                    data = Hex(value);
+                    break;
+                case "pos":
+                    pos = long.Parse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                    break;
+                case "ino":
+                    ino = Hex(value);
+                    break;
+                case "sdev":
+                    sdev = checked((uint)Hex(value));
+                    break;
+            }
+        }
+
+        int number = tfd ?? throw new FormatException("no 'tfd' field.");
+        var mask = (EpollEvents)(events ?? throw new FormatException("no 'events' field."));
+        ulong cookie = data ?? throw new FormatException("no 'data' field.");
 
         // Registrations of different files can share a tfd number; kcmp's KCMP_EPOLL_TFD tells them apart by
         // their order among the lines with that number (the same tree walk prints the lines).
-        epollOffsets.TryGetValue(tfd, out int offset);
-        epollOffsets[tfd] = offset + 1;
-        return new EpollTargetLine(tfd, events, data, pos, ino, sdev, offset);
+        epollOffsets.TryGetValue(number, out int offset);
+        epollOffsets[number] = offset + 1;
+        return new EpollTargetLine(number, mask, cookie, pos, ino, sdev, offset);
     }
 
     private static void ParseFanotify(FdInfo info, Dictionary<string, string> pairs)
@@ -173,40 +214,81 @@ public static class FdInfoParser
     private static Dictionary<string, string> Pairs(string line, int skip)
     {
         var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
-        var tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        for (int t = skip; t < tokens.Length; t++)
+        var reader = new PairReader(line, skip);
+        while (reader.Next(out var key, out var value))
         {
-            string token = tokens[t];
+            pairs[key.ToString()] = value.ToString();
+        }
+
+        return pairs;
+    }
+
+    /// <summary>
+    /// The pairs of a line, one at a time and as spans of it (the epoll lines are parsed without allocating).
+    /// </summary>
+    private ref struct PairReader
+    {
+        private ReadOnlySpan<char> _rest;
+
+        public PairReader(ReadOnlySpan<char> line, int skip)
+        {
+            _rest = line;
+            for (int i = 0; i < skip; i++)
+            {
+                NextToken(out _);
+            }
+        }
+
+        public bool Next(out ReadOnlySpan<char> key, out ReadOnlySpan<char> value)
+        {
+            if (!NextToken(out var token))
+            {
+                key = value = default;
+                return false;
+            }
+
             int colon = token.IndexOf(':');
             if (colon < 0)
             {
                 throw new FormatException($"'{token}' is not a key:value pair.");
             }
 
-            if (colon == token.Length - 1)
+            key = token.Slice(0, colon);
+            if (colon < token.Length - 1)
             {
-                if (t + 1 >= tokens.Length)
-                {
-                    throw new FormatException($"'{token}' has no value.");
-                }
+                value = token.Slice(colon + 1);
+            }
+            else if (!NextToken(out value))
+            {
+                throw new FormatException($"'{token}' has no value.");
+            }
 
-                pairs[token.Substring(0, colon)] = tokens[++t];
-            }
-            else
-            {
-                pairs[token.Substring(0, colon)] = token.Substring(colon + 1);
-            }
+            return true;
         }
 
-        return pairs;
+        private bool NextToken(out ReadOnlySpan<char> token)
+        {
+            _rest = _rest.TrimStart();
+            int end = 0;
+            while (end < _rest.Length && !char.IsWhiteSpace(_rest[end]))
+            {
+                end++;
+            }
+
+            token = _rest.Slice(0, end);
+            _rest = _rest.Slice(end);
+            return end > 0;
+        }
     }
 
     private static string Required(Dictionary<string, string> pairs, string key)
         => pairs.TryGetValue(key, out var value) ? value : throw new FormatException($"no '{key}' field.");
 
-    private static ulong Hex(string value)
+    private static ulong Hex(string value) => Hex(value.AsSpan());
+
+    private static ulong Hex(ReadOnlySpan<char> value)
     {
-        var span = value.AsSpan().Trim();
+        var span = value.Trim();
         if (span.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
         {
             span = span.Slice(2);

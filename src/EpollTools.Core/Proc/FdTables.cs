@@ -1,44 +1,226 @@
+using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Runtime.ExceptionServices;
+using System.Threading.Tasks;
+using EpollTools.Core.Native;
 
 namespace EpollTools.Core.Proc;
 
+/// <summary>What an fd's /proc link names, as an <see cref="FdEntry"/> keeps it.</summary>
+public enum FdLinkKind : byte
+{
+    /// <summary>Anything but a socket or a pipe: a path, "anon_inode:[eventfd]"...; kept as text.</summary>
+    Other,
+
+    /// <summary>"socket:[inode]".</summary>
+    Socket,
+
+    /// <summary>"pipe:[inode]": an anonymous pipe (a FIFO has a path).</summary>
+    Pipe,
+}
+
 /// <summary>
-/// The fd tables of processes (each fd with its link), listed once per scan and shared by every reader that needs a
-/// whole table: the holders of a shared instance, the host-wide search for a pipe's other end, a large instance's
-/// owner. Listing a table reads every link in it, so on a host where one process holds 100,000 pipes, reading it
-/// once instead of once per reader is most of the scan. A snapshot: what changes after it was listed is not seen.
+/// What an fd was opened for, from the mode of its /proc link (the kernel sets the owner's read and write bits from
+/// the file's f_mode): what tells a pipe's read end from its write end.
+/// </summary>
+[Flags]
+public enum FdAccess : byte
+{
+    None = 0,
+    Read = 1,
+    Write = 2,
+}
+
+/// <summary>
+/// One fd of a table as listed. Sockets and pipes are kept by inode, not as the text of their link: a table of
+/// 100,000 pipes would otherwise hold 100,000 strings for the length of a scan. A pipe's access is read with it.
+/// </summary>
+public readonly struct FdEntry
+{
+    private const string SocketPrefix = "socket:[";
+    private const string PipePrefix = "pipe:[";
+
+    private readonly string? _text;
+
+    private FdEntry(int fd, FdLinkKind kind, ulong inode, string? text, FdAccess access)
+    {
+        Fd = fd;
+        Kind = kind;
+        Inode = inode;
+        _text = text;
+        Access = access;
+    }
+
+    public int Fd { get; }
+
+    public FdLinkKind Kind { get; }
+
+    /// <summary>The inode a socket or pipe link names; 0 for the others.</summary>
+    public ulong Inode { get; }
+
+    /// <summary>Read and/or write for a pipe; <see cref="FdAccess.None"/> for the others (not read).</summary>
+    public FdAccess Access { get; }
+
+    /// <summary>The link as readlink gives it.</summary>
+    public string Link => Kind switch
+    {
+        FdLinkKind.Socket => SocketPrefix + Inode.ToString(CultureInfo.InvariantCulture) + "]",
+        FdLinkKind.Pipe => PipePrefix + Inode.ToString(CultureInfo.InvariantCulture) + "]",
+        _ => _text!,
+    };
+
+    /// <summary>
+    /// The entry for fd <paramref name="fd"/> whose link is <paramref name="link"/>; <paramref name="pipeAccess"/> is
+    /// asked only for a pipe, and null from it (the fd closed after its readlink) gives no entry.
+    /// </summary>
+    public static FdEntry? Of(int fd, string link, Func<FdAccess?> pipeAccess)
+    {
+        if (InodeAfter(link, SocketPrefix) is ulong socket)
+        {
+            return new FdEntry(fd, FdLinkKind.Socket, socket, null, FdAccess.None);
+        }
+
+        if (InodeAfter(link, PipePrefix) is ulong pipe)
+        {
+            return pipeAccess() is FdAccess access ? new FdEntry(fd, FdLinkKind.Pipe, pipe, null, access) : null;
+        }
+
+        return new FdEntry(fd, FdLinkKind.Other, 0, link, FdAccess.None);
+    }
+
+    /// <summary>The access a link's mode shows (S_IRUSR, S_IWUSR).</summary>
+    public static FdAccess AccessOf(int linkMode)
+        => ((linkMode & StatxConstants.S_IRUSR) != 0 ? FdAccess.Read : FdAccess.None) | ((linkMode & StatxConstants.S_IWUSR) != 0 ? FdAccess.Write : FdAccess.None);
+
+    private static ulong? InodeAfter(string link, string prefix)
+        => link.StartsWith(prefix, StringComparison.Ordinal) && link.EndsWith(']')
+            && ulong.TryParse(link.AsSpan(prefix.Length, link.Length - prefix.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode)
+            ? inode
+            : null;
+}
+
+/// <summary>One process's fd table as listed once: its fds ascending, each with its link (a snapshot).</summary>
+public sealed class FdTable
+{
+    private readonly FdEntry[] _entries;
+
+    private FdTable(int pid, FdEntry[] entries)
+    {
+        Pid = pid;
+        _entries = entries;
+    }
+
+    public int Pid { get; }
+
+    public ReadOnlySpan<FdEntry> Entries => _entries;
+
+    /// <summary>A table with no fd, for a process that could not be listed.</summary>
+    public static FdTable Empty(int pid) => new(pid, Array.Empty<FdEntry>());
+
+    /// <summary>
+    /// Lists the fds of <paramref name="pid"/> now: a readlink of each, and for a pipe an lstat of its link (which end
+    /// it is). An fd closed meanwhile is left out. Throws <see cref="ProcessGoneException"/> or <see cref="ProcessAccessDeniedException"/>.
+    /// </summary>
+    public static FdTable List(int pid)
+    {
+        var numbers = ProcFs.ListFdNumbers(pid);
+        var entries = new List<FdEntry>(numbers.Count);
+        foreach (int fd in numbers)
+        {
+            if (ProcFs.ReadFdTarget(pid, fd) is string link
+                && FdEntry.Of(fd, link, () => ProcFs.StatFd(pid, fd, link: true) is FileStatus status ? FdEntry.AccessOf(status.Mode) : null) is FdEntry entry)
+            {
+                entries.Add(entry);
+            }
+        }
+
+        return new FdTable(pid, entries.ToArray());
+    }
+
+    /// <summary>The entry of fd <paramref name="fd"/>, if the table has it.</summary>
+    public bool TryFind(int fd, out FdEntry entry)
+    {
+        int lo = 0, hi = _entries.Length - 1;
+        while (lo <= hi)
+        {
+            int mid = lo + ((hi - lo) / 2);
+            int number = _entries[mid].Fd;
+            if (number == fd)
+            {
+                entry = _entries[mid];
+                return true;
+            }
+
+            if (number < fd)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        entry = default;
+        return false;
+    }
+
+    /// <summary>The link of fd <paramref name="fd"/> as listed; null if the table has no such fd.</summary>
+    public string? Link(int fd) => TryFind(fd, out var entry) ? entry.Link : null;
+}
+
+/// <summary>
+/// The fd tables of processes, listed once per scan and shared by every reader that needs a whole table: the holders
+/// of a shared instance, the host-wide search for a pipe's other end, a large instance's owner. Listing a table reads
+/// every link in it, so on a host where processes hold 100,000 pipes, listing each once instead of once per reader is
+/// most of the scan; and tables are listed on every core at once where many are wanted together. A snapshot: what
+/// changes after a table was listed is not seen.
 /// </summary>
 public sealed class FdTables
 {
-    private readonly Dictionary<int, List<(int Fd, string Target)>> _tables = new();
-    private readonly Dictionary<int, Dictionary<int, string>> _byFd = new();
+    private readonly ConcurrentDictionary<int, FdTable> _tables = new();
 
-    /// <summary>The fds of <paramref name="pid"/>, ascending; throws <see cref="ProcessGoneException"/> or <see cref="ProcessAccessDeniedException"/> (not cached).</summary>
-    public List<(int Fd, string Target)> Get(int pid)
-    {
-        if (!_tables.TryGetValue(pid, out var table))
-        {
-            table = ProcFs.ListFds(pid);
-            _tables[pid] = table;
-        }
-
-        return table;
-    }
+    /// <summary>The table of <paramref name="pid"/>; throws <see cref="ProcessGoneException"/> or <see cref="ProcessAccessDeniedException"/> (a failure is not kept).</summary>
+    public FdTable Get(int pid) => _tables.TryGetValue(pid, out var table) ? table : _tables.GetOrAdd(pid, FdTable.List(pid));
 
     /// <summary>The link of fd <paramref name="fd"/> of <paramref name="pid"/> as listed; null if the table has no such fd.</summary>
-    public string? Link(int pid, int fd)
-    {
-        if (!_byFd.TryGetValue(pid, out var links))
-        {
-            links = new Dictionary<int, string>();
-            foreach (var (number, target) in Get(pid))
-            {
-                links[number] = target;
-            }
+    public string? Link(int pid, int fd) => Get(pid).Link(fd);
 
-            _byFd[pid] = links;
+    /// <summary>
+    /// Lists the tables of <paramref name="pids"/> not listed yet, one process per core at a time (a process's table
+    /// is read by one thread). A process that is gone or denied is skipped here; <see cref="Get"/> says so for it.
+    /// </summary>
+    public void Load(IEnumerable<int> pids)
+    {
+        var missing = pids.Distinct().Where(pid => !_tables.ContainsKey(pid)).ToList();
+        if (missing.Count < 2)
+        {
+            return; // nothing to share out: Get lists it when asked
         }
 
-        return links.TryGetValue(fd, out string? link) ? link : null;
+        try
+        {
+            // One pid at a time per thread: a few processes may hold nearly every fd, and a static split could give
+            // them all to one core.
+            Parallel.ForEach(Partitioner.Create(missing, EnumerablePartitionerOptions.NoBuffering), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, pid =>
+            {
+                try
+                {
+                    _tables.TryAdd(pid, FdTable.List(pid));
+                }
+                catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+                {
+                    // Left out: Get lists it again and throws for the caller to report.
+                }
+            });
+        }
+        catch (AggregateException e)
+        {
+            // The fd limit (LinuxErrorException) or a bug: thrown as itself, as a serial listing would.
+            ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
     }
 }

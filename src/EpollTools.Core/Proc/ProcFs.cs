@@ -71,8 +71,26 @@ public static class ProcFs
     /// <summary>The fds of a process with their link targets, ascending.</summary>
     public static List<(int Fd, string Target)> ListFds(int pid)
     {
-        string dir = $"{Root}/{pid}/fd";
         var fds = new List<(int, string)>();
+        foreach (int fd in ListFdNumbers(pid))
+        {
+            if (ReadFdTarget(pid, fd) is string target)
+            {
+                fds.Add((fd, target));
+            }
+        }
+
+        return fds;
+    }
+
+    /// <summary>
+    /// The numbers of the fds <paramref name="pid"/> has open, ascending. Throws <see cref="ProcessGoneException"/> or
+    /// <see cref="ProcessAccessDeniedException"/>.
+    /// </summary>
+    public static List<int> ListFdNumbers(int pid)
+    {
+        string dir = $"{Root}/{pid}/fd";
+        var fds = new List<int>();
         try
         {
             // The fd numbers are listed from fdinfo/, whose entries are plain files: .NET stats every symlink it
@@ -81,15 +99,9 @@ public static class ProcFs
             CheckDirectoryReadable(dir);
             foreach (var entry in Directory.EnumerateFiles($"{Root}/{pid}/fdinfo"))
             {
-                if (!int.TryParse(Path.GetFileName(entry.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
+                if (int.TryParse(Path.GetFileName(entry.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
                 {
-                    continue;
-                }
-
-                string? target = ReadFdTarget(pid, fd);
-                if (target is not null)
-                {
-                    fds.Add((fd, target));
+                    fds.Add(fd);
                 }
             }
         }
@@ -110,11 +122,10 @@ public static class ProcFs
             throw new ProcessGoneException(pid, e);
         }
 
-        fds.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        fds.Sort();
         return fds;
     }
 
-    /// <summary>Opens a directory and closes it again, throwing as enumerating it would if it cannot be read.</summary>
     private static void CheckDirectoryReadable(string path)
     {
         int fd = NativeMethods.open(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
@@ -140,11 +151,27 @@ public static class ProcFs
     }
 
     /// <summary>/proc/&lt;pid&gt;/fdinfo/&lt;fd&gt;; null if the fd was closed meanwhile.</summary>
-    public static string? ReadFdInfo(int pid, int fd)
+    public static string? ReadFdInfo(int pid, int fd) => FromFdInfo(pid, fd, ReadSmallFile);
+
+    /// <summary>
+    /// /proc/&lt;pid&gt;/fdinfo/&lt;fd&gt; parsed as it is read, a buffer at a time: the text of an epoll fd with
+    /// 100,000 registrations (some 10 MB) is never held whole. Null if the fd was closed meanwhile.
+    /// </summary>
+    public static FdInfo? ParseFdInfo(int pid, int fd) => FromFdInfo(pid, fd, path =>
     {
+        var parser = new FdInfoParser.LineParser();
+        ReadLines(path, parser);
+        return parser.Result;
+    });
+
+    /// <summary>What <paramref name="read"/> makes of an fd's fdinfo file, with the failures of a process or fd mapped.</summary>
+    private static T? FromFdInfo<T>(int pid, int fd, Func<string, T> read)
+        where T : class
+    {
+        string path = $"{Root}/{pid}/fdinfo/{fd}";
         try
         {
-            return ReadSmallFile($"{Root}/{pid}/fdinfo/{fd}");
+            return read(path);
         }
         catch (UnauthorizedAccessException e)
         {
@@ -160,7 +187,7 @@ public static class ProcFs
         }
         catch (IOException e) when (IsOutOfFds(e))
         {
-            throw OutOfFds(e, $"{Root}/{pid}/fdinfo/{fd}");
+            throw OutOfFds(e, path);
         }
         catch (IOException) when (!Directory.Exists($"{Root}/{pid}"))
         {
@@ -391,55 +418,107 @@ public static class ProcFs
     /// </summary>
     private static LinuxErrorException OutOfFds(IOException e, string path) => e as LinuxErrorException ?? new LinuxErrorException(e.HResult, $"open({path})");
 
+    /// <summary>The size of the buffer /proc files are read with: most fit in one read.</summary>
+    private const int ReadBufferSize = 64 * 1024;
+
     [ThreadStatic]
     private static byte[]? _readBuffer;
 
     /// <summary>
     /// Reads a /proc file whole with one reusable buffer (one string allocated per call). /proc files report size 0,
-    /// so they are read until end of file.
+    /// so they are read until end of file. A buffer grown for a large file is let go afterwards.
     /// </summary>
-    private static unsafe string ReadSmallFile(string path)
+    private static string ReadSmallFile(string path)
     {
-        int fd = NativeMethods.open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
-        if (fd < 0)
-        {
-            throw OpenError(path, directory: false);
-        }
-
-        using var handle = new FileDescriptorHandle(fd);
-        var buffer = _readBuffer ??= new byte[64 * 1024];
+        using var handle = OpenForReading(path);
+        var buffer = _readBuffer ??= new byte[ReadBufferSize];
         int used = 0;
         while (true)
         {
             if (used == buffer.Length)
             {
                 Array.Resize(ref buffer, buffer.Length * 2);
-                _readBuffer = buffer;
             }
 
-            nint n;
-            fixed (byte* p = &buffer[used])
-            {
-                n = NativeMethods.read(fd, p, (nuint)(buffer.Length - used));
-            }
-
-            if (n < 0)
-            {
-                int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                if (errno == Errno.EINTR)
-                {
-                    continue;
-                }
-
-                throw new IOException($"{path}: {ErrnoNames.NameOf(errno)}", errno);
-            }
-
+            int n = Read(handle, buffer.AsSpan(used), path);
             if (n == 0)
             {
                 return System.Text.Encoding.UTF8.GetString(buffer, 0, used);
             }
 
-            used += (int)n;
+            used += n;
+        }
+    }
+
+    /// <summary>
+    /// Reads a /proc file a buffer at a time and gives <paramref name="parser"/> each line as it is completed; only a
+    /// line longer than the buffer grows it.
+    /// </summary>
+    private static void ReadLines(string path, FdInfoParser.LineParser parser)
+    {
+        using var handle = OpenForReading(path);
+        var bytes = new byte[ReadBufferSize];
+        var chars = new char[ReadBufferSize];
+        int kept = 0; // bytes of a line not yet complete, at the start of the buffer
+        while (true)
+        {
+            if (kept == bytes.Length)
+            {
+                Array.Resize(ref bytes, bytes.Length * 2);
+                chars = new char[bytes.Length];
+            }
+
+            int n = Read(handle, bytes.AsSpan(kept), path);
+            int end = kept + n;
+            int start = 0;
+            for (int newline; (newline = bytes.AsSpan(start, end - start).IndexOf((byte)'\n')) >= 0; start += newline + 1)
+            {
+                int length = System.Text.Encoding.UTF8.GetChars(bytes.AsSpan(start, newline), chars);
+                parser.Add(chars.AsSpan(0, length));
+            }
+
+            if (n == 0)
+            {
+                if (end > start)
+                {
+                    parser.Add(chars.AsSpan(0, System.Text.Encoding.UTF8.GetChars(bytes.AsSpan(start, end - start), chars)));
+                }
+
+                return;
+            }
+
+            bytes.AsSpan(start, end - start).CopyTo(bytes);
+            kept = end - start;
+        }
+    }
+
+    private static FileDescriptorHandle OpenForReading(string path)
+    {
+        int fd = NativeMethods.open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        return fd < 0 ? throw OpenError(path, directory: false) : new FileDescriptorHandle(fd);
+    }
+
+    /// <summary>read(2) into <paramref name="destination"/>, retried on EINTR; 0 at end of file.</summary>
+    private static unsafe int Read(FileDescriptorHandle handle, Span<byte> destination, string path)
+    {
+        while (true)
+        {
+            nint n;
+            fixed (byte* p = destination)
+            {
+                n = NativeMethods.read(handle.Number, p, (nuint)destination.Length);
+            }
+
+            if (n >= 0)
+            {
+                return (int)n;
+            }
+
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno != Errno.EINTR)
+            {
+                throw new IOException($"{path}: {ErrnoNames.NameOf(errno)}", errno);
+            }
         }
     }
 

@@ -21,7 +21,9 @@ public sealed class TargetResolver
 
     private readonly Dictionary<string, Dictionary<ulong, SocketEntry>> _socketsByNamespace = new();
     private readonly FdTables _tables;
-    private Dictionary<string, List<PipeHolder>>? _pipeHolders;
+    private readonly Dictionary<int, string> _names = new();
+    private PipeFd[]? _pipeEnds;
+    private Dictionary<string, List<(int Pid, int Fd)>>? _pathHolders;
 
     /// <param name="tables">The fd tables the scan shares, so that the search for a pipe's other end does not list again what another reader listed.</param>
     public TargetResolver(FdTables? tables = null) => _tables = tables ?? new FdTables();
@@ -30,6 +32,12 @@ public sealed class TargetResolver
     public sealed record PipeHolder(int Pid, string Name, int Fd, bool Reads, bool Writes)
     {
         public override string ToString() => $"{Pid} {Name} fd {Fd}";
+    }
+
+    /// <summary>An fd on an anonymous pipe, as the host pass found it (the index is sorted by inode).</summary>
+    private readonly record struct PipeFd(ulong Inode, int Pid, int Fd, FdAccess Access) : IComparable<PipeFd>
+    {
+        public int CompareTo(PipeFd other) => (Inode, Pid, Fd).CompareTo((other.Inode, other.Pid, other.Fd));
     }
 
     /// <summary>What <paramref name="fd"/> of <paramref name="pid"/> is, given its link target.</summary>
@@ -139,51 +147,131 @@ public sealed class TargetResolver
         return $"{linkTarget} {end}; {otherEnd}: {holders}";
     }
 
-    /// <summary>Who holds a pipe or FIFO: one pass over every process's fds, made once per resolver.</summary>
+    /// <summary>
+    /// Who holds a pipe or FIFO. The kernel keeps no map from a pipe to its holders, so every process's fd table is
+    /// listed (once per resolver, shared with the scan, on every core) and indexed: anonymous pipes by inode, with
+    /// each fd's end read in the listing; FIFOs by path, on the first FIFO asked about, each holder's end read then.
+    /// </summary>
     private List<PipeHolder> PipeHolders(string linkTarget)
     {
-        if (_pipeHolders is null)
+        var holders = new List<PipeHolder>();
+        if (linkTarget.StartsWith("pipe:[", StringComparison.Ordinal))
         {
-            _pipeHolders = new Dictionary<string, List<PipeHolder>>(StringComparer.Ordinal);
-            foreach (int pid in ProcFs.ListPids())
+            _pipeEnds ??= IndexPipes();
+            ulong inode = BracketNumber(linkTarget);
+            int first = LowerBound(_pipeEnds, inode);
+            for (int i = first; i < _pipeEnds.Length && _pipeEnds[i].Inode == inode; i++)
             {
-                List<(int Fd, string Target)> fds;
-                try
+                var end = _pipeEnds[i];
+                holders.Add(new PipeHolder(end.Pid, NameOf(end.Pid), end.Fd, end.Access.HasFlag(FdAccess.Read), end.Access.HasFlag(FdAccess.Write)));
+            }
+
+            return holders;
+        }
+
+        _pathHolders ??= IndexPaths();
+        foreach (var (pid, fd) in _pathHolders.TryGetValue(linkTarget, out var fds) ? fds : new List<(int, int)>())
+        {
+            if (ProcFs.StatFd(pid, fd, link: true) is FileStatus link)
+            {
+                var access = FdEntry.AccessOf(link.Mode);
+                holders.Add(new PipeHolder(pid, NameOf(pid), fd, access.HasFlag(FdAccess.Read), access.HasFlag(FdAccess.Write)));
+            }
+        }
+
+        return holders;
+    }
+
+    private IEnumerable<FdTable> HostTables()
+    {
+        var pids = ProcFs.ListPids();
+        _tables.Load(pids);
+        foreach (int pid in pids)
+        {
+            FdTable table;
+            try
+            {
+                table = _tables.Get(pid);
+            }
+            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            {
+                continue;
+            }
+
+            yield return table;
+        }
+    }
+
+    private PipeFd[] IndexPipes()
+    {
+        var ends = new List<PipeFd>();
+        foreach (var table in HostTables())
+        {
+            foreach (var entry in table.Entries)
+            {
+                if (entry.Kind == FdLinkKind.Pipe)
                 {
-                    fds = _tables.Get(pid);
-                }
-                catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
-                {
-                    continue;
-                }
-
-                string? name = null;
-                foreach (var (fd, target) in fds)
-                {
-                    if (!target.StartsWith("pipe:[", StringComparison.Ordinal) && !target.StartsWith('/'))
-                    {
-                        continue;
-                    }
-
-                    var link = ProcFs.StatFd(pid, fd, link: true);
-                    if (link is null)
-                    {
-                        continue;
-                    }
-
-                    name ??= ProcFs.ReadComm(pid) ?? "?";
-                    if (!_pipeHolders.TryGetValue(target, out var list))
-                    {
-                        list = new List<PipeHolder>();
-                        _pipeHolders[target] = list;
-                    }
-
-                    list.Add(new PipeHolder(pid, name, fd, (link.Value.Mode & StatxConstants.S_IRUSR) != 0, (link.Value.Mode & StatxConstants.S_IWUSR) != 0));
+                    ends.Add(new PipeFd(entry.Inode, table.Pid, entry.Fd, entry.Access));
                 }
             }
         }
 
-        return _pipeHolders.TryGetValue(linkTarget, out var holders) ? holders : new List<PipeHolder>();
+        var index = ends.ToArray();
+        Array.Sort(index);
+        return index;
+    }
+
+    private Dictionary<string, List<(int Pid, int Fd)>> IndexPaths()
+    {
+        var byPath = new Dictionary<string, List<(int, int)>>(StringComparer.Ordinal);
+        foreach (var table in HostTables())
+        {
+            foreach (var entry in table.Entries)
+            {
+                if (entry.Kind == FdLinkKind.Other && entry.Link.StartsWith('/'))
+                {
+                    if (!byPath.TryGetValue(entry.Link, out var list))
+                    {
+                        list = new List<(int, int)>();
+                        byPath[entry.Link] = list;
+                    }
+
+                    list.Add((table.Pid, entry.Fd));
+                }
+            }
+        }
+
+        return byPath;
+    }
+
+    private static int LowerBound(PipeFd[] ends, ulong inode)
+    {
+        int lo = 0, hi = ends.Length;
+        while (lo < hi)
+        {
+            int mid = lo + ((hi - lo) / 2);
+            if (ends[mid].Inode < inode)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    private string NameOf(int pid)
+    {
+        if (!_names.TryGetValue(pid, out string? name))
+        {
+            name = ProcFs.ReadComm(pid) ?? "?";
+            _names[pid] = name;
+        }
+
+        return name;
     }
 
     private static (TargetKind, string) DescribeAnonInode(int pid, int fd, string linkTarget)

@@ -57,6 +57,8 @@ public abstract class EpollInstanceSelectionCommandBase : ProcessSelectionComman
             ? Distinct(_requests)
             : (SearchesHost ? ProcFs.ListPids() : SelectedPids(Array.Empty<int>())).Select(pid => (pid, EpollFd)).ToList();
 
+        // Each whole table is read to find the epoll fds in it: listed on every core at once, and kept for the scan.
+        scanner.Tables.Load(requests.Where(r => r.Item2 is null).Select(r => r.Item1));
         var records = new List<EpollFdRecord>();
         bool oneProcessAsked = requests.Select(r => r.Item1).Distinct().Count() == 1;
         ForEachProcess(requests, request => request.Item1, request =>
