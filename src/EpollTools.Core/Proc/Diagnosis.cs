@@ -137,35 +137,57 @@ public sealed class SharedTargets
     public static SharedTargets None { get; } = new(new());
 
     /// <summary>
-    /// Indexes the registrations of <paramref name="instances"/> (one fdinfo text per instance, named as
+    /// Indexes the registrations of <paramref name="instances"/> (one parsed fdinfo per instance, named as
     /// "pid:epfd"). Lines on the instance's own anonymous inode are left out: eventfds, timerfds and the like share
-    /// that inode, so it does not name one file.
+    /// that inode, so it does not name one file. Only a file registered EXCLUSIVE somewhere can be a mix, so the
+    /// instances are gone through once for those files and, only if there are any, once more for their other
+    /// registrations: <paramref name="instances"/> is enumerated a second time (a lazy sequence reads again) rather
+    /// than every registration of the host being held at once.
     /// </summary>
     public static SharedTargets Build(IEnumerable<(string Instance, FdInfo Info)> instances)
     {
-        var all = new Dictionary<(ulong, string), List<(string, bool)>>();
+        var exclusive = new HashSet<(ulong, uint)>();
+        foreach (var (_, info) in instances)
+        {
+            foreach (var line in info.EpollTargets)
+            {
+                if ((line.Events & EpollEvents.Exclusive) != 0 && FileOf(line, info) is { } file)
+                {
+                    exclusive.Add(file);
+                }
+            }
+        }
+
+        if (exclusive.Count == 0)
+        {
+            return None;
+        }
+
+        var registrations = new Dictionary<(ulong Ino, string Device), List<(string, bool)>>();
         foreach (var (instance, info) in instances)
         {
             foreach (var line in info.EpollTargets)
             {
-                if (line.Ino is not ulong ino || ino == info.Ino || line.Device is not string device)
+                if (FileOf(line, info) is { } file && exclusive.Contains(file))
                 {
-                    continue;
-                }
+                    var key = (file.Ino, DeviceNumbers.FormatKernel(file.Device));
+                    if (!registrations.TryGetValue(key, out var list))
+                    {
+                        registrations[key] = list = new List<(string, bool)>(2);
+                    }
 
-                if (!all.TryGetValue((ino, device), out var registrations))
-                {
-                    all[(ino, device)] = registrations = new List<(string, bool)>(1);
+                    list.Add((instance, (line.Events & EpollEvents.Exclusive) != 0));
                 }
-
-                registrations.Add((instance, (line.Events & EpollEvents.Exclusive) != 0));
             }
         }
 
-        var mixed = all.Where(entry => entry.Value.Any(r => r.Item2) && entry.Value.Any(r => !r.Item2))
-            .ToDictionary(entry => entry.Key, entry => entry.Value);
+        var mixed = registrations.Where(entry => entry.Value.Any(r => !r.Item2)).ToDictionary(entry => entry.Key, entry => entry.Value);
         return new SharedTargets(mixed);
     }
+
+    /// <summary>The file a line names by inode and device; null on the instance's shared anonymous inode, or on a kernel that prints neither.</summary>
+    private static (ulong Ino, uint Device)? FileOf(EpollTargetLine line, FdInfo info)
+        => line.Ino is ulong ino && ino != info.Ino && line.KernelDevice is uint device ? (ino, device) : null;
 
     /// <summary>The EXCLUSIVE-mix diagnosis of <paramref name="row"/>'s file, if it has one.</summary>
     public Diagnosis? For(EpollInterest row)

@@ -34,8 +34,10 @@ public sealed class EpollInterestScanner
     public const int ExactCheckLimit = 4096;
 
     /// <summary>
-    /// Past this many registrations, the links of the holders' fds are read from their fd tables, listed once and
-    /// shared with the search for pipes' other ends, instead of one readlink per registration and holder tried.
+    /// Past this many registrations of an instance held by several processes, the links of the holders' fds are read
+    /// from their fd tables, listed once (on every core) and shared with the search for pipes' other ends, instead of
+    /// one readlink per registration and holder tried. An instance with one holder reads the link of each registered
+    /// fd alone: a readlink each either way, and its first row is not held back by listing the whole table.
     /// </summary>
     public const int TableLookupThreshold = 1024;
 
@@ -188,7 +190,7 @@ public sealed class EpollInterestScanner
         string[] holders = instance.Select(r => $"{r.Pid}:{r.Fd}").ToArray();
         var others = new OtherHolders(instance.Select(r => r.Pid).Where(p => p != owner.Pid).Distinct(), Tables, SafeTable);
         bool exact = info.EpollTargets.Count <= ExactCheckLimit;
-        bool fromTables = info.EpollTargets.Count > TableLookupThreshold;
+        bool fromTables = others.Any && info.EpollTargets.Count > TableLookupThreshold;
         if (fromTables && !noResolve)
         {
             Tables.Load(instance.Select(r => r.Pid)); // every holder's table is wanted: listed on every core at once
@@ -316,8 +318,9 @@ public sealed class EpollInterestScanner
 
     /// <summary>
     /// The files registered in more than one of <paramref name="instances"/> (as <see cref="GroupSharedInstances"/>
-    /// gives them), from one more read of each instance's fdinfo; nothing to read for a single instance. An instance
-    /// that cannot be read is left out (its expansion reports it).
+    /// gives them) with EXCLUSIVE in some, from one more read of each instance's fdinfo (two where any registration is
+    /// EXCLUSIVE); nothing to read for a single instance. An instance that cannot be read is left out (its expansion
+    /// reports it).
     /// </summary>
     public static SharedTargets FindSharedTargets(IReadOnlyList<IReadOnlyList<EpollFdRecord>> instances)
     {
@@ -326,11 +329,12 @@ public sealed class EpollInterestScanner
             return SharedTargets.None;
         }
 
+        // Lazy: each instance is parsed as it is read and let go, and read again only if the index needs a second pass.
         return SharedTargets.Build(instances.Select(holders => holders
-            .Select(r => (Record: r, Text: SafeReadFdInfo(r.Pid, r.Fd)))
-            .FirstOrDefault(r => r.Text is not null))
-            .Where(read => read.Text is not null)
-            .Select(read => ($"{read.Record.Pid}:{read.Record.Fd}", FdInfoParser.Parse(read.Text!))));
+            .Select(r => (Record: r, Info: SafeParseFdInfo(r.Pid, r.Fd)))
+            .FirstOrDefault(r => r.Info is not null))
+            .Where(read => read.Info is not null)
+            .Select(read => ($"{read.Record.Pid}:{read.Record.Fd}", read.Info!)));
     }
 
     /// <summary>
@@ -342,12 +346,11 @@ public sealed class EpollInterestScanner
     /// </summary>
     public static int? CountIfAllStale(int pid, int epollFd)
     {
-        if (SafeReadFdInfo(pid, epollFd) is not string text)
+        if (SafeParseFdInfo(pid, epollFd) is not FdInfo info)
         {
             return null;
         }
 
-        var info = FdInfoParser.Parse(text);
         var epoll = new EpollFdRecord(pid, string.Empty, epollFd);
         bool exact = info.EpollTargets.Count <= ExactCheckLimit;
 
@@ -372,11 +375,11 @@ public sealed class EpollInterestScanner
         return info.EpollTargets.Count > 0 ? info.EpollTargets.Count : null;
     }
 
-    private static string? SafeReadFdInfo(int pid, int fd)
+    private static FdInfo? SafeParseFdInfo(int pid, int fd)
     {
         try
         {
-            return ProcFs.ReadFdInfo(pid, fd);
+            return ProcFs.ParseFdInfo(pid, fd);
         }
         catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
         {
