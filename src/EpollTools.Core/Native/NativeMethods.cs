@@ -67,8 +67,16 @@ internal static unsafe class NativeMethods
     [DllImport(Libc, SetLastError = true)]
     internal static extern nint readlink([MarshalAs(UnmanagedType.LPUTF8Str)] string path, byte* buffer, nuint size);
 
+    /// <summary>readlinkat(2) with a NUL-terminated UTF-8 name relative to <paramref name="dirfd"/>.</summary>
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern nint readlinkat(int dirfd, byte* name, byte* buffer, nuint size);
+
     [DllImport(Libc, SetLastError = true)]
     internal static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    /// <summary>openat(2) with a NUL-terminated UTF-8 name relative to <paramref name="dirfd"/>.</summary>
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern int openat(int dirfd, byte* name, int flags);
 
     /// <summary>For kcmp(2), which glibc does not wrap.</summary>
     [DllImport(Libc, SetLastError = true)]
@@ -76,6 +84,10 @@ internal static unsafe class NativeMethods
 
     [DllImport(Libc, SetLastError = true)]
     internal static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, StatxBuffer* buffer);
+
+    /// <summary>statx(2) with a NUL-terminated UTF-8 name relative to <paramref name="dirfd"/>.</summary>
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern int statx(int dirfd, byte* name, int flags, uint mask, StatxBuffer* buffer);
 
     /// <summary>Copies another process's memory (needs ptrace attach access to it, as /proc/&lt;pid&gt;/mem does).</summary>
     [DllImport(Libc, SetLastError = true)]

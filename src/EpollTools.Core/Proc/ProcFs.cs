@@ -138,7 +138,7 @@ public static class ProcFs
     }
 
     /// <summary>The exception .NET's own file APIs would throw for the failed open(2) of <paramref name="path"/>.</summary>
-    private static Exception OpenError(string path, bool directory)
+    internal static Exception OpenError(string path, bool directory)
     {
         int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         return errno switch

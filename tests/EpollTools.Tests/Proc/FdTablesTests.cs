@@ -64,6 +64,33 @@ public sealed class FdTablesTests
     }
 
     [Fact]
+    public void AnFdDirectoryReadsLinksAndModesAndAnswersNullOnceItsProcessIsGone()
+    {
+        using (var pipe = Pipe.Create())
+        using (var own = FdDirectory.Open(Environment.ProcessId))
+        {
+            Assert.Equal(ProcFs.ReadFdTarget(Environment.ProcessId, pipe.ReadEnd.Fd), own.ReadLink(pipe.ReadEnd.Fd));
+            Assert.Equal(FdAccess.Read, FdEntry.AccessOf(own.LinkStatus(pipe.ReadEnd.Fd)!.Value.Mode));
+            Assert.Equal(FdAccess.Write, FdEntry.AccessOf(own.LinkStatus(pipe.WriteEnd.Fd)!.Value.Mode));
+            Assert.Equal(ProcFs.StatFd(Environment.ProcessId, pipe.ReadEnd.Fd)!.Value.Ino, own.Status(pipe.ReadEnd.Fd)!.Value.Ino);
+            Assert.Null(own.ReadLink(int.MaxValue));
+            Assert.Null(own.LinkStatus(int.MaxValue));
+        }
+
+        using var children = new Children(1);
+        int pid = children.Pids.Single();
+        using var directory = FdDirectory.Open(pid);
+        Assert.NotNull(directory.ReadLink(0));
+        children.Dispose();
+        Assert.Null(directory.ReadLink(0)); // the process is gone: nothing read, whatever now has its pid
+        Assert.Throws<ProcessGoneException>(() => FdDirectory.Open(pid));
+
+        using var directories = new FdDirectories();
+        Assert.Null(directories.ReadLink(pid, 0));
+        Assert.Null(directories.Of(pid));
+    }
+
+    [Fact]
     public void LoadingInParallelListsWhatGetListsAndSkipsAProcessThatIsGone()
     {
         using var children = new Children(4);
@@ -172,6 +199,8 @@ public sealed class FdTablesTests
                 process.WaitForExit();
                 process.Dispose();
             }
+
+            _processes.Clear();
         }
     }
 }

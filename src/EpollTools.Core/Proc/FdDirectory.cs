@@ -1,0 +1,138 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using EpollTools.Core.Native;
+
+namespace EpollTools.Core.Proc;
+
+/// <summary>
+/// A process's /proc/&lt;pid&gt;/fd, opened once so that each fd's link and status are read relative to it
+/// (readlinkat, statx with a dirfd): the kernel then looks up /proc/&lt;pid&gt; once instead of at every call,
+/// which made reading 18,000 links 6x cheaper on this project's machine. Tied to the process it was opened for:
+/// after that exits, every read answers null, as for a closed fd, and a process that reuses the pid is never read.
+/// </summary>
+public sealed class FdDirectory : IDisposable
+{
+    private const int PathMax = 4096; // PATH_MAX, include/uapi/linux/limits.h
+
+    private readonly FileDescriptorHandle _handle;
+
+    private FdDirectory(int pid, FileDescriptorHandle handle)
+    {
+        Pid = pid;
+        _handle = handle;
+    }
+
+    public int Pid { get; }
+
+    /// <summary>
+    /// Opens /proc/<paramref name="pid"/>/fd. Throws <see cref="ProcessGoneException"/>,
+    /// <see cref="ProcessAccessDeniedException"/>, or <see cref="LinuxErrorException"/> at the fd limit.
+    /// </summary>
+    public static FdDirectory Open(int pid)
+    {
+        string path = $"{ProcFs.Root}/{pid}/fd";
+        int fd = NativeMethods.open(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        if (fd >= 0)
+        {
+            return new FdDirectory(pid, new FileDescriptorHandle(fd));
+        }
+
+        throw ProcFs.OpenError(path, directory: true) switch
+        {
+            DirectoryNotFoundException e => new ProcessGoneException(pid, e),
+            UnauthorizedAccessException e => new ProcessAccessDeniedException(pid, e),
+            LinuxErrorException e => e,
+            var e when !Directory.Exists($"{ProcFs.Root}/{pid}") => new ProcessGoneException(pid, e),
+            var e => e,
+        };
+    }
+
+    /// <summary>
+    /// The link of fd <paramref name="fd"/>; null if it is not open (or the process is gone). A link the caller may
+    /// not read throws <see cref="ProcessAccessDeniedException"/>, as <see cref="ProcFs.ReadFdTarget"/> does.
+    /// </summary>
+    public unsafe string? ReadLink(int fd)
+    {
+        byte* name = stackalloc byte[NameSize];
+        WriteName(fd, name);
+        byte* buffer = stackalloc byte[PathMax];
+        nint length = NativeMethods.readlinkat(_handle.Number, name, buffer, PathMax);
+        if (length >= 0)
+        {
+            return System.Text.Encoding.UTF8.GetString(buffer, (int)length);
+        }
+
+        int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        return errno is Errno.EACCES or Errno.EPERM ? throw new ProcessAccessDeniedException(Pid) : null;
+    }
+
+    /// <summary>statx of the link itself, whose mode shows the fd's access; null if the fd is not open.</summary>
+    public FileStatus? LinkStatus(int fd) => Statx(fd, StatxConstants.AT_SYMLINK_NOFOLLOW);
+
+    /// <summary>statx of the file fd <paramref name="fd"/> refers to; null if the fd is not open.</summary>
+    public FileStatus? Status(int fd) => Statx(fd, 0);
+
+    public void Dispose() => _handle.Dispose();
+
+    private unsafe FileStatus? Statx(int fd, int flags)
+    {
+        byte* name = stackalloc byte[NameSize];
+        WriteName(fd, name);
+        NativeMethods.StatxBuffer buffer;
+        int rc = NativeMethods.statx(_handle.Number, name, flags, StatxConstants.STATX_BASIC_STATS, &buffer);
+        return rc < 0 ? null : new FileStatus(buffer.Mode, buffer.Ino, buffer.DevMajor, buffer.DevMinor, buffer.RdevMajor, buffer.RdevMinor);
+    }
+
+    /// <summary>Room for an int in decimal, its sign and the NUL.</summary>
+    private const int NameSize = 12;
+
+    private static unsafe void WriteName(int fd, byte* name)
+    {
+        var span = new Span<byte>(name, NameSize);
+        fd.TryFormat(span, out int written, default, System.Globalization.CultureInfo.InvariantCulture);
+        span[written] = 0;
+    }
+}
+
+/// <summary>
+/// The <see cref="FdDirectory"/> of each process one piece of work reads, opened on first use and closed together.
+/// A process that is gone has none (its links read as null).
+/// </summary>
+public sealed class FdDirectories : IDisposable
+{
+    private readonly Dictionary<int, FdDirectory?> _open = new();
+
+    /// <summary>The directory of <paramref name="pid"/>; null if the process is gone. Throws <see cref="ProcessAccessDeniedException"/>.</summary>
+    public FdDirectory? Of(int pid)
+    {
+        if (!_open.TryGetValue(pid, out var directory))
+        {
+            try
+            {
+                directory = FdDirectory.Open(pid);
+            }
+            catch (ProcessGoneException)
+            {
+                directory = null;
+            }
+
+            _open[pid] = directory;
+        }
+
+        return directory;
+    }
+
+    /// <summary>The link of fd <paramref name="fd"/> of <paramref name="pid"/>, as <see cref="ProcFs.ReadFdTarget"/> gives it.</summary>
+    public string? ReadLink(int pid, int fd) => Of(pid)?.ReadLink(fd);
+
+    public void Dispose()
+    {
+        foreach (var directory in _open.Values)
+        {
+            directory?.Dispose();
+        }
+
+        _open.Clear();
+    }
+}
