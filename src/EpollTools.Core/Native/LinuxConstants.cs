@@ -139,6 +139,18 @@ public static class KcmpConstants
     };
 }
 
+/// <summary>Reading a directory with getdents64(2): struct linux_dirent64 (include/linux/dirent.h), lseek's whence (include/uapi/linux/fs.h).</summary>
+public static class DirentConstants
+{
+    /// <summary>Offset of d_reclen, after u64 d_ino and s64 d_off.</summary>
+    public const int RecordLengthOffset = 16;
+
+    /// <summary>Offset of d_name, after unsigned short d_reclen and unsigned char d_type.</summary>
+    public const int NameOffset = 19;
+
+    public const int SEEK_SET = 0;
+}
+
 /// <summary>statx(2): include/uapi/linux/stat.h and include/uapi/linux/fcntl.h.</summary>
 public static class StatxConstants
 {

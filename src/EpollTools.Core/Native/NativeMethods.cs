@@ -74,6 +74,13 @@ internal static unsafe class NativeMethods
     [DllImport(Libc, SetLastError = true)]
     internal static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
 
+    /// <summary>getdents64(2) (glibc 2.30+): a directory's entries as struct linux_dirent64 records.</summary>
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern nint getdents64(int fd, byte* buffer, nuint count);
+
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern long lseek(int fd, long offset, int whence);
+
     /// <summary>openat(2) with a NUL-terminated UTF-8 name relative to <paramref name="dirfd"/>.</summary>
     [DllImport(Libc, SetLastError = true)]
     internal static extern int openat(int dirfd, byte* name, int flags);

@@ -13,5 +13,16 @@ public static class DeviceNumbers
 
     public static uint KernelMinor(uint dev) => dev & MINORMASK;
 
-    public static string FormatKernel(uint dev) => $"{KernelMajor(dev)}:{KernelMinor(dev)}";
+    /// <summary>
+    /// "major:minor". A host has few devices and an interest list names them again and again: each is formatted once
+    /// (the first 1,024 seen; past that, every time).
+    /// </summary>
+    public static string FormatKernel(uint dev)
+        => Formatted.TryGetValue(dev, out string? text) ? text
+            : Formatted.Count < 1024 ? Formatted.GetOrAdd(dev, Format(dev))
+            : Format(dev);
+
+    private static string Format(uint dev) => $"{KernelMajor(dev)}:{KernelMinor(dev)}";
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<uint, string> Formatted = new();
 }

@@ -67,6 +67,50 @@ public sealed class FdDirectory : IDisposable
         return errno is Errno.EACCES or Errno.EPERM ? throw new ProcessAccessDeniedException(Pid) : null;
     }
 
+    /// <summary>
+    /// The numbers of the fds open now, ascending, from the directory's entries (getdents64 straight into a buffer:
+    /// no path or string per entry). Throws <see cref="ProcessGoneException"/> if the process exited.
+    /// </summary>
+    public unsafe List<int> ListFds()
+    {
+        var fds = new List<int>();
+        byte[] buffer = new byte[32 * 1024];
+        fixed (byte* start = buffer)
+        {
+            if (NativeMethods.lseek(_handle.Number, 0, DirentConstants.SEEK_SET) < 0)
+            {
+                throw Failure("lseek");
+            }
+
+            while (true)
+            {
+                nint read = NativeMethods.getdents64(_handle.Number, start, (nuint)buffer.Length);
+                if (read < 0)
+                {
+                    throw Failure("getdents64");
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                for (int offset = 0; offset < read;)
+                {
+                    byte* record = start + offset;
+                    offset += *(ushort*)(record + DirentConstants.RecordLengthOffset);
+                    if (ParseNumber(record + DirentConstants.NameOffset) is int fd)
+                    {
+                        fds.Add(fd); // "." and ".." are not numbers
+                    }
+                }
+            }
+        }
+
+        fds.Sort();
+        return fds;
+    }
+
     /// <summary>statx of the link itself, whose mode shows the fd's access; null if the fd is not open.</summary>
     public FileStatus? LinkStatus(int fd) => Statx(fd, StatxConstants.AT_SYMLINK_NOFOLLOW);
 
@@ -82,6 +126,31 @@ public sealed class FdDirectory : IDisposable
         NativeMethods.StatxBuffer buffer;
         int rc = NativeMethods.statx(_handle.Number, name, flags, StatxConstants.STATX_BASIC_STATS, &buffer);
         return rc < 0 ? null : new FileStatus(buffer.Mode, buffer.Ino, buffer.DevMajor, buffer.DevMinor, buffer.RdevMajor, buffer.RdevMinor);
+    }
+
+    private Exception Failure(string call)
+    {
+        int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        return errno is Errno.ENOENT or Errno.ESRCH ? new ProcessGoneException(Pid) : new LinuxErrorException(errno, $"{call}({ProcFs.Root}/{Pid}/fd)");
+    }
+
+    /// <summary>A NUL-terminated name of decimal digits as an fd number; null for any other name.</summary>
+    private static unsafe int? ParseNumber(byte* name)
+    {
+        long value = 0;
+        int length = 0;
+        for (; name[length] != 0; length++)
+        {
+            byte c = name[length];
+            if (c < '0' || c > '9' || length >= 10)
+            {
+                return null;
+            }
+
+            value = (value * 10) + (c - '0');
+        }
+
+        return length > 0 && value <= int.MaxValue ? (int)value : null;
     }
 
     /// <summary>Room for an int in decimal, its sign and the NUL.</summary>

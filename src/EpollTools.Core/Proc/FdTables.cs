@@ -127,7 +127,7 @@ public sealed class FdTable
     public static FdTable List(int pid)
     {
         using var directory = FdDirectory.Open(pid);
-        var numbers = ProcFs.ListFdNumbers(pid);
+        var numbers = directory.ListFds();
         var entries = new List<FdEntry>(numbers.Count);
         foreach (int fd in numbers)
         {

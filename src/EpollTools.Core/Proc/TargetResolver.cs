@@ -127,8 +127,10 @@ public sealed class TargetResolver
     private string DescribePipe(int pid, int fd, string linkTarget)
     {
         // Which end this fd is: the host pass has already looked (a statx of the link: its mode is the fd's access).
+        // Written without LINQ: at 100,000 pipes this runs once per row.
         var ends = PipeHolders(linkTarget);
-        var self = ends.FirstOrDefault(h => h.Pid == pid && h.Fd == fd);
+        bool IsSelf(PipeHolder h) => h.Pid == pid && h.Fd == fd;
+        var self = ends.Find(IsSelf);
         bool reads, writes;
         if (self is not null)
         {
@@ -136,15 +138,33 @@ public sealed class TargetResolver
         }
         else
         {
-            var mode = ProcFs.StatFd(pid, fd, link: true)?.Mode ?? 0;
-            (reads, writes) = ((mode & StatxConstants.S_IRUSR) != 0, (mode & StatxConstants.S_IWUSR) != 0);
+            var access = FdEntry.AccessOf(ProcFs.StatFd(pid, fd, link: true)?.Mode ?? 0);
+            (reads, writes) = (access.HasFlag(FdAccess.Read), access.HasFlag(FdAccess.Write));
         }
 
-        var others = ends.Where(h => !(h.Pid == pid && h.Fd == fd) && (reads ? h.Writes : h.Reads)).ToList();
-        string end = reads && !writes ? "read end" : writes && !reads ? "write end" : "both ends";
-        string otherEnd = reads ? "writers" : "readers";
-        string holders = others.Count == 0 ? "none" : string.Join(", ", others.Take(8)) + (others.Count > 8 ? $", +{others.Count - 8} more" : string.Empty);
-        return $"{linkTarget} {end}; {otherEnd}: {holders}";
+        var text = new System.Text.StringBuilder(linkTarget)
+            .Append(reads && !writes ? " read end" : writes && !reads ? " write end" : " both ends")
+            .Append(reads ? "; writers: " : "; readers: ");
+        int others = 0;
+        foreach (var holder in ends)
+        {
+            if (IsSelf(holder) || !(reads ? holder.Writes : holder.Reads))
+            {
+                continue;
+            }
+
+            if (++others <= 8)
+            {
+                text.Append(others > 1 ? ", " : string.Empty).Append(holder);
+            }
+        }
+
+        return (others switch
+        {
+            0 => text.Append("none"),
+            > 8 => text.Append(CultureInfo.InvariantCulture, $", +{others - 8} more"),
+            _ => text,
+        }).ToString();
     }
 
     /// <summary>
