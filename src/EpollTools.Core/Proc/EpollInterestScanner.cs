@@ -199,6 +199,7 @@ public sealed class EpollInterestScanner
         // Each holder's /proc/<pid>/fd opened once for the instance: a link read relative to it costs a sixth of one
         // read by its full path.
         using var directories = new FdDirectories();
+        bool ownerGone = false;
         string? LinkOf(int pid, int fd)
         {
             if (!fromTables)
@@ -212,6 +213,7 @@ public sealed class EpollInterestScanner
             }
             catch (ProcessGoneException)
             {
+                ownerGone |= pid == owner.Pid;
                 return null; // as a readlink of a process that is gone: the caller tells a closed fd from an exit
             }
         }
@@ -244,7 +246,9 @@ public sealed class EpollInterestScanner
             else
             {
                 string? current = LinkOf(owner.Pid, line.Tfd);
-                if (current is null && !ProcFs.ProcessExists(owner.Pid))
+                // A missing link from a listed table is an fd the owner did not have: only a table that could not be
+                // listed says the owner is gone. A readlink's null may be either, so /proc is asked.
+                if (current is null && (fromTables ? ownerGone : !ProcFs.ProcessExists(owner.Pid)))
                 {
                     // Not a stale registration: the whole process went away while it was being read.
                     _verbose($"Process {owner.Pid} exited while its epoll fd {owner.Fd} was being read; the rest of it is skipped.");
