@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
 
 namespace EpollTools.Core.Proc;
@@ -187,13 +188,16 @@ public sealed class EpollInterestScanner
             _verbose($"Process {owner.Pid} epoll fd {owner.Fd}: line {error.LineNumber} not understood ({error.Reason}): {error.Line}");
         }
 
+        // Tables used to judge these lines are listed after this point: one listed earlier (by the search for epoll
+        // fds) would lack an fd opened and registered since, and call that registration closed.
+        long readAt = Stopwatch.GetTimestamp();
         string[] holders = instance.Select(r => $"{r.Pid}:{r.Fd}").ToArray();
-        var others = new OtherHolders(instance.Select(r => r.Pid).Where(p => p != owner.Pid).Distinct(), Tables, SafeTable);
+        var others = new OtherHolders(instance.Select(r => r.Pid).Where(p => p != owner.Pid).Distinct(), pids => Tables.Load(pids, readAt), pid => SafeTable(pid, readAt));
         bool exact = info.EpollTargets.Count <= ExactCheckLimit;
         bool fromTables = others.Any && info.EpollTargets.Count > TableLookupThreshold;
         if (fromTables && !noResolve)
         {
-            Tables.Load(instance.Select(r => r.Pid)); // every holder's table is wanted: listed on every core at once
+            Tables.Load(instance.Select(r => r.Pid), readAt); // every holder's table is wanted: listed on every core at once
         }
 
         // Each holder's /proc/<pid>/fd opened once for the instance: a link read relative to it costs a sixth of one
@@ -209,7 +213,7 @@ public sealed class EpollInterestScanner
 
             try
             {
-                return Tables.Link(pid, fd);
+                return Tables.Link(pid, fd, readAt);
             }
             catch (ProcessGoneException)
             {
@@ -265,7 +269,7 @@ public sealed class EpollInterestScanner
                 {
                     if (exact)
                     {
-                        ownerFds ??= SafeTable(owner.Pid);
+                        ownerFds ??= SafeTable(owner.Pid, readAt);
                         stillOpenAs = FindHolder(owner, line, ownerFds);
                     }
 
@@ -443,14 +447,14 @@ public sealed class EpollInterestScanner
     /// <summary>The holders of a shared instance besides the one whose fdinfo is read.</summary>
     private sealed class OtherHolders
     {
-        private readonly FdTables _tables;
+        private readonly Action<IEnumerable<int>> _load;
         private readonly Func<int, FdTable> _table;
         private FdTable[]? _listed;
 
-        public OtherHolders(IEnumerable<int> pids, FdTables tables, Func<int, FdTable> table)
+        public OtherHolders(IEnumerable<int> pids, Action<IEnumerable<int>> load, Func<int, FdTable> table)
         {
             Pids = pids.ToList();
-            _tables = tables;
+            _load = load;
             _table = table;
         }
 
@@ -467,7 +471,7 @@ public sealed class EpollInterestScanner
         {
             if (_listed is null)
             {
-                _tables.Load(Pids);
+                _load(Pids);
                 _listed = Pids.Select(_table).ToArray();
             }
 
@@ -597,11 +601,11 @@ public sealed class EpollInterestScanner
     }
 
     /// <summary>The table of <paramref name="pid"/>, or an empty one (said in a verbose line) if it cannot be listed.</summary>
-    private FdTable SafeTable(int pid)
+    private FdTable SafeTable(int pid, long listedSince)
     {
         try
         {
-            return Tables.Get(pid);
+            return Tables.Get(pid, listedSince);
         }
         catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
         {

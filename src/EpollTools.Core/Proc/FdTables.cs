@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Runtime.ExceptionServices;
@@ -107,18 +108,22 @@ public sealed class FdTable
 {
     private readonly FdEntry[] _entries;
 
-    private FdTable(int pid, FdEntry[] entries)
+    private FdTable(int pid, FdEntry[] entries, long listedAt)
     {
         Pid = pid;
         _entries = entries;
+        ListedAt = listedAt;
     }
 
     public int Pid { get; }
 
+    /// <summary>When the listing began (<see cref="Stopwatch.GetTimestamp"/>): every fd opened before then and still open is in it.</summary>
+    public long ListedAt { get; }
+
     public ReadOnlySpan<FdEntry> Entries => _entries;
 
     /// <summary>A table with no fd, for a process that could not be listed.</summary>
-    public static FdTable Empty(int pid) => new(pid, Array.Empty<FdEntry>());
+    public static FdTable Empty(int pid) => new(pid, Array.Empty<FdEntry>(), Stopwatch.GetTimestamp());
 
     /// <summary>
     /// Lists the fds of <paramref name="pid"/> now: a readlink of each, and for a pipe an lstat of its link (which end
@@ -126,6 +131,7 @@ public sealed class FdTable
     /// </summary>
     public static FdTable List(int pid)
     {
+        long listedAt = Stopwatch.GetTimestamp();
         using var directory = FdDirectory.Open(pid);
         var numbers = directory.ListFds();
         var entries = new List<FdEntry>(numbers.Count);
@@ -138,7 +144,7 @@ public sealed class FdTable
             }
         }
 
-        return new FdTable(pid, entries.ToArray());
+        return new FdTable(pid, entries.ToArray(), listedAt);
     }
 
     /// <summary>The entry of fd <paramref name="fd"/>, if the table has it.</summary>
@@ -184,19 +190,38 @@ public sealed class FdTables
 {
     private readonly ConcurrentDictionary<int, FdTable> _tables = new();
 
-    /// <summary>The table of <paramref name="pid"/>; throws <see cref="ProcessGoneException"/> or <see cref="ProcessAccessDeniedException"/> (a failure is not kept).</summary>
-    public FdTable Get(int pid) => _tables.TryGetValue(pid, out var table) ? table : _tables.GetOrAdd(pid, FdTable.List(pid));
+    /// <summary>
+    /// The table of <paramref name="pid"/>, listed at or after <paramref name="listedSince"/> (a
+    /// <see cref="Stopwatch.GetTimestamp"/>; an older one is listed again). Throws <see cref="ProcessGoneException"/>
+    /// or <see cref="ProcessAccessDeniedException"/> (a failure is not kept).
+    /// </summary>
+    /// <remarks>
+    /// A registration is judged against a table listed after its interest list was read: one listed before would lack
+    /// an fd opened and registered in between, and call a new connection's registration closed.
+    /// </remarks>
+    public FdTable Get(int pid, long listedSince = 0)
+    {
+        if (_tables.TryGetValue(pid, out var table) && table.ListedAt >= listedSince)
+        {
+            return table;
+        }
+
+        table = FdTable.List(pid);
+        _tables[pid] = table;
+        return table;
+    }
 
     /// <summary>The link of fd <paramref name="fd"/> of <paramref name="pid"/> as listed; null if the table has no such fd.</summary>
-    public string? Link(int pid, int fd) => Get(pid).Link(fd);
+    public string? Link(int pid, int fd, long listedSince = 0) => Get(pid, listedSince).Link(fd);
 
     /// <summary>
-    /// Lists the tables of <paramref name="pids"/> not listed yet, one process per core at a time (a process's table
-    /// is read by one thread). A process that is gone or denied is skipped here; <see cref="Get"/> says so for it.
+    /// Lists the tables of <paramref name="pids"/> not listed yet (or not since <paramref name="listedSince"/>), one
+    /// process per core at a time (a process's table is read by one thread). A process that is gone or denied is
+    /// skipped here; <see cref="Get"/> says so for it.
     /// </summary>
-    public void Load(IEnumerable<int> pids)
+    public void Load(IEnumerable<int> pids, long listedSince = 0)
     {
-        var missing = pids.Distinct().Where(pid => !_tables.ContainsKey(pid)).ToList();
+        var missing = pids.Distinct().Where(pid => !(_tables.TryGetValue(pid, out var table) && table.ListedAt >= listedSince)).ToList();
         if (missing.Count < 2)
         {
             return; // nothing to share out: Get lists it when asked
@@ -210,7 +235,7 @@ public sealed class FdTables
             {
                 try
                 {
-                    _tables.TryAdd(pid, FdTable.List(pid));
+                    _tables[pid] = FdTable.List(pid);
                 }
                 catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
                 {

@@ -109,6 +109,27 @@ public sealed class FdTablesTests
     }
 
     [Fact]
+    public void ATableListedBeforeAnInterestListWasReadIsListedAgainForIt()
+    {
+        // The scan reads an instance's fdinfo, then judges its lines against tables listed after that: an fd opened
+        // and registered after an earlier listing must not look closed.
+        var tables = new FdTables();
+        var before = tables.Get(Environment.ProcessId);
+        using var pipe = Pipe.Create();
+        long readAt = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        string pipeLink = ProcFs.ReadFdTarget(Environment.ProcessId, pipe.ReadEnd.Fd)!;
+        Assert.Same(before, tables.Get(Environment.ProcessId));
+        // (The number may have been another fd at the first listing, such as the directory it was listed through.)
+        Assert.NotEqual(pipeLink, tables.Link(Environment.ProcessId, pipe.ReadEnd.Fd));
+        var fresh = tables.Get(Environment.ProcessId, readAt);
+        Assert.NotSame(before, fresh);
+        Assert.True(fresh.ListedAt >= readAt);
+        Assert.Equal(pipeLink, tables.Link(Environment.ProcessId, pipe.ReadEnd.Fd, readAt));
+        Assert.Same(fresh, tables.Get(Environment.ProcessId)); // the fresh listing replaces the old one
+    }
+
+    [Fact]
     public void AnEpollFdinfoParsedAsItIsReadEqualsTheWholeText()
     {
         // Some 2,000 lines: more than the 64 KiB read buffer, so lines are split across reads.
