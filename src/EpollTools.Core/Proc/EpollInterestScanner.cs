@@ -200,8 +200,8 @@ public sealed class EpollInterestScanner
             Tables.Load(instance.Select(r => r.Pid), readAt); // every holder's table is wanted: listed on every core at once
         }
 
-        // Each holder's /proc/<pid>/fd opened once for the instance: a link read relative to it costs a sixth of one
-        // read by its full path.
+        // Each holder's /proc/<pid>/fd opened once for the instance: a link read relative to it costs a fifth less
+        // than one read by its full path, and never reads a process that took the pid of one that exited.
         using var directories = new FdDirectories();
         bool ownerGone = false;
         string? LinkOf(int pid, int fd)
@@ -285,7 +285,7 @@ public sealed class EpollInterestScanner
                 }
                 else
                 {
-                    target = Resolver.Resolve(verdict.Pid, line.Tfd, verdict.Link);
+                    target = Resolver.Resolve(verdict.Pid, line.Tfd, verdict.Link, directories);
                 }
 
                 if (readiness is not null && (verdict.State == RegistrationState.Current || stillOpenAs is not null))

@@ -160,7 +160,7 @@ public static class FdInfoParser
             switch (key)
             {
                 case "tfd":
-                    tfd = int.Parse(value, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                    tfd = int.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture);
                     break;
                 case "events":
                     events = checked((uint)Hex(value));
@@ -169,7 +169,7 @@ public static class FdInfoParser
                     data = Hex(value);
                     break;
                 case "pos":
-                    pos = long.Parse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                    pos = long.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture);
                     break;
                 case "ino":
                     ino = Hex(value);

@@ -431,6 +431,12 @@ public static class ProcFs
     private static string ReadSmallFile(string path)
     {
         using var handle = OpenForReading(path);
+        return ReadWhole(handle, path);
+    }
+
+    /// <summary>The rest of an open /proc file, as <see cref="ReadSmallFile"/> reads it; <paramref name="path"/> names it in errors.</summary>
+    internal static string ReadWhole(FileDescriptorHandle handle, string path)
+    {
         var buffer = _readBuffer ??= new byte[ReadBufferSize];
         int used = 0;
         while (true)

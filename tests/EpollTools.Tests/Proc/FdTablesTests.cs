@@ -75,6 +75,11 @@ public sealed class FdTablesTests
             Assert.Equal(ProcFs.StatFd(Environment.ProcessId, pipe.ReadEnd.Fd)!.Value.Ino, own.Status(pipe.ReadEnd.Fd)!.Value.Ino);
             Assert.Null(own.ReadLink(int.MaxValue));
             Assert.Null(own.LinkStatus(int.MaxValue));
+
+            using var efd = EventFd.Create(initialValue: 5);
+            Assert.Equal(ProcFs.ReadFdInfo(Environment.ProcessId, efd.Fd), own.ReadFdInfo(efd.Fd));
+            Assert.Contains("eventfd-count:", own.ReadFdInfo(efd.Fd));
+            Assert.Null(own.ReadFdInfo(int.MaxValue));
         }
 
         using var children = new Children(1);
@@ -83,6 +88,7 @@ public sealed class FdTablesTests
         Assert.NotNull(directory.ReadLink(0));
         children.Dispose();
         Assert.Null(directory.ReadLink(0)); // the process is gone: nothing read, whatever now has its pid
+        Assert.Null(directory.ReadFdInfo(0));
         Assert.Throws<ProcessGoneException>(() => FdDirectory.Open(pid));
 
         using var directories = new FdDirectories();
