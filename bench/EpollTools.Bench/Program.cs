@@ -187,7 +187,7 @@ internal static class Program
     private static void InterestOfOneProcess(Report report, string holderExe, Runspace runspace)
     {
         Console.WriteLine("\n3. Get-EpollInterest -Id on one epoll instance with N registrations");
-        foreach (var shape in new[] { HolderShape.OneProcess(10_000), HolderShape.OneProcess(19_000), HolderShape.Workers(100_000) })
+        foreach (var shape in new[] { HolderShape.OneProcess(10_000), HolderShape.OneProcess(19_000), HolderShape.Workers(100_000), HolderShape.Workers(100_000, "sockets") })
         {
             using var holder = Holder.Start(holderExe, shape);
             Console.WriteLine($"   {shape}:");
@@ -242,6 +242,12 @@ internal static class Program
                 // An eventfd is described by its own fdinfo (its count): the floor is its link and its fdinfo.
                 report.Ratio(label, ours, resolutionFloor, "ms", "fdinfo + each target's link and fdinfo (the floor with targets resolved)", target: 1.5);
                 report.Ratio(label, ours, linkFloor, "ms", "fdinfo + one readlink per target", target: null);
+            }
+            else if (!shape.Pipes)
+            {
+                // A socket is named from its link and the namespace's net tables (one read, charged to us).
+                report.Ratio(label, ours, resolutionFloor, "ms", "fdinfo + each target's link and fdinfo (the floor with targets resolved)", target: null);
+                report.Ratio(label, ours, linkFloor, "ms", "fdinfo + one readlink per target", target: 1.5);
             }
             else
             {
@@ -324,18 +330,18 @@ internal static class Program
     private static void MemoryOfScans(Report report, string holderExe)
     {
         Console.WriteLine("\n7. Memory: peak resident set of a separate pwsh above itself idle, scanning 100,000 registrations (streamed into a counter)");
-        foreach (var shape in new[] { HolderShape.Workers(100_000), HolderShape.Processes(100_000, 100) })
+        foreach (var shape in new[] { HolderShape.Workers(100_000), HolderShape.Workers(100_000, "sockets"), HolderShape.Processes(100_000, 100) })
         {
             using var holder = Holder.Start(holderExe, shape);
             Console.WriteLine($"   {shape}:");
-            foreach (string switches in shape.Separate ? new[] { " -All" } : new[] { string.Empty, " -NoResolve" })
+            foreach (string switches in shape.Separate ? new[] { " -All" } : shape.Pipes ? new[] { string.Empty, " -NoResolve" } : new[] { string.Empty })
             {
-                MemoryOfAScan(report, holder, switches);
+                MemoryOfAScan(report, holder, switches, shape.Kind);
             }
         }
     }
 
-    private static void MemoryOfAScan(Report report, Holder holder, string switches)
+    private static void MemoryOfAScan(Report report, Holder holder, string switches, string kind)
     {
         // Warmed up on a small scan (JIT, the module's types), then the peak is reset (clear_refs 5) and measured.
         string script = $"Import-Module '{Path.Combine(Root, "EpollTools.psd1")}'; $null = Get-EpollInterest -Id $PID; [GC]::Collect(); " +
@@ -359,7 +365,7 @@ internal static class Program
         }
 
         double growthMiB = (numbers[1] - numbers[0]) / 1024.0;
-        report.Ratio($"Get-EpollInterest{switches}, 100,000 registrations: peak above idle", growthMiB, 64, "MiB", "the 64 MiB budget", target: 1.0);
+        report.Ratio($"Get-EpollInterest{switches}, 100,000 registrations of {kind}: peak above idle", growthMiB, 64, "MiB", "the 64 MiB budget", target: 1.0);
     }
 
     // 6. Get-MultiplexerWait's scan of waiting threads against reading the same /proc files with cat.
@@ -439,28 +445,33 @@ internal static class Program
     private static long PeakWorkingSet() =>
         long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 
-    /// <summary>How a holder makes its registrations: eventfds in one process, or pipes in forked workers sharing the instance.</summary>
-    private sealed record HolderShape(int Registrations, int WorkerCount, bool Separate = false)
+    /// <summary>
+    /// How a holder makes its registrations: eventfds in one process, or pipes or unix socket pairs (two fds each) in
+    /// forked workers sharing the instance or each with one of its own.
+    /// </summary>
+    private sealed record HolderShape(int Registrations, int WorkerCount, bool Separate = false, string Kind = "pipes")
     {
-        public static HolderShape OneProcess(int registrations) => new(registrations, 0);
+        public static HolderShape OneProcess(int registrations) => new(registrations, 0, Kind: "eventfds");
 
-        /// <summary>As many workers as the open-file limit needs (each pipe is two fds), and at least two.</summary>
-        public static HolderShape Workers(int registrations)
+        /// <summary>As many workers as the open-file limit needs (each pipe or socket pair is two fds), and at least two.</summary>
+        public static HolderShape Workers(int registrations, string kind = "pipes")
         {
             int perWorker = (int)(EpollTools.Core.Multiplexers.MultiplexerBenchmark.FdBudget().Limit - 64) / 2;
-            return new(registrations, Math.Max(2, (registrations + perWorker - 1) / perWorker));
+            return new(registrations, Math.Max(2, (registrations + perWorker - 1) / perWorker), Kind: kind);
         }
 
         /// <summary><paramref name="processes"/> workers, each with an instance of its own and its share of the pipes.</summary>
         public static HolderShape Processes(int registrations, int processes) => new(registrations, processes, Separate: true);
 
-        public string Arguments => WorkerCount == 0 ? $"{Registrations}" : $"{Registrations} pipes {WorkerCount}{(Separate ? " separate" : string.Empty)}";
+        public bool Pipes => Kind == "pipes";
+
+        public string Arguments => WorkerCount == 0 ? $"{Registrations}" : $"{Registrations} {Kind} {WorkerCount}{(Separate ? " separate" : string.Empty)}";
 
         public override string ToString() => WorkerCount == 0
             ? $"{Registrations:N0} eventfds registered by the holder itself"
             : Separate
-                ? $"{Registrations:N0} pipes registered by {WorkerCount} processes, each in an instance of its own"
-                : $"{Registrations:N0} pipes registered by {WorkerCount} forked workers sharing the instance (the open-file limit is per process)";
+                ? $"{Registrations:N0} {Kind} registered by {WorkerCount} processes, each in an instance of its own"
+                : $"{Registrations:N0} {(Pipes ? "pipes" : "unix socket pairs (one end each)")} registered by {WorkerCount} forked workers sharing the instance (the open-file limit is per process)";
     }
 
     /// <summary>A running tests/fixtures/epoll-holder; disposing it ends it (and its workers, by their parent-death signal).</summary>

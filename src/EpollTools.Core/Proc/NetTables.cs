@@ -55,57 +55,82 @@ public static class NetTableParser
     /// Parses an inet table. <paramref name="protocol"/> names it ("TCP", "UDP6"...). Addresses are the kernel's
     /// in-memory bytes printed as native-endian 32-bit words; ports are big-endian hex.
     /// </summary>
-    public static IEnumerable<SocketEntry> ParseInet(string text, string protocol)
-    {
-        bool datagram = !protocol.StartsWith("TCP", StringComparison.Ordinal);
-        foreach (var line in text.Split('\n'))
-        {
-            var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length < 10 || !fields[0].EndsWith(':') || !char.IsDigit(fields[0][0]))
-            {
-                continue; // the header, or a blank line
-            }
+    public static IEnumerable<SocketEntry> ParseInet(string text, string protocol) => ParseLines(text, line => ParseInetLine(line, protocol));
 
-            if (!TryEndpoint(fields[1], out var local, out int localPort) || !TryEndpoint(fields[2], out var remote, out int remotePort)
-                || !byte.TryParse(fields[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte state)
-                || !ulong.TryParse(fields[9], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
-            {
-                continue;
-            }
-
-            yield return new SocketEntry(inode, protocol, StateName(state, datagram), local, localPort, remote, remotePort, null);
-        }
-    }
+    private delegate SocketEntry? LineParser(ReadOnlySpan<char> line);
 
     /// <summary>Parses /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path".</summary>
-    public static IEnumerable<SocketEntry> ParseUnix(string text)
+    public static IEnumerable<SocketEntry> ParseUnix(string text) => ParseLines(text, line => ParseUnixLine(line));
+
+    /// <summary>One line of /proc/net/tcp, udp, raw and their v6 and lite kin; null for the header or a line not understood.</summary>
+    public static SocketEntry? ParseInetLine(ReadOnlySpan<char> line, string protocol)
     {
-        foreach (var line in text.Split('\n'))
+        bool datagram = !protocol.StartsWith("TCP", StringComparison.Ordinal);
+        Span<Range> ranges = stackalloc Range[11];
+        int count = Fields(line, ranges);
+        if (count < 10 || !line[ranges[0]].EndsWith(":") || !char.IsDigit(line[ranges[0]][0]))
         {
-            var fields = line.Split((char[]?)null, 8, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length < 7 || !fields[0].EndsWith(':')
-                || !uint.TryParse(fields[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint flags)
-                || !int.TryParse(fields[4], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int type)
-                || !byte.TryParse(fields[5], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte state)
-                || !ulong.TryParse(fields[6], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
-            {
-                continue;
-            }
-
-            string typeName = type switch
-            {
-                SocketConstantsText.SOCK_STREAM => "STREAM",
-                SocketConstantsText.SOCK_DGRAM => "DGRAM",
-                SocketConstantsText.SOCK_SEQPACKET => "SEQPACKET",
-                _ => "TYPE" + type,
-            };
-            string stateName = (flags & SO_ACCEPTCON) != 0 ? "LISTEN" : state < UnixStates.Length ? UnixStates[state] : "STATE" + state;
-
-            // An abstract address is printed with '@' for its leading NUL; an unnamed socket has no path.
-            string? path = fields.Length > 7 ? fields[7].Trim() : string.Empty;
-            yield return new SocketEntry(inode, "UNIX " + typeName, stateName, null, null, null, null, path);
+            return null; // the header, or a blank line
         }
+
+        if (!TryEndpoint(line[ranges[1]], out var local, out int localPort) || !TryEndpoint(line[ranges[2]], out var remote, out int remotePort)
+            || !byte.TryParse(line[ranges[3]], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte state)
+            || !ulong.TryParse(line[ranges[9]], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
+        {
+            return null;
+        }
+
+        return new SocketEntry(inode, protocol, StateName(state, datagram), local, localPort, remote, remotePort, null);
     }
+
+    /// <summary>One line of /proc/net/unix; null for the header or a line not understood.</summary>
+    public static SocketEntry? ParseUnixLine(ReadOnlySpan<char> line)
+    {
+        Span<Range> ranges = stackalloc Range[8];
+        int count = Fields(line, ranges);
+        if (count < 7 || !line[ranges[0]].EndsWith(":")
+            || !uint.TryParse(line[ranges[3]], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint flags)
+            || !int.TryParse(line[ranges[4]], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int type)
+            || !byte.TryParse(line[ranges[5]], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte state)
+            || !ulong.TryParse(line[ranges[6]], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
+        {
+            return null;
+        }
+
+        // Literals, not "UNIX " + name: a busy host has 100,000 of these entries.
+        string protocol = type switch
+        {
+            SocketConstantsText.SOCK_STREAM => "UNIX STREAM",
+            SocketConstantsText.SOCK_DGRAM => "UNIX DGRAM",
+            SocketConstantsText.SOCK_SEQPACKET => "UNIX SEQPACKET",
+            _ => "UNIX TYPE" + type,
+        };
+        string stateName = (flags & SO_ACCEPTCON) != 0 ? "LISTEN" : state < UnixStates.Length ? UnixStates[state] : "STATE" + state;
+
+        // An abstract address is printed with '@' for its leading NUL; an unnamed socket has no path.
+        string path = count > 7 ? line[ranges[7]].Trim().ToString() : string.Empty;
+        return new SocketEntry(inode, protocol, stateName, null, null, null, null, path);
+    }
+
+    private static List<SocketEntry> ParseLines(string text, LineParser parse)
+    {
+        var entries = new List<SocketEntry>();
+        foreach (var line in text.AsSpan().EnumerateLines())
+        {
+            if (parse(line) is SocketEntry entry)
+            {
+                entries.Add(entry);
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>
+    /// The space-separated fields of a line as ranges of it, no string made (a busy host's tables run to 100,000
+    /// lines): at most as many as <paramref name="fields"/> holds, the last keeping the rest of the line.
+    /// </summary>
+    private static int Fields(ReadOnlySpan<char> line, Span<Range> fields) => line.Split(fields, ' ', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>A socket state is one byte (sk_state); a wider value is not a state and its line is skipped.</summary>
     private static string StateName(byte state, bool datagram)
@@ -120,7 +145,7 @@ public static class NetTableParser
     }
 
     /// <summary>"0100007F:1F90" or a 32-digit IPv6 form; each 8 hex digits are one native-endian 32-bit word.</summary>
-    private static bool TryEndpoint(string text, out IPAddress address, out int port)
+    private static bool TryEndpoint(ReadOnlySpan<char> text, out IPAddress address, out int port)
     {
         address = IPAddress.None;
         port = 0;
@@ -133,7 +158,7 @@ public static class NetTableParser
         var bytes = new byte[colon / 2];
         for (int word = 0; word < colon / 8; word++)
         {
-            if (!uint.TryParse(text.AsSpan(word * 8, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint value))
+            if (!uint.TryParse(text.Slice(word * 8, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint value))
             {
                 return false;
             }
@@ -146,7 +171,7 @@ public static class NetTableParser
         }
 
         // A port is 16 bits; parsed as such, FFFFFFFF is refused rather than read as -1.
-        if (!ushort.TryParse(text.AsSpan(colon + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ushort port16))
+        if (!ushort.TryParse(text.Slice(colon + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ushort port16))
         {
             return false;
         }

@@ -30,6 +30,9 @@ public sealed class ProcessAccessDeniedException : UnauthorizedAccessException
     public int Pid { get; }
 }
 
+/// <summary>Takes one line of a file read a buffer at a time; the span is valid only during the call.</summary>
+public delegate void LineHandler(ReadOnlySpan<char> line);
+
 /// <summary>
 /// Reads /proc and makes the few system calls that go with it (statx, kcmp). Every method copes with processes
 /// and fds that vanish while they are read: a vanished fd reads as null, a vanished process throws
@@ -160,7 +163,7 @@ public static class ProcFs
     public static FdInfo? ParseFdInfo(int pid, int fd) => FromFdInfo(pid, fd, path =>
     {
         var parser = new FdInfoParser.LineParser();
-        ReadLines(path, parser);
+        ReadLines(path, parser.Add);
         return parser.Result;
     });
 
@@ -348,8 +351,27 @@ public static class ProcFs
     /// <summary>The network namespace of a process, as "net:[4026531840]"; null if unreadable.</summary>
     public static string? ReadNetNamespace(int pid) => ReadLink($"{Root}/{pid}/ns/net");
 
-    /// <summary>A file of /proc/&lt;pid&gt;/net, as that process's network namespace shows it; null if unreadable.</summary>
-    public static string? ReadNetTable(int pid, string name) => ReadTextOrNull($"{Root}/{pid}/net/{name}");
+    /// <summary>
+    /// A file of /proc/&lt;pid&gt;/net (as that process's network namespace shows it) given to <paramref name="line"/>
+    /// a line at a time as it is read (a busy host's tables run to 100,000 lines); false if it cannot be read.
+    /// </summary>
+    public static bool ReadNetTable(int pid, string name, LineHandler line)
+    {
+        string path = $"{Root}/{pid}/net/{name}";
+        try
+        {
+            ReadLines(path, line);
+            return true;
+        }
+        catch (IOException e) when (IsOutOfFds(e))
+        {
+            throw OutOfFds(e, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>statx of what /proc/&lt;pid&gt;/fd/&lt;fd&gt; refers to, or of the link itself (whose mode shows the fd's access).</summary>
     public static FileStatus? StatFd(int pid, int fd, bool link = false)
@@ -460,7 +482,7 @@ public static class ProcFs
     /// Reads a /proc file a buffer at a time and gives <paramref name="parser"/> each line as it is completed; only a
     /// line longer than the buffer grows it.
     /// </summary>
-    private static void ReadLines(string path, FdInfoParser.LineParser parser)
+    private static void ReadLines(string path, LineHandler parser)
     {
         using var handle = OpenForReading(path);
         var bytes = new byte[ReadBufferSize];
@@ -480,14 +502,14 @@ public static class ProcFs
             for (int newline; (newline = bytes.AsSpan(start, end - start).IndexOf((byte)'\n')) >= 0; start += newline + 1)
             {
                 int length = System.Text.Encoding.UTF8.GetChars(bytes.AsSpan(start, newline), chars);
-                parser.Add(chars.AsSpan(0, length));
+                parser(chars.AsSpan(0, length));
             }
 
             if (n == 0)
             {
                 if (end > start)
                 {
-                    parser.Add(chars.AsSpan(0, System.Text.Encoding.UTF8.GetChars(bytes.AsSpan(start, end - start), chars)));
+                    parser(chars.AsSpan(0, System.Text.Encoding.UTF8.GetChars(bytes.AsSpan(start, end - start), chars)));
                 }
 
                 return;

@@ -20,6 +20,7 @@ public sealed class TargetResolver
     };
 
     private readonly Dictionary<string, Dictionary<ulong, SocketEntry>> _socketsByNamespace = new();
+    private readonly Dictionary<int, string> _namespaces = new();
     private readonly FdTables _tables;
     private readonly Dictionary<int, string> _names = new();
     private PipeFd[]? _pipeEnds;
@@ -86,7 +87,13 @@ public sealed class TargetResolver
     /// </summary>
     public SocketEntry? FindSocket(int pid, ulong inode)
     {
-        string ns = ProcFs.ReadNetNamespace(pid) ?? "pid " + pid;
+        // The namespace link is read once per process: a process with 100,000 sockets would read it 100,000 times.
+        if (!_namespaces.TryGetValue(pid, out string? ns))
+        {
+            ns = ProcFs.ReadNetNamespace(pid) ?? "pid " + pid;
+            _namespaces[pid] = ns;
+        }
+
         if (!_socketsByNamespace.TryGetValue(ns, out var sockets))
         {
             sockets = ReadSockets(pid);
@@ -96,32 +103,24 @@ public sealed class TargetResolver
         return sockets.TryGetValue(inode, out var entry) ? entry : null;
     }
 
+    /// <summary>The namespace's sockets by inode, each table parsed as it is read (never held as text).</summary>
     private static Dictionary<ulong, SocketEntry> ReadSockets(int pid)
     {
         var sockets = new Dictionary<ulong, SocketEntry>();
+        void Add(SocketEntry? entry)
+        {
+            if (entry is not null)
+            {
+                sockets.TryAdd(entry.Inode, entry);
+            }
+        }
+
         foreach (var (file, protocol) in InetTables)
         {
-            string? text = ProcFs.ReadNetTable(pid, file);
-            if (text is null)
-            {
-                continue;
-            }
-
-            foreach (var entry in NetTableParser.ParseInet(text, protocol))
-            {
-                sockets.TryAdd(entry.Inode, entry);
-            }
+            ProcFs.ReadNetTable(pid, file, line => Add(NetTableParser.ParseInetLine(line, protocol)));
         }
 
-        string? unix = ProcFs.ReadNetTable(pid, "unix");
-        if (unix is not null)
-        {
-            foreach (var entry in NetTableParser.ParseUnix(unix))
-            {
-                sockets.TryAdd(entry.Inode, entry);
-            }
-        }
-
+        ProcFs.ReadNetTable(pid, "unix", line => Add(NetTableParser.ParseUnixLine(line)));
         return sockets;
     }
 

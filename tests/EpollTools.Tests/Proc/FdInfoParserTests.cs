@@ -230,6 +230,17 @@ public sealed class NetTableParserTests
     }
 
     [Fact]
+    public void KeepsAUnixPathWithSpacesWholeAndReadsALineAsTheWholeTextDoes()
+    {
+        const string line = "000000000d5e80d4: 00000002 00000000 00010000 0001 01 51488 /tmp/a dir/with  spaces.sock";
+        var entry = NetTableParser.ParseUnixLine(line)!;
+        Assert.Equal("/tmp/a dir/with  spaces.sock", entry.Path);
+        Assert.Equal(51488UL, entry.Inode);
+        Assert.Equal(entry, Assert.Single(NetTableParser.ParseUnix("Num RefCount Protocol Flags Type St Inode Path\n" + line + "\n")));
+        Assert.Null(NetTableParser.ParseUnixLine("Num       RefCount Protocol Flags    Type St Inode Path"));
+    }
+
+    [Fact]
     public void SkipsGarbage()
     {
         Assert.Empty(NetTableParser.ParseInet("garbage\n 0: zz:zz 00 00\n", "TCP"));
