@@ -192,12 +192,31 @@ public sealed class EpollInterestScanner
         // fds) would lack an fd opened and registered since, and call that registration closed.
         long readAt = Stopwatch.GetTimestamp();
         string[] holders = instance.Select(r => $"{r.Pid}:{r.Fd}").ToArray();
-        var others = new OtherHolders(instance.Select(r => r.Pid).Where(p => p != owner.Pid).Distinct(), pids => Tables.Load(pids, readAt), pid => SafeTable(pid, readAt));
+        Dictionary<int, FdTable>? registeredOnly = null;
+        FdTable TableOf(int pid) => registeredOnly is not null && registeredOnly.TryGetValue(pid, out var listed) ? listed : Tables.Get(pid, readAt);
+        var others = new OtherHolders(instance.Select(r => r.Pid).Where(p => p != owner.Pid).Distinct(),
+            pids => { if (registeredOnly is null) { Tables.Load(pids, readAt); } }, pid => SafeTable(pid, TableOf));
         bool exact = info.EpollTargets.Count <= ExactCheckLimit;
         bool fromTables = others.Any && info.EpollTargets.Count > TableLookupThreshold;
         if (fromTables && !noResolve)
         {
-            Tables.Load(instance.Select(r => r.Pid), readAt); // every holder's table is wanted: listed on every core at once
+            // Every holder's table is wanted, listed on every core at once. A pipe needs whole tables (the search for
+            // its other ends shares them); with none registered, only the registered fd numbers are read (for socket
+            // pairs, half the links).
+            var pids = instance.Select(r => r.Pid);
+            if (info.EpollTargets.Any(line => PseudoFilesystems.IsOn(line, PseudoFilesystems.SockFs)))
+            {
+                Resolver.PrefetchSockets(owner.Pid);
+            }
+
+            if (info.EpollTargets.Any(line => PseudoFilesystems.IsOn(line, PseudoFilesystems.PipeFs)))
+            {
+                Tables.Load(pids, readAt);
+            }
+            else
+            {
+                registeredOnly = FdTables.ListOnly(pids, info.EpollTargets.Select(line => line.Tfd).ToHashSet());
+            }
         }
 
         // Each holder's /proc/<pid>/fd opened once for the instance: a link read relative to it costs a fifth less
@@ -213,7 +232,7 @@ public sealed class EpollInterestScanner
 
             try
             {
-                return Tables.Link(pid, fd, readAt);
+                return TableOf(pid).Link(fd);
             }
             catch (ProcessGoneException)
             {
@@ -269,7 +288,7 @@ public sealed class EpollInterestScanner
                 {
                     if (exact)
                     {
-                        ownerFds ??= SafeTable(owner.Pid, readAt);
+                        ownerFds ??= SafeTable(owner.Pid, pid => Tables.Get(pid, readAt)); // the whole table: the file may be under any fd
                         stillOpenAs = FindHolder(owner, line, ownerFds);
                     }
 
@@ -600,12 +619,12 @@ public sealed class EpollInterestScanner
         return null;
     }
 
-    /// <summary>The table of <paramref name="pid"/>, or an empty one (said in a verbose line) if it cannot be listed.</summary>
-    private FdTable SafeTable(int pid, long listedSince)
+    /// <summary>The table <paramref name="table"/> gives for <paramref name="pid"/>, or an empty one (said in a verbose line) if it cannot be listed.</summary>
+    private FdTable SafeTable(int pid, Func<int, FdTable> table)
     {
         try
         {
-            return Tables.Get(pid, listedSince);
+            return table(pid);
         }
         catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
         {

@@ -129,14 +129,22 @@ public sealed class FdTable
     /// Lists the fds of <paramref name="pid"/> now: a readlink of each, and for a pipe an lstat of its link (which end
     /// it is). An fd closed meanwhile is left out. Throws <see cref="ProcessGoneException"/> or <see cref="ProcessAccessDeniedException"/>.
     /// </summary>
-    public static FdTable List(int pid)
+    /// <param name="pid">The process.</param>
+    /// <param name="only">Only these fd numbers (those registered in an instance, say); null for every fd. Such a
+    /// table is the caller's: <see cref="FdTables"/> keeps whole ones.</param>
+    public static FdTable List(int pid, IReadOnlySet<int>? only = null)
     {
         long listedAt = Stopwatch.GetTimestamp();
         using var directory = FdDirectory.Open(pid);
         var numbers = directory.ListFds();
-        var entries = new List<FdEntry>(numbers.Count);
+        var entries = new List<FdEntry>(only is null ? numbers.Count : Math.Min(numbers.Count, only.Count));
         foreach (int fd in numbers)
         {
+            if (only is not null && !only.Contains(fd))
+            {
+                continue;
+            }
+
             if (directory.ReadLink(fd) is string link
                 && FdEntry.Of(fd, link, () => directory.LinkStatus(fd) is FileStatus status ? FdEntry.AccessOf(status.Mode) : null) is FdEntry entry)
             {
@@ -227,19 +235,38 @@ public sealed class FdTables
             return; // nothing to share out: Get lists it when asked
         }
 
+        InParallel(missing, pid => _tables[pid] = FdTable.List(pid));
+    }
+
+    /// <summary>
+    /// The tables of <paramref name="pids"/> with only the fds numbered in <paramref name="fds"/>, listed now on every
+    /// core and not kept here (a partial table must not stand in for a whole one). A process that is gone or denied
+    /// is left out.
+    /// </summary>
+    public static Dictionary<int, FdTable> ListOnly(IEnumerable<int> pids, IReadOnlySet<int> fds)
+    {
+        var tables = new ConcurrentDictionary<int, FdTable>();
+        InParallel(pids.Distinct().ToList(), pid => tables[pid] = FdTable.List(pid, fds));
+        return new Dictionary<int, FdTable>(tables);
+    }
+
+    /// <summary>
+    /// Lists with <paramref name="list"/> for each pid, one pid at a time per thread: a few processes may hold nearly
+    /// every fd, and a static split could give them all to one core. Gone and denied processes are skipped.
+    /// </summary>
+    private static void InParallel(List<int> pids, Action<int> list)
+    {
         try
         {
-            // One pid at a time per thread: a few processes may hold nearly every fd, and a static split could give
-            // them all to one core.
-            Parallel.ForEach(Partitioner.Create(missing, EnumerablePartitionerOptions.NoBuffering), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, pid =>
+            Parallel.ForEach(Partitioner.Create(pids, EnumerablePartitionerOptions.NoBuffering), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, pid =>
             {
                 try
                 {
-                    _tables[pid] = FdTable.List(pid);
+                    list(pid);
                 }
                 catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
                 {
-                    // Left out: Get lists it again and throws for the caller to report.
+                    // Left out: the caller lists it again (or goes without) and reports it.
                 }
             });
         }

@@ -80,8 +80,6 @@ public sealed class TargetMatcher
 {
     private readonly TargetResolver _resolver;
     private readonly List<Func<EpollFdRecord, EpollTargetLine, bool>> _tests = new();
-    private (uint Major, uint Minor)? _socketDevice;
-    private (uint Major, uint Minor)? _pipeDevice;
 
     public TargetMatcher(TargetResolver resolver) => _resolver = resolver;
 
@@ -92,7 +90,7 @@ public sealed class TargetMatcher
     public void AddPorts(IReadOnlyCollection<int> ports)
     {
         var wanted = ports.ToHashSet();
-        _tests.Add((owner, line) => OnDevice(line, SocketDevice)
+        _tests.Add((owner, line) => PseudoFilesystems.IsOn(line, PseudoFilesystems.SockFs)
             && line.Ino is ulong ino && _resolver.FindSocket(owner.Pid, ino) is { LocalPort: int port, Path: null } && wanted.Contains(port));
     }
 
@@ -119,7 +117,7 @@ public sealed class TargetMatcher
                 break;
 
             case TargetSpec.Inode(TargetKind kind, ulong number):
-                _tests.Add((_, line) => line.Ino == number && OnDevice(line, kind == TargetKind.Socket ? SocketDevice : PipeDevice));
+                _tests.Add((_, line) => line.Ino == number && PseudoFilesystems.IsOn(line, kind == TargetKind.Socket ? PseudoFilesystems.SockFs : PseudoFilesystems.PipeFs));
                 break;
 
             case TargetSpec.FilePath(string path):
@@ -127,7 +125,7 @@ public sealed class TargetMatcher
                 if (file.Type == StatxConstants.S_IFSOCK)
                 {
                     // The path names a unix socket; the registered files are the sockets bound to it (and accepted from it).
-                    _tests.Add((owner, line) => OnDevice(line, SocketDevice)
+                    _tests.Add((owner, line) => PseudoFilesystems.IsOn(line, PseudoFilesystems.SockFs)
                         && line.Ino is ulong ino && _resolver.FindSocket(owner.Pid, ino)?.Path == path);
                 }
                 else
@@ -143,35 +141,5 @@ public sealed class TargetMatcher
     public bool Matches(EpollFdRecord owner, EpollTargetLine line) => IsEmpty || _tests.Any(test => test(owner, line));
 
     private static bool SameFile(EpollTargetLine line, FileStatus status)
-        => line.Ino == status.Ino && OnDevice(line, () => (status.DevMajor, status.DevMinor));
-
-    private static bool OnDevice(EpollTargetLine line, Func<(uint Major, uint Minor)> device)
-        => line.KernelDevice is uint dev && (DeviceNumbers.KernelMajor(dev), DeviceNumbers.KernelMinor(dev)) == device();
-
-    /// <summary>The device of sockfs, from a socket of this process made for the purpose.</summary>
-    private (uint, uint) SocketDevice()
-    {
-        if (_socketDevice is null)
-        {
-            using var pair = SocketPair.Create();
-            _socketDevice = DeviceOf(pair.First.Fd);
-        }
-
-        return _socketDevice.Value;
-    }
-
-    /// <summary>The device of pipefs, from a pipe of this process made for the purpose.</summary>
-    private (uint, uint) PipeDevice()
-    {
-        if (_pipeDevice is null)
-        {
-            using var pipe = Pipe.Create();
-            _pipeDevice = DeviceOf(pipe.ReadEnd.Fd);
-        }
-
-        return _pipeDevice.Value;
-    }
-
-    private static (uint, uint) DeviceOf(int fd)
-        => ProcFs.StatFd(Environment.ProcessId, fd) is FileStatus status ? (status.DevMajor, status.DevMinor) : throw new InvalidOperationException($"statx of this process's fd {fd} failed.");
+        => line.Ino == status.Ino && PseudoFilesystems.IsOn(line, (status.DevMajor, status.DevMinor));
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Threading.Tasks;
 using EpollTools.Core.Native;
 
 namespace EpollTools.Core.Proc;
@@ -19,7 +20,7 @@ public sealed class TargetResolver
         ("udplite", "UDPLITE"), ("udplite6", "UDPLITE6"), ("raw", "RAW"), ("raw6", "RAW6"),
     };
 
-    private readonly Dictionary<string, Dictionary<ulong, SocketEntry>> _socketsByNamespace = new();
+    private readonly Dictionary<string, Task<Dictionary<ulong, SocketEntry>>> _socketsByNamespace = new();
     private readonly Dictionary<int, string> _namespaces = new();
     private readonly FdTables _tables;
     private readonly Dictionary<int, string> _names = new();
@@ -87,20 +88,40 @@ public sealed class TargetResolver
     /// </summary>
     public SocketEntry? FindSocket(int pid, ulong inode)
     {
-        // The namespace link is read once per process: a process with 100,000 sockets would read it 100,000 times.
+        string ns = NamespaceOf(pid);
+        if (!_socketsByNamespace.TryGetValue(ns, out var sockets))
+        {
+            sockets = Task.FromResult(ReadSockets(pid));
+            _socketsByNamespace[ns] = sockets;
+        }
+
+        return sockets.GetAwaiter().GetResult().TryGetValue(inode, out var entry) ? entry : null;
+    }
+
+    /// <summary>
+    /// Starts reading the sockets of <paramref name="pid"/>'s network namespace on another thread, for a scan that
+    /// will want them (a large instance of sockets): the kernel's printing of the tables then overlaps the listing of
+    /// fd tables instead of following it.
+    /// </summary>
+    public void PrefetchSockets(int pid)
+    {
+        string ns = NamespaceOf(pid);
+        if (!_socketsByNamespace.ContainsKey(ns))
+        {
+            _socketsByNamespace[ns] = Task.Run(() => ReadSockets(pid));
+        }
+    }
+
+    /// <summary>The network namespace's link, read once per process: a process with 100,000 sockets would read it 100,000 times.</summary>
+    private string NamespaceOf(int pid)
+    {
         if (!_namespaces.TryGetValue(pid, out string? ns))
         {
             ns = ProcFs.ReadNetNamespace(pid) ?? "pid " + pid;
             _namespaces[pid] = ns;
         }
 
-        if (!_socketsByNamespace.TryGetValue(ns, out var sockets))
-        {
-            sockets = ReadSockets(pid);
-            _socketsByNamespace[ns] = sockets;
-        }
-
-        return sockets.TryGetValue(inode, out var entry) ? entry : null;
+        return ns;
     }
 
     /// <summary>The namespace's sockets by inode, each table parsed as it is read (never held as text).</summary>
@@ -143,7 +164,10 @@ public sealed class TargetResolver
         var others = ends.Where(h => !(h.Pid == pid && h.Fd == fd) && (reads ? h.Writes : h.Reads)).ToList();
         string end = reads && !writes ? "read end" : writes && !reads ? "write end" : "both ends";
         string otherEnd = reads ? "writers" : "readers";
-        string holders = others.Count == 0 ? "none" : string.Join(", ", others.Take(8)) + (others.Count > 8 ? $", +{others.Count - 8} more" : string.Empty);
+        string holders = others.Count > 0 ? string.Join(", ", others.Take(8)) + (others.Count > 8 ? $", +{others.Count - 8} more" : string.Empty)
+            // Not even this fd was in the listing: the pipe is newer than it, and "none" would be a guess.
+            : ends.Count == 0 ? "not known (opened after this call listed the host's fds)"
+            : "none";
         return $"{linkTarget} {end}; {otherEnd}: {holders}";
     }
 

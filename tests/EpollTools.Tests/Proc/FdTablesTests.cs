@@ -136,6 +136,21 @@ public sealed class FdTablesTests
     }
 
     [Fact]
+    public void APipeNewerThanTheHostListingIsNotSaidToHaveNoWriters()
+    {
+        var resolver = new TargetResolver();
+        int self = Environment.ProcessId;
+        using var listed = Pipe.Create();
+        string Describe(Pipe pipe) => resolver.Resolve(self, pipe.ReadEnd.Fd, ProcFs.ReadFdTarget(self, pipe.ReadEnd.Fd)).Description;
+
+        // The first pipe described lists the host: this one's writer is found.
+        Assert.EndsWith($"read end; writers: {self} {ProcFs.ReadComm(self)} fd {listed.WriteEnd.Fd}", Describe(listed));
+
+        using var newer = Pipe.Create();
+        Assert.EndsWith("read end; writers: not known (opened after this call listed the host's fds)", Describe(newer));
+    }
+
+    [Fact]
     public void AnEpollFdinfoParsedAsItIsReadEqualsTheWholeText()
     {
         // Some 2,000 lines: more than the 64 KiB read buffer, so lines are split across reads.
