@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Runtime.InteropServices;
+using EpollTools.Core.Native;
 
 namespace EpollTools.Core.Proc;
 
@@ -67,7 +68,7 @@ public sealed class MultiplexerWaitScanner
             var call = syscall.Activity == SyscallActivity.InSyscall && !compat ? MultiplexerCallDecoder.Identify(_architecture, syscall.Number) : null;
             if (call is null)
             {
-                return includeAllThreads ? Describe(pid, processName, tid, syscall, OtherCall(syscall, compat), null) : null;
+                return includeAllThreads ? Describe(pid, processName, tid, syscall, OtherCall(syscall, compat, _architecture), null) : null;
             }
 
             var decoded = MultiplexerCallDecoder.Decode(call.Value, syscall.Arguments, (address, destination) => ProcFs.ReadMemory(pid, address, destination));
@@ -82,13 +83,14 @@ public sealed class MultiplexerWaitScanner
         return null; // in and out of waits faster than two reads: not stuck
     }
 
-    private static string OtherCall(ThreadSyscall syscall, bool compat) => syscall.Activity switch
+    /// <summary>What a thread outside the multiplexing calls is doing: the call by name where the table knows it (x86-64), else by number.</summary>
+    private static string OtherCall(ThreadSyscall syscall, bool compat, Architecture architecture) => syscall.Activity switch
     {
         SyscallActivity.Running => "running",
         SyscallActivity.NotInSyscall => "not in a syscall",
-        _ => compat
-            ? $"syscall {syscall.Number.ToString(CultureInfo.InvariantCulture)} (32-bit)"
-            : "syscall " + syscall.Number.ToString(CultureInfo.InvariantCulture),
+        _ when compat => $"syscall {syscall.Number.ToString(CultureInfo.InvariantCulture)} (32-bit)",
+        _ when architecture == Architecture.X64 && X64SyscallNames.Of(syscall.Number) is string name => name,
+        _ => "syscall " + syscall.Number.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <param name="wait">The multiplexing call and its decoded arguments; null for a thread in another call.</param>

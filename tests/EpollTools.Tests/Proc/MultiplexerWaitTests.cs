@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
+using EpollTools.Core.Native;
 using EpollTools.Core.Proc;
 using Xunit;
 using static EpollTools.Tests.Proc.FdInfoParserTests;
@@ -262,5 +263,22 @@ public sealed class MultiplexerWaitTests
 
             return true;
         }
+    }
+
+    [Fact]
+    public void TheX64NameTableAgreesWithTheNumbersDefinedElsewhere()
+    {
+        // Two independent transcriptions of arch/x86/entry/syscalls/syscall_64.tbl must agree.
+        Assert.Equal("poll", X64SyscallNames.Of(MultiplexerSyscallNumbers.X64_poll));
+        Assert.Equal("select", X64SyscallNames.Of(MultiplexerSyscallNumbers.X64_select));
+        Assert.Equal("epoll_wait", X64SyscallNames.Of(MultiplexerSyscallNumbers.X64_epoll_wait));
+        Assert.Equal("pselect6", X64SyscallNames.Of(MultiplexerSyscallNumbers.X64_pselect6));
+        Assert.Equal("ppoll", X64SyscallNames.Of(MultiplexerSyscallNumbers.X64_ppoll));
+        Assert.Equal("epoll_pwait", X64SyscallNames.Of(MultiplexerSyscallNumbers.X64_epoll_pwait));
+        Assert.Equal("epoll_pwait2", X64SyscallNames.Of(MultiplexerSyscallNumbers.X64_epoll_pwait2));
+        Assert.Equal("pidfd_open", X64SyscallNames.Of(PidFdConstants.SYS_pidfd_open));
+        Assert.Equal("pidfd_getfd", X64SyscallNames.Of(PidFdConstants.SYS_pidfd_getfd));
+        Assert.Null(X64SyscallNames.Of(-1));
+        Assert.Null(X64SyscallNames.Of(100_000));
     }
 }
