@@ -71,73 +71,20 @@ public static class ProcFs
     /// <summary>The process name (comm, up to 15 characters); null if the process is gone.</summary>
     public static string? ReadComm(int pid) => ReadTextOrNull($"{Root}/{pid}/comm")?.TrimEnd('\n');
 
-    /// <summary>The fds of a process with their link targets, ascending.</summary>
+    /// <summary>The fds of a process with their link targets, ascending. Throws <see cref="ProcessGoneException"/> or <see cref="ProcessAccessDeniedException"/>.</summary>
     public static List<(int Fd, string Target)> ListFds(int pid)
     {
+        using var directory = FdDirectory.Open(pid);
         var fds = new List<(int, string)>();
-        foreach (int fd in ListFdNumbers(pid))
+        foreach (int fd in directory.ListFds())
         {
-            if (ReadFdTarget(pid, fd) is string target)
+            if (directory.ReadLink(fd) is string target)
             {
                 fds.Add((fd, target));
             }
         }
 
         return fds;
-    }
-
-    /// <summary>
-    /// The numbers of the fds <paramref name="pid"/> has open, ascending. Throws <see cref="ProcessGoneException"/> or
-    /// <see cref="ProcessAccessDeniedException"/>.
-    /// </summary>
-    public static List<int> ListFdNumbers(int pid)
-    {
-        string dir = $"{Root}/{pid}/fd";
-        var fds = new List<int>();
-        try
-        {
-            // The fd numbers are listed from fdinfo/, whose entries are plain files: .NET stats every symlink it
-            // enumerates (to see whether it is a directory), which made listing fd/ itself 5x slower than the
-            // readlinks. Opening fd/ first keeps its permission check: fdinfo/ may be listable where fd/ is not.
-            CheckDirectoryReadable(dir);
-            foreach (var entry in Directory.EnumerateFiles($"{Root}/{pid}/fdinfo"))
-            {
-                if (int.TryParse(Path.GetFileName(entry.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
-                {
-                    fds.Add(fd);
-                }
-            }
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new ProcessAccessDeniedException(pid, e);
-        }
-        catch (DirectoryNotFoundException e)
-        {
-            throw new ProcessGoneException(pid, e);
-        }
-        catch (IOException e) when (IsOutOfFds(e))
-        {
-            throw OutOfFds(e, dir);
-        }
-        catch (IOException e) when (!Directory.Exists($"{Root}/{pid}"))
-        {
-            throw new ProcessGoneException(pid, e);
-        }
-
-        fds.Sort();
-        return fds;
-    }
-
-    private static void CheckDirectoryReadable(string path)
-    {
-        int fd = NativeMethods.open(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
-        if (fd < 0)
-        {
-            throw OpenError(path, directory: true);
-        }
-
-        using var handle = new FileDescriptorHandle(fd);
     }
 
     /// <summary>The exception .NET's own file APIs would throw for the failed open(2) of <paramref name="path"/>.</summary>
