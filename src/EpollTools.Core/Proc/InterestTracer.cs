@@ -332,7 +332,7 @@ public sealed class InterestTracer
     {
         try
         {
-            return ProcFs.ReadFdInfo(owner.Pid, owner.Fd) is string text ? FdInfoParser.Parse(text).EpollTargets : null;
+            return ProcFs.ParseFdInfo(owner.Pid, owner.Fd)?.EpollTargets; // parsed as read: a large instance is sampled often
         }
         catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
         {
