@@ -212,6 +212,12 @@ public static class ElfConstants
     public const byte ELFCLASS64 = 2;
 }
 
+/// <summary>sched_setaffinity(2): glibc's cpu_set_t holds CPU_SETSIZE (1024) bits (bits/cpu-set.h).</summary>
+public static class AffinityConstants
+{
+    public const int CpuSetBytes = 1024 / 8;
+}
+
 /// <summary>clock_gettime(2) clocks: include/uapi/linux/time.h.</summary>
 public static class ClockConstants
 {

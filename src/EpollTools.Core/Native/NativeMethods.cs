@@ -103,6 +103,13 @@ internal static unsafe class NativeMethods
     [DllImport(Libc, SetLastError = true)]
     internal static extern int clock_gettime(int clockId, TimeSpec* time);
 
+    /// <summary>The calling thread's CPU affinity (pid 0: this thread), as a cpu_set_t bit mask.</summary>
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern int sched_getaffinity(int pid, nuint size, byte* mask);
+
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern int sched_setaffinity(int pid, nuint size, byte* mask);
+
     /// <summary>struct iovec.</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct IoVec

@@ -24,6 +24,9 @@ public sealed class MultiplexerWaitScanner
     /// </summary>
     private readonly Dictionary<(int Pid, int EpollFd), (int? Registrations, int? AllStale)> _instances = new();
 
+    /// <summary>The scheduler's clock per CPU, measured once per scan.</summary>
+    private readonly SchedulerClock _clock = new();
+
     public MultiplexerWaitScanner(Architecture? architecture = null) =>
         _architecture = architecture ?? RuntimeInformation.OSArchitecture;
 
@@ -97,9 +100,11 @@ public sealed class MultiplexerWaitScanner
     private MultiplexerWait Describe(int pid, string processName, int tid, ThreadSyscall syscall, string callName, (MultiplexerCall Call, DecodedCall Decoded)? wait)
     {
         var decoded = wait?.Decoded;
-        char? state = TaskParser.ParseStatState(ProcFs.ReadTaskFile(pid, tid, "stat") ?? string.Empty);
+        string stat = ProcFs.ReadTaskFile(pid, tid, "stat") ?? string.Empty;
+        char? state = TaskParser.ParseStatState(stat);
         double? execStart = TaskParser.ParseExecStartMilliseconds(ProcFs.ReadTaskFile(pid, tid, "sched") ?? string.Empty);
-        double now = ProcFs.MonotonicMilliseconds();
+        // exec_start is in the task clock of the CPU the thread last ran on, not in CLOCK_MONOTONIC (see SchedulerClock).
+        double? now = TaskParser.ParseStatProcessor(stat) is int cpu ? _clock.NowOn(cpu) : null;
         string wchan = (ProcFs.ReadTaskFile(pid, tid, "wchan") ?? string.Empty).Trim();
 
         var fds = decoded?.Fds.Select(entry => DescribeFd(pid, entry.Fd, entry.Events)).ToArray() ?? Array.Empty<WaitedFd>();
@@ -127,7 +132,7 @@ public sealed class MultiplexerWaitScanner
             Timeout = decoded?.Timeout ?? string.Empty,
             State = state is char letter ? TaskParser.DescribeState(letter) : string.Empty,
             WaitChannel = wchan == "0" ? string.Empty : wchan,
-            WaitingFor = execStart is double start && now >= start ? TimeSpan.FromMilliseconds(now - start) : null,
+            WaitingFor = execStart is double start && now is double at && at >= start ? TimeSpan.FromMilliseconds(at - start) : null,
             WaitsOn = wait is var (call, args) ? Summarize(call, args, registrations, fds) : string.Empty,
             Note = decoded?.Note,
         };

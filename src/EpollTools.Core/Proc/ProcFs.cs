@@ -163,28 +163,21 @@ public static class ProcFs
     /// <summary>How many registrations (tfd lines) the kernel lists for an epoll fd; null if it cannot be read.</summary>
     public static int? CountEpollRegistrations(int pid, int epollFd)
     {
-        string? text;
         try
         {
-            text = ReadFdInfo(pid, epollFd);
+            // Counted as read, a buffer at a time (an instance may print 10 MB); boxed because FromFdInfo's null is
+            // the fd closed meanwhile.
+            return FromFdInfo(pid, epollFd, path =>
+            {
+                int count = 0;
+                ReadLines(path, line => count += line.StartsWith("tfd:", StringComparison.Ordinal) ? 1 : 0);
+                return (object)count;
+            }) as int?;
         }
         catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
         {
             return null;
         }
-
-        if (text is null)
-        {
-            return null;
-        }
-
-        int count = 0;
-        foreach (var line in text.AsSpan().EnumerateLines())
-        {
-            count += line.StartsWith("tfd:", StringComparison.Ordinal) ? 1 : 0;
-        }
-
-        return count;
     }
 
     /// <summary>The thread ids of a process (its /proc/&lt;pid&gt;/task), ascending.</summary>
@@ -218,6 +211,9 @@ public static class ProcFs
         tids.Sort();
         return tids;
     }
+
+    /// <summary>A file of /proc/thread-self (the calling thread's own task directory); null if unreadable.</summary>
+    public static string? ReadThreadSelfFile(string name) => ReadTextOrNull($"{Root}/thread-self/{name}");
 
     /// <summary>
     /// A file of /proc/&lt;pid&gt;/task/&lt;tid&gt; ("syscall", "stat", "wchan", "comm", "sched"); null if the thread is gone.

@@ -88,6 +88,25 @@ public static class TaskParser
     }
 
     /// <summary>
+    /// The CPU the thread last ran on: field 39 (processor) of /proc/&lt;pid&gt;/task/&lt;tid&gt;/stat
+    /// (Documentation/filesystems/proc.rst, table 1-4), counted after the parenthesized name, which may hold spaces.
+    /// </summary>
+    public static int? ParseStatProcessor(string text)
+    {
+        const int ProcessorField = 39;
+        const int FirstFieldAfterName = 3; // state
+        int close = text.LastIndexOf(')');
+        if (close < 0)
+        {
+            return null;
+        }
+
+        var fields = text.Substring(close + 1).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        int index = ProcessorField - FirstFieldAfterName;
+        return index < fields.Length && int.TryParse(fields[index], NumberStyles.None, CultureInfo.InvariantCulture, out int cpu) ? cpu : null;
+    }
+
+    /// <summary>
     /// se.exec_start of /proc/&lt;pid&gt;/task/&lt;tid&gt;/sched, in milliseconds of the scheduler clock: when the thread last
     /// started or stopped running. Null when the line is missing (kernels without CONFIG_SCHED_DEBUG).
     /// </summary>

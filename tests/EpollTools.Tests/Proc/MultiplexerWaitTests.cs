@@ -1,6 +1,7 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.InteropServices;
 using EpollTools.Core.Native;
 using EpollTools.Core.Proc;
@@ -280,5 +281,17 @@ public sealed class MultiplexerWaitTests
         Assert.Equal("pidfd_getfd", X64SyscallNames.Of(PidFdConstants.SYS_pidfd_getfd));
         Assert.Null(X64SyscallNames.Of(-1));
         Assert.Null(X64SyscallNames.Of(100_000));
+    }
+
+    [Fact]
+    public void FindsTheLastCpuInAStatLineWhoseNameHasSpacesAndParentheses()
+    {
+        // Fields 3 (state) to 52 after the name; field 39 is the processor.
+        string after = string.Join(' ', Enumerable.Range(3, 50).Select(field => field switch { 3 => "S", 39 => "7", _ => "0" }));
+        Assert.Equal(7, TaskParser.ParseStatProcessor($"4242 (a) b (c) {after}\n"));
+        Assert.Equal('S', TaskParser.ParseStatState($"4242 (a) b (c) {after}\n"));
+        Assert.Null(TaskParser.ParseStatProcessor("4242 (short) S 1 2 3\n"));
+        Assert.Null(TaskParser.ParseStatProcessor("no name at all"));
+        Assert.True(TaskParser.ParseStatProcessor(System.IO.File.ReadAllText("/proc/thread-self/stat")) >= 0);
     }
 }
