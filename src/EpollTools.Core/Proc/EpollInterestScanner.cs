@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using System.Runtime.ExceptionServices;
 
 namespace EpollTools.Core.Proc;
 
@@ -172,10 +173,13 @@ public sealed class EpollInterestScanner
     public IEnumerable<EpollInterest> Expand(IReadOnlyList<EpollFdRecord> instance, ExpandOptions? options = null)
     {
         var (readiness, sharedTargets, only, noResolve) = options ?? new ExpandOptions();
-        // Parsed as it is read: the text of a large instance is never held whole.
-        var (owner, info) = instance.Select(r => (Record: r, Info: ProcFs.ParseFdInfo(r.Pid, r.Fd))).FirstOrDefault(r => r.Info is not null);
-        if (info is null)
+        if (ReadFromFirstHolder(instance, out var failure) is not { } read)
         {
+            if (failure is not null)
+            {
+                ExceptionDispatchInfo.Throw(failure); // no holder could be read: the first one's reason is the instance's
+            }
+
             var first = instance[0];
             _verbose(ProcFs.ProcessExists(first.Pid)
                 ? $"Process {first.Pid}: epoll fd {first.Fd} was closed while it was read; skipped."
@@ -183,6 +187,7 @@ public sealed class EpollInterestScanner
             yield break;
         }
 
+        var (owner, info) = read;
         foreach (var error in info.Errors)
         {
             _verbose($"Process {owner.Pid} epoll fd {owner.Fd}: line {error.LineNumber} not understood ({error.Reason}): {error.Line}");
@@ -360,11 +365,36 @@ public sealed class EpollInterestScanner
         }
 
         // Lazy: each instance is parsed as it is read and let go, and read again only if the index needs a second pass.
-        return SharedTargets.Build(instances.Select(holders => holders
-            .Select(r => (Record: r, Info: SafeParseFdInfo(r.Pid, r.Fd)))
-            .FirstOrDefault(r => r.Info is not null))
-            .Where(read => read.Info is not null)
-            .Select(read => ($"{read.Record.Pid}:{read.Record.Fd}", read.Info!)));
+        return SharedTargets.Build(instances
+            .Select(holders => ReadFromFirstHolder(holders, out _))
+            .OfType<(EpollFdRecord Holder, FdInfo Info)>()
+            .Select(read => ($"{read.Holder.Pid}:{read.Holder.Fd}", read.Info)));
+    }
+
+    /// <summary>
+    /// An instance's interest list, parsed as it is read from the first of its holders whose fdinfo can be read: a
+    /// holder that exited or that this caller may not read is passed over while another can serve. Null when none
+    /// can, with the first such failure met (none when the epoll fd was closed everywhere).
+    /// </summary>
+    private static (EpollFdRecord Holder, FdInfo Info)? ReadFromFirstHolder(IReadOnlyList<EpollFdRecord> instance, out Exception? failure)
+    {
+        failure = null;
+        foreach (var holder in instance)
+        {
+            try
+            {
+                if (ProcFs.ParseFdInfo(holder.Pid, holder.Fd) is FdInfo info)
+                {
+                    return (holder, info);
+                }
+            }
+            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            {
+                failure ??= e;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

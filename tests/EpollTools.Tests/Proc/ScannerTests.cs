@@ -49,4 +49,33 @@ public sealed class ScannerTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void AHolderThatIsGoneIsPassedOverWhileAnotherCanBeReadAndNoneLeftIsSaid()
+    {
+        using var instance = EpollTools.Core.EpollInstance.Create();
+        using var efd = EpollTools.Core.EventFd.Create();
+        instance.Add(efd.Fd, EpollTools.Core.EpollEvents.In, 9);
+        int gone = ExitedPid();
+        var messages = new List<string>();
+        var scanner = new EpollInterestScanner(messages.Add);
+
+        // The instance as a shared one would be grouped: its first holder exited since the epoll fds were found.
+        var rows = scanner.Expand(new[] { new EpollFdRecord(gone, "gone", instance.Fd), new EpollFdRecord(Environment.ProcessId, "me", instance.Fd) }).ToList();
+        var row = Assert.Single(rows);
+        Assert.Equal(Environment.ProcessId, row.ProcessId);
+        Assert.Equal(efd.Fd, row.TargetFd);
+        Assert.Equal(RegistrationState.Current, row.State);
+
+        // No holder left: nothing listed, and a verbose line says why.
+        Assert.Empty(scanner.Expand(new[] { new EpollFdRecord(gone, "gone", instance.Fd) }));
+        Assert.Contains(messages, m => m.Contains($"Process {gone} exited", StringComparison.Ordinal));
+    }
+
+    private static int ExitedPid()
+    {
+        using var child = Process.Start("true")!;
+        child.WaitForExit();
+        return child.Id;
+    }
 }
