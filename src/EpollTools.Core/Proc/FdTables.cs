@@ -219,9 +219,6 @@ public sealed class FdTables
         return table;
     }
 
-    /// <summary>The link of fd <paramref name="fd"/> of <paramref name="pid"/> as listed; null if the table has no such fd.</summary>
-    public string? Link(int pid, int fd, long listedSince = 0) => Get(pid, listedSince).Link(fd);
-
     /// <summary>
     /// Lists the tables of <paramref name="pids"/> not listed yet (or not since <paramref name="listedSince"/>), one
     /// process per core at a time (a process's table is read by one thread). A process that is gone or denied is

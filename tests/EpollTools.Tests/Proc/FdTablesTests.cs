@@ -127,11 +127,11 @@ public sealed class FdTablesTests
         string pipeLink = ProcFs.ReadFdTarget(Environment.ProcessId, pipe.ReadEnd.Fd)!;
         Assert.Same(before, tables.Get(Environment.ProcessId));
         // (The number may have been another fd at the first listing, such as the directory it was listed through.)
-        Assert.NotEqual(pipeLink, tables.Link(Environment.ProcessId, pipe.ReadEnd.Fd));
+        Assert.NotEqual(pipeLink, tables.Get(Environment.ProcessId).Link(pipe.ReadEnd.Fd));
         var fresh = tables.Get(Environment.ProcessId, readAt);
         Assert.NotSame(before, fresh);
         Assert.True(fresh.ListedAt >= readAt);
-        Assert.Equal(pipeLink, tables.Link(Environment.ProcessId, pipe.ReadEnd.Fd, readAt));
+        Assert.Equal(pipeLink, tables.Get(Environment.ProcessId, readAt).Link(pipe.ReadEnd.Fd));
         Assert.Same(fresh, tables.Get(Environment.ProcessId)); // the fresh listing replaces the old one
     }
 
