@@ -15,27 +15,12 @@ $manifest = [IO.Path]::Combine($root, 'EpollTools.psd1')
 Import-Module $manifest
 $dir = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'epolltools-fleet-' + [Guid]::NewGuid().ToString('N'))
 $null = [IO.Directory]::CreateDirectory($dir)
-$sshd = $null
+$server = $null
 $session = $null
 try {
-    foreach ($key in 'host_key', 'user_key') { & ssh-keygen -q -t ed25519 -N '' -f ([IO.Path]::Combine($dir, $key)) }
-    Copy-Item ([IO.Path]::Combine($dir, 'user_key.pub')) ([IO.Path]::Combine($dir, 'authorized_keys'))
-    $probe = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
-    $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
-    $config = [IO.Path]::Combine($dir, 'sshd_config')
-    [IO.File]::WriteAllLines($config, [string[]] @(
-            "Port $port", 'ListenAddress 127.0.0.1', "HostKey $dir/host_key", "PidFile $dir/sshd.pid",
-            "AuthorizedKeysFile $dir/authorized_keys", 'PermitRootLogin prohibit-password', 'PasswordAuthentication no',
-            'UsePAM no', 'StrictModes no',
-            "Subsystem powershell $((Get-Command dotnet).Source) $([IO.Path]::Combine($PSHOME, 'pwsh.dll')) -sshs -NoLogo -NoProfile"))
-    $null = [IO.Directory]::CreateDirectory('/run/sshd')
-    $sshd = [Diagnostics.Process]::Start('/usr/sbin/sshd', "-D -f $config")
-    Start-Sleep -Milliseconds 500
-
-    $connection = @{
-        HostName = '127.0.0.1'; Port = $port; UserName = [Environment]::UserName; KeyFilePath = [IO.Path]::Combine($dir, 'user_key')
-        Options = @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = '/dev/null'; LogLevel = 'ERROR' }
-    }
+    Import-Module ([IO.Path]::Combine($root, 'tests', 'LoopbackSshd.psm1'))
+    $server = Start-LoopbackSshd $dir
+    $connection = $server.Connection
     function Best([scriptblock] $Measure, [int] $Runs = 5) {
         $null = & $Measure   # warm-up
         (1..$Runs | ForEach-Object { (Measure-Command { $null = & $Measure }).TotalMilliseconds } | Measure-Object -Minimum).Minimum
@@ -58,6 +43,6 @@ try {
 }
 finally {
     if ($session) { Remove-PSSession $session }
-    if ($sshd) { $sshd.Kill(); $sshd.WaitForExit(); $sshd.Dispose() }
+    if ($server) { Stop-LoopbackSshd $server.Process }
     [IO.Directory]::Delete($dir, $true)
 }

@@ -17,45 +17,16 @@ Describe 'PowerShell remoting over SSH' -Skip:([bool] $why) -ForEach @{ Sshd = $
         Import-EpollTools
         $manifest = [IO.Path]::Combine((Get-Module EpollTools).ModuleBase, 'EpollTools.psd1')
         $dir = New-WorkDirectory
-        foreach ($key in 'host_key', 'user_key') { & ssh-keygen -q -t ed25519 -N '' -f ([IO.Path]::Combine($dir, $key)) }
-        Copy-Item ([IO.Path]::Combine($dir, 'user_key.pub')) ([IO.Path]::Combine($dir, 'authorized_keys'))
-
-        # A free port on loopback: the kernel picks it, and sshd takes it right after.
-        $probe = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
-        $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
-
-        $config = [IO.Path]::Combine($dir, 'sshd_config')
-        [IO.File]::WriteAllLines($config, [string[]] @(
-                "Port $port", 'ListenAddress 127.0.0.1',
-                "HostKey $dir/host_key", "PidFile $dir/sshd.pid", "AuthorizedKeysFile $dir/authorized_keys",
-                'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
-                'UsePAM no', 'StrictModes no',
-                "Subsystem powershell $((Get-Command dotnet).Source) $([IO.Path]::Combine($PSHOME, 'pwsh.dll')) -sshs -NoLogo -NoProfile"))
-        $null = [IO.Directory]::CreateDirectory('/run/sshd')   # sshd's privilege separation directory
-        $start = [Diagnostics.ProcessStartInfo]::new($sshd)
-        foreach ($argument in '-D', '-e', '-f', $config) { $start.ArgumentList.Add($argument) }
-        $start.RedirectStandardError = $true
-        $sshdProcess = [Diagnostics.Process]::Start($start)
-        $null = $sshdProcess.StandardError.ReadToEndAsync()   # drained, so that its log (-e) never fills the pipe
-        Wait-Until {
-            $client = [Net.Sockets.TcpClient]::new()
-            try { $client.Connect('127.0.0.1', $port); $true } catch { $false } finally { $client.Dispose() }
-        } | Should -BeTrue -Because 'sshd should listen'
-
-        $connection = @{
-            HostName = '127.0.0.1'; Port = $port; UserName = [Environment]::UserName
-            KeyFilePath = [IO.Path]::Combine($dir, 'user_key')
-            Options = @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = '/dev/null'; LogLevel = 'ERROR' }
-        }
+        Import-Module ([IO.Path]::Combine($PSScriptRoot, 'LoopbackSshd.psm1'))
+        $server = Start-LoopbackSshd $dir $Sshd
+        $connection = $server.Connection
         $sessions = @('first', 'second' | ForEach-Object { New-PSSession @connection -Name $_ })
         Invoke-Command -Session $sessions { param($m) Import-Module $m } -ArgumentList $manifest
     }
 
     AfterAll {
         $sessions | Remove-PSSession
-        $sshdProcess.Kill()
-        $sshdProcess.WaitForExit()
-        $sshdProcess.Dispose()
+        Stop-LoopbackSshd $server.Process
         [IO.Directory]::Delete($dir, $true)
     }
 
