@@ -113,10 +113,14 @@ public sealed class FdDirectory : IDisposable
     }
 
     /// <summary>statx of the link itself, whose mode shows the fd's access; null if the fd is not open.</summary>
-    public FileStatus? LinkStatus(int fd) => Statx(fd, StatxConstants.AT_SYMLINK_NOFOLLOW);
-
-    /// <summary>statx of the file fd <paramref name="fd"/> refers to; null if the fd is not open.</summary>
-    public FileStatus? Status(int fd) => Statx(fd, 0);
+    public unsafe FileStatus? LinkStatus(int fd)
+    {
+        byte* name = stackalloc byte[NameSize];
+        WriteName(fd, name);
+        NativeMethods.StatxBuffer buffer;
+        int rc = NativeMethods.statx(_handle.Number, name, StatxConstants.AT_SYMLINK_NOFOLLOW, StatxConstants.STATX_BASIC_STATS, &buffer);
+        return rc < 0 ? null : FileStatus.Of(buffer);
+    }
 
     /// <summary>
     /// The fdinfo of fd <paramref name="fd"/>, opened relative to /proc/&lt;pid&gt;/fdinfo (opened on first use);
@@ -170,15 +174,6 @@ public sealed class FdDirectory : IDisposable
         LinuxErrorException e => throw e,
         _ => null,
     };
-
-    private unsafe FileStatus? Statx(int fd, int flags)
-    {
-        byte* name = stackalloc byte[NameSize];
-        WriteName(fd, name);
-        NativeMethods.StatxBuffer buffer;
-        int rc = NativeMethods.statx(_handle.Number, name, flags, StatxConstants.STATX_BASIC_STATS, &buffer);
-        return rc < 0 ? null : new FileStatus(buffer.Mode, buffer.Ino, buffer.DevMajor, buffer.DevMinor, buffer.RdevMajor, buffer.RdevMinor);
-    }
 
     private Exception Failure(string call)
     {

@@ -10,6 +10,10 @@ namespace EpollTools.Core.Proc;
 public readonly record struct FileStatus(int Mode, ulong Ino, uint DevMajor, uint DevMinor, uint RdevMajor, uint RdevMinor)
 {
     public int Type => Mode & StatxConstants.S_IFMT;
+
+    /// <summary>What a successful statx(2) wrote.</summary>
+    internal static FileStatus Of(in NativeMethods.StatxBuffer buffer)
+        => new(buffer.Mode, buffer.Ino, buffer.DevMajor, buffer.DevMinor, buffer.RdevMajor, buffer.RdevMinor);
 }
 
 /// <summary>The process is gone (it exited, or was never there).</summary>
@@ -327,7 +331,7 @@ public static class ProcFs
     {
         NativeMethods.StatxBuffer buffer;
         int rc = NativeMethods.statx(StatxConstants.AT_FDCWD, path, flags, StatxConstants.STATX_BASIC_STATS, &buffer);
-        return rc < 0 ? null : new FileStatus(buffer.Mode, buffer.Ino, buffer.DevMajor, buffer.DevMinor, buffer.RdevMajor, buffer.RdevMinor);
+        return rc < 0 ? null : FileStatus.Of(buffer);
     }
 
     /// <summary>
