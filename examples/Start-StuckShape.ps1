@@ -5,8 +5,9 @@
 .DESCRIPTION
     Builds examples/stuck-shapes.c with gcc on first use (into the temporary directory), starts it in the given shape,
     waits until its threads are blocked, and returns an object with the process id (Pid), each fd and port the
-    program printed (EpollFd, EventFd, Socket, Port...), the Process, and a Stop() method that ends it (once;
-    Stopped says whether it was called).
+    program printed (EpollFd, EventFd, Socket, Port...), the Process, a Stop() method that ends it (once;
+    Stopped says whether it was called), and Suspend() and Resume(), which send it SIGSTOP (and wait until it has
+    stopped) and SIGCONT.
 
 .EXAMPLE
     $app = ./examples/Start-StuckShape.ps1 oneshot
@@ -59,10 +60,26 @@ while (($line = $process.StandardOutput.ReadLine()) -ne 'ready') {
 $result.Process = $process
 $app = [pscustomobject] $result
 $app | Add-Member -MemberType NoteProperty -Name Stopped -Value $false
+$app | Add-Member -MemberType ScriptMethod -Name Suspend -Value {
+    # What `kill -STOP <pid>` does, then waits until every thread has stopped (state T in /proc/<pid>/task/*/stat).
+    & kill -s STOP $this.Pid
+    $tasks = [IO.Directory]::GetDirectories("/proc/$($this.Pid)/task")
+    $deadline = [DateTime]::UtcNow.AddSeconds(5)
+    while ([DateTime]::UtcNow -lt $deadline -and @($tasks | Where-Object {
+                $stat = [IO.File]::ReadAllText("$_/stat"); $stat[$stat.LastIndexOf(')') + 2] -cne 'T' }).Count -gt 0) {
+        Start-Sleep -Milliseconds 10
+    }
+}
+$app | Add-Member -MemberType ScriptMethod -Name Resume -Value {
+    # What `kill -CONT <pid>` does.
+    & kill -s CONT $this.Pid
+}
 $app | Add-Member -MemberType ScriptMethod -Name Stop -Value {
-    # Closing its standard input ends it; a process that does not end within five seconds is killed.
+    # Closing its standard input ends it (resumed first, if it was suspended); a process that does not end within
+    # five seconds is killed.
     if ($this.Stopped) { return }
     $this.Stopped = $true
+    & kill -s CONT $this.Pid
     $this.Process.StandardInput.Close()
     if (-not $this.Process.WaitForExit(5000)) { $this.Process.Kill() }
     $this.Process.StandardOutput.Dispose()

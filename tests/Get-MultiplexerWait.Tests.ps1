@@ -209,8 +209,8 @@ Describe 'Get-MultiplexerWait on the fixture' {
             $lines = @(($set | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd)
             $lines | Where-Object { $_.Length -gt 80 } | Should -BeNullOrEmpty
             $lines | Should -Contain "   Process: $($fx.pid) (multiplexer-wai)"
-            $lines | Where-Object { $_ -match '^\s*Tid\s' } | Select-Object -First 1 | Should -Match '^\s*Tid\s+Thread\s+Call\s+Waiting\s+Timeout\s+WaitsOn$'
-            $lines | Where-Object { $_ -match '\sppoll\s+ppoll\s+\d+\.\ds\s+1234\.5s ' } | Should -Not -BeNullOrEmpty
+            $lines | Where-Object { $_ -match '^\s*Tid\s' } | Select-Object -First 1 | Should -Match '^\s*Tid\s+Thread\s+St\s+Call\s+Waiting\s+Timeout\s+WaitsOn$'
+            $lines | Where-Object { $_ -match '\sppoll\s+S\s+ppoll\s+\d+\.\ds\s+1234\.5s ' } | Should -Not -BeNullOrEmpty
         }
     }
 

@@ -55,3 +55,16 @@ Describe 'Importing the built module' {
         $lines | Should -Be @('Stale')
     }
 }
+
+Describe 'The views'' text shaping (EpollTools.ViewText)' {
+    It 'wraps at spaces, never inside a word, and indents what continues a line' {
+        [EpollTools.ViewText]::Wrap(@('epoll fd 15 (1234 registered)', '! held by gdb (4148)'), 20) |
+            Should -Be "epoll fd 15 (1234`n  registered)`n! held by gdb (4148)"
+    }
+
+    It 'keeps the lines it is given, and cuts a word longer than a line with an ellipsis' {
+        [EpollTools.ViewText]::Wrap(@("a`nb", ('x' * 12)), 8) | Should -Be "a`nb`nxxxxxxx$([char] 0x2026)"
+        [EpollTools.ViewText]::Fit('clock_nanosleep', 12) | Should -Be "clock_nanos$([char] 0x2026)"
+        [EpollTools.ViewText]::Fit('poll', 12) | Should -Be 'poll'
+    }
+}

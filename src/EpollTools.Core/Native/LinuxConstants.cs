@@ -203,6 +203,16 @@ public static class MultiplexerSyscallNumbers
     public const int Generic_epoll_pwait2 = 441;
 }
 
+/// <summary>
+/// Task flags as /proc/&lt;pid&gt;/stat field 9 shows them (task_struct.flags): include/linux/sched.h. Kernel-internal,
+/// but printed to user space and unchanged since Linux 2.6.
+/// </summary>
+public static class TaskFlags
+{
+    /// <summary>Set by do_exit before the task closes its files: from then on its fd table is going away.</summary>
+    public const uint PF_EXITING = 0x00000004;
+}
+
 /// <summary>The ELF identification bytes: include/uapi/linux/elf.h.</summary>
 public static class ElfConstants
 {

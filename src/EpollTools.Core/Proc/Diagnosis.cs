@@ -33,6 +33,21 @@ public enum DiagnosisKind
 
     /// <summary>Several threads wait on one epoll instance.</summary>
     SeveralWaiters,
+
+    /// <summary>The thread (or, on a registration, its process) is stopped by a signal: it is not waiting, nothing wakes it.</summary>
+    Stopped,
+
+    /// <summary>A ptrace tracer (a debugger) holds the thread (or its process) in a tracing stop.</summary>
+    HeldByTracer,
+
+    /// <summary>The thread's (or process's) cgroup is frozen.</summary>
+    Frozen,
+
+    /// <summary>The thread is in uninterruptible sleep (D) on the kernel, not waiting on its fds.</summary>
+    UninterruptibleSleep,
+
+    /// <summary>The thread or process is exiting, or a zombie.</summary>
+    Exiting,
 }
 
 /// <summary>

@@ -45,6 +45,9 @@ public sealed class EpollInterestScanner
 
     private readonly Action<string> _verbose;
 
+    /// <summary>The holds of processes read in this scan (see <see cref="HoldOf"/>).</summary>
+    private readonly Dictionary<int, ThreadCondition> _holds = new();
+
     public EpollInterestScanner(Action<string>? verbose = null)
     {
         _verbose = verbose ?? (_ => { });
@@ -345,10 +348,28 @@ public sealed class EpollInterestScanner
                 ReadyEvents = ready,
             };
             var diagnoses = RegistrationDiagnoses.Of(interest);
+            if (ready is EpollEvents readyNow && Array.FindIndex(diagnoses, d => d.Kind == DiagnosisKind.EdgeTriggeredUnread) is int unread and >= 0
+                && HoldOf(verdict.Pid).DiagnoseReady(verdict.Pid, line.Tfd, EpollEventsText.ToShortString(readyNow & line.Events & EpollEventGroups.Input)) is Diagnosis held)
+            {
+                // Data left unread by a process that cannot run is not a fault in its reads.
+                diagnoses[unread] = held;
+            }
+
             interest.Diagnoses = sharedTargets?.For(interest) is Diagnosis mix ? diagnoses.Append(mix).ToArray() : diagnoses;
             interest.WaitingThreadIds = waiting;
             yield return interest;
         }
+    }
+
+    /// <summary>Whether a process is held (stopped, traced, frozen, exiting), read once per scan and only when a diagnosis depends on it.</summary>
+    private ThreadCondition HoldOf(int pid)
+    {
+        if (!_holds.TryGetValue(pid, out var condition))
+        {
+            _holds[pid] = condition = ThreadCondition.OfProcess(pid);
+        }
+
+        return condition;
     }
 
     /// <summary>

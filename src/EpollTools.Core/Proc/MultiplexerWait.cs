@@ -98,6 +98,24 @@ public sealed class MultiplexerWait
     /// <summary>The thread's state as /proc/&lt;pid&gt;/task/&lt;tid&gt;/stat shows it, e.g. "S (sleeping)".</summary>
     public string State { get; init; } = string.Empty;
 
+    /// <summary>
+    /// What holds the thread other than its own wait: stopped by a signal, held by a tracer, frozen, in D state,
+    /// exiting. A held thread is not waiting for its fds even though its syscall file still shows the call.
+    /// </summary>
+    public ThreadHold Hold { get; init; }
+
+    /// <summary>Whether the thread is in a multiplexing call and an event on its fds can wake it now (not held).</summary>
+    public bool IsWaiting => IsMultiplexerWait && Hold == ThreadHold.None;
+
+    /// <summary>The pid of the process tracing the thread (TracerPid), if any: a debugger, strace.</summary>
+    public int? TracerPid { get; init; }
+
+    /// <summary>The tracer's process name.</summary>
+    public string? TracerName { get; init; }
+
+    /// <summary>Where the thread sleeps in the kernel, from /proc/&lt;pid&gt;/task/&lt;tid&gt;/stack (with -IncludeKernelStack, as root).</summary>
+    public string[]? KernelStack { get; init; }
+
     /// <summary>Where in the kernel the thread sleeps (/proc/&lt;pid&gt;/task/&lt;tid&gt;/wchan), e.g. "ep_poll", "do_sys_poll".</summary>
     public string WaitChannel { get; init; } = string.Empty;
 
@@ -112,8 +130,9 @@ public sealed class MultiplexerWait
     public string WaitsOn { get; init; } = string.Empty;
 
     /// <summary>
-    /// What the module concludes about this wait: an epoll instance with nothing registered, or with every
-    /// registration stale, or several threads waiting on one instance. Empty when nothing is found.
+    /// What the module concludes about this wait: the thread held (stopped, traced, frozen, in D state, exiting), an
+    /// epoll instance with nothing registered or with every registration stale, or several threads waiting on one
+    /// instance. Empty when nothing is found.
     /// </summary>
     public Diagnosis[] Diagnoses { get; internal set; } = Array.Empty<Diagnosis>();
 

@@ -32,6 +32,9 @@ public sealed class MultiplexerWaitScanner
 
     public TargetResolver Resolver { get; } = new();
 
+    /// <summary>Read each listed thread's kernel stack (/proc/&lt;pid&gt;/task/&lt;tid&gt;/stack: root only) as evidence.</summary>
+    public bool IncludeKernelStack { get; init; }
+
     /// <summary>
     /// The waiting threads of <paramref name="pid"/> (every thread with <paramref name="includeAllThreads"/>). Throws
     /// <see cref="ProcessGoneException"/> and <see cref="ProcessAccessDeniedException"/>; threads that exit meanwhile
@@ -97,26 +100,33 @@ public sealed class MultiplexerWaitScanner
     };
 
     /// <param name="wait">The multiplexing call and its decoded arguments; null for a thread in another call.</param>
-    private MultiplexerWait Describe(int pid, string processName, int tid, ThreadSyscall syscall, string callName, (MultiplexerCall Call, DecodedCall Decoded)? wait)
+    /// <returns>Null when the thread exited while it was read: it is skipped, as a process that exits is.</returns>
+    private MultiplexerWait? Describe(int pid, string processName, int tid, ThreadSyscall syscall, string callName, (MultiplexerCall Call, DecodedCall Decoded)? wait)
     {
         var decoded = wait?.Decoded;
-        string stat = ProcFs.ReadTaskFile(pid, tid, "stat") ?? string.Empty;
-        char? state = TaskParser.ParseStatState(stat);
+        string? stat = ProcFs.ReadTaskFile(pid, tid, "stat");
+        string? threadName = ProcFs.ReadTaskFile(pid, tid, "comm")?.TrimEnd('\n');
+        if (stat is null || threadName is null || ThreadCondition.Read(pid, tid, stat) is not ThreadCondition condition)
+        {
+            return null;
+        }
+
         double? execStart = TaskParser.ParseExecStartMilliseconds(ProcFs.ReadTaskFile(pid, tid, "sched") ?? string.Empty);
         // exec_start is in the task clock of the CPU the thread last ran on, not in CLOCK_MONOTONIC (see SchedulerClock).
         double? now = TaskParser.ParseStatProcessor(stat) is int cpu ? _clock.NowOn(cpu) : null;
-        string wchan = (ProcFs.ReadTaskFile(pid, tid, "wchan") ?? string.Empty).Trim();
+        var hold = condition.Diagnose($"Thread {tid} ({threadName})", callName);
 
         var fds = decoded?.Fds.Select(entry => DescribeFd(pid, entry.Fd, entry.Events)).ToArray() ?? Array.Empty<WaitedFd>();
         var instance = decoded?.EpollFd is int epollFd ? Instance(pid, epollFd) : default;
         int? registrations = instance.Registrations;
         return new MultiplexerWait
         {
-            Diagnoses = decoded?.EpollFd is int waitedOn ? DiagnoseInstance(pid, waitedOn, instance, decoded.Timeout) : Array.Empty<Diagnosis>(),
+            Diagnoses = (hold is null ? Array.Empty<Diagnosis>() : new[] { hold })
+                .Concat(decoded?.EpollFd is int waitedOn ? DiagnoseInstance(pid, waitedOn, instance, decoded.Timeout) : Array.Empty<Diagnosis>()).ToArray(),
             ProcessId = pid,
             ProcessName = processName,
             ThreadId = tid,
-            ThreadName = (ProcFs.ReadTaskFile(pid, tid, "comm") ?? string.Empty).TrimEnd('\n'),
+            ThreadName = threadName,
             Call = callName,
             IsMultiplexerWait = wait is not null,
             SyscallNumber = syscall.Number,
@@ -130,12 +140,38 @@ public sealed class MultiplexerWaitScanner
             ExceptFds = decoded?.ExceptFds ?? Array.Empty<int>(),
             TimeoutMilliseconds = decoded?.TimeoutMilliseconds,
             Timeout = decoded?.Timeout ?? string.Empty,
-            State = state is char letter ? TaskParser.DescribeState(letter) : string.Empty,
-            WaitChannel = wchan == "0" ? string.Empty : wchan,
+            State = condition.StateText,
+            Hold = condition.Hold,
+            TracerPid = condition.TracerPid,
+            TracerName = condition.TracerName,
+            KernelStack = IncludeKernelStack ? ReadKernelStack(pid, tid) : null,
+            WaitChannel = condition.WaitChannel,
             WaitingFor = execStart is double start && now is double at && at >= start ? TimeSpan.FromMilliseconds(at - start) : null,
             WaitsOn = wait is var (call, args) ? Summarize(call, args, registrations, fds) : string.Empty,
             Note = decoded?.Note,
         };
+    }
+
+    /// <summary>
+    /// The thread's kernel stack, one function a line ("do_signal_stop+0x16f/0x210"), innermost first; empty when it
+    /// may not be read (it needs root: CAP_SYS_ADMIN) or the thread is gone.
+    /// </summary>
+    private static string[] ReadKernelStack(int pid, int tid)
+    {
+        string? text;
+        try
+        {
+            text = ProcFs.ReadTaskFile(pid, tid, "stack");
+        }
+        catch (ProcessAccessDeniedException)
+        {
+            return Array.Empty<string>();
+        }
+
+        // "[<0>] do_signal_stop+0x16f/0x210": the address is hidden (0) from all but the kernel's own tools.
+        return (text ?? string.Empty).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.IndexOf("] ", StringComparison.Ordinal) is int close and >= 0 ? line[(close + 2)..] : line)
+            .ToArray();
     }
 
     private (int? Registrations, int? AllStale) Instance(int pid, int epollFd)
@@ -184,11 +220,12 @@ public sealed class MultiplexerWaitScanner
 
     /// <summary>
     /// Adds <see cref="DiagnosisKind.SeveralWaiters"/> to each epoll wait that shares its instance with other waits in
-    /// <paramref name="waits"/> (the same fd, a dup, or the instance shared after fork: kcmp tells).
+    /// <paramref name="waits"/> (the same fd, a dup, or the instance shared after fork: kcmp tells). Only threads that
+    /// an event can wake count: a stopped or traced thread is not waiting.
     /// </summary>
     public static void DiagnoseSharedInstances(IReadOnlyList<MultiplexerWait> waits)
     {
-        var epollWaits = waits.Where(w => w.EpollFd is not null).ToList();
+        var epollWaits = waits.Where(w => w.EpollFd is not null && w.IsWaiting).ToList();
         if (epollWaits.Count < 2)
         {
             return;
@@ -241,8 +278,9 @@ public sealed class MultiplexerWaitScanner
 
     /// <summary>
     /// The threads of <paramref name="pid"/> blocked in epoll_wait, epoll_pwait or epoll_pwait2 now, with the epoll fd
-    /// each waits on: one read of each thread's syscall file, nothing decoded from memory. A process that is gone or
-    /// unreadable, and a 32-bit process (other call numbers), give none.
+    /// each waits on: one read of each thread's syscall file, nothing decoded from memory, and of the state of those
+    /// in an epoll call: a thread that is stopped, traced, frozen or exiting is not waiting and is left out. A process
+    /// that is gone or unreadable, and a 32-bit process (other call numbers), give none.
     /// </summary>
     public static List<(int Tid, int EpollFd, MultiplexerCall Call)> EpollWaitsOf(int pid)
     {
@@ -263,7 +301,8 @@ public sealed class MultiplexerWaitScanner
             var syscall = ProcFs.ReadTaskFile(pid, tid, "syscall") is string text ? TaskParser.ParseSyscall(text) : null;
             if (syscall is { Activity: SyscallActivity.InSyscall, Arguments.Length: > 0 }
                 && MultiplexerCallDecoder.Identify(architecture, syscall.Number) is MultiplexerCall call
-                && call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2)
+                && call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2
+                && ThreadCondition.Read(pid, tid) is { CanBeWoken: true })
             {
                 waits.Add((tid, (int)syscall.Arguments[0], call));
             }

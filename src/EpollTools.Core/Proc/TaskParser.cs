@@ -89,21 +89,52 @@ public static class TaskParser
 
     /// <summary>
     /// The CPU the thread last ran on: field 39 (processor) of /proc/&lt;pid&gt;/task/&lt;tid&gt;/stat
-    /// (Documentation/filesystems/proc.rst, table 1-4), counted after the parenthesized name, which may hold spaces.
+    /// (Documentation/filesystems/proc.rst, table 1-4).
     /// </summary>
     public static int? ParseStatProcessor(string text)
+        => StatField(text, 39) is string field && int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out int cpu) ? cpu : null;
+
+    /// <summary>The task's flags (field 9 of stat: PF_EXITING and the like, <see cref="Native.TaskFlags"/>).</summary>
+    public static uint? ParseStatFlags(string text)
+        => StatField(text, 9) is string field && uint.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out uint flags) ? flags : null;
+
+    /// <summary>
+    /// The process's start time (field 22 of stat, in clock ticks after boot): with the pid, what names one process
+    /// over time, since a pid that is reused gets a later start time.
+    /// </summary>
+    public static ulong? ParseStatStartTime(string text)
+        => StatField(text, 22) is string field && ulong.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out ulong ticks) ? ticks : null;
+
+    /// <summary>Field <paramref name="number"/> (1-based, as proc.rst counts) of a stat line, counted after the parenthesized name, which may hold spaces.</summary>
+    private static string? StatField(string text, int number)
     {
-        const int ProcessorField = 39;
         const int FirstFieldAfterName = 3; // state
         int close = text.LastIndexOf(')');
-        if (close < 0)
+        if (close < 0 || number < FirstFieldAfterName)
         {
             return null;
         }
 
         var fields = text.Substring(close + 1).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        int index = ProcessorField - FirstFieldAfterName;
-        return index < fields.Length && int.TryParse(fields[index], NumberStyles.None, CultureInfo.InvariantCulture, out int cpu) ? cpu : null;
+        int index = number - FirstFieldAfterName;
+        return index < fields.Length ? fields[index].TrimEnd('\n') : null;
+    }
+
+    /// <summary>
+    /// The pid of the process tracing this thread (the "TracerPid:" line of /proc/&lt;pid&gt;/task/&lt;tid&gt;/status,
+    /// fs/proc/array.c task_state); 0 when none, null when the line is missing or unreadable.
+    /// </summary>
+    public static int? ParseTracerPid(string statusText)
+    {
+        foreach (var line in statusText.AsSpan().EnumerateLines())
+        {
+            if (line.StartsWith("TracerPid:", StringComparison.Ordinal))
+            {
+                return int.TryParse(line["TracerPid:".Length..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? pid : null;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -19,6 +19,10 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
     [Parameter]
     public SwitchParameter IncludeAllThreads { get; set; }
 
+    /// <summary>Reads each listed thread's kernel stack (/proc/&lt;pid&gt;/task/&lt;tid&gt;/stack, root only) into KernelStack.</summary>
+    [Parameter]
+    public SwitchParameter IncludeKernelStack { get; set; }
+
     protected override void ProcessRecord()
     {
         if (Id is not null)
@@ -37,7 +41,7 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
         try
         {
             var pids = SelectedPids(_ids);
-            var scanner = new MultiplexerWaitScanner();
+            var scanner = new MultiplexerWaitScanner { IncludeKernelStack = IncludeKernelStack };
             var waits = new List<MultiplexerWait>();
             ForEachProcess(pids, pid => pid, pid => waits.AddRange(Read(scanner, pid, onlyProcessAsked: ExplicitIds && pids.Count == 1)), ProcessRead.Threads);
 

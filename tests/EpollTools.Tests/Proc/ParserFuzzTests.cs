@@ -103,6 +103,11 @@ public sealed class ParserFuzzTests
         }
 
         _ = TaskParser.ParseStatState(text);
+        _ = TaskParser.ParseStatFlags(text);
+        _ = TaskParser.ParseStatStartTime(text);
+        _ = TaskParser.ParseStatProcessor(text);
+        _ = TaskParser.ParseTracerPid(text);
+        _ = CgroupFreezer.ParseCgroupFile(text).Count();
         _ = TaskParser.ParseExecStartMilliseconds(text);
         if (TaskParser.ParseSyscall(text) is { Activity: SyscallActivity.InSyscall } syscall)
         {

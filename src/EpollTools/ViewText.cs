@@ -1,0 +1,67 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+
+namespace EpollTools;
+
+/// <summary>
+/// Text shaping for the format views: PowerShell's table wraps a cell at its width character by character, which
+/// splits words ("ESTA" / "BLISHED"). The views call these from their script blocks to wrap at spaces, or to
+/// shorten with an ellipsis, instead.
+/// </summary>
+public static class ViewText
+{
+    private const char Ellipsis = '\u2026';
+    private const string Indent = "  ";
+
+    /// <summary>
+    /// <paramref name="lines"/> joined by newlines, each wrapped at spaces to <paramref name="width"/> columns, the
+    /// continuation lines of a line indented by two spaces. A word longer than a line is shortened with an ellipsis.
+    /// </summary>
+    public static string Wrap(IEnumerable<object?> lines, int width)
+    {
+        width = Math.Max(width, 4);
+        var wrapped = new List<string>();
+        foreach (var item in lines)
+        {
+            foreach (var line in (item?.ToString() ?? string.Empty).Split('\n'))
+            {
+                WrapLine(line, width, wrapped);
+            }
+        }
+
+        return string.Join('\n', wrapped);
+    }
+
+    /// <summary><paramref name="text"/> as it is if it fits <paramref name="width"/> columns, else cut to fit with an ellipsis at the end.</summary>
+    public static string Fit(string? text, int width)
+    {
+        text ??= string.Empty;
+        return text.Length <= width || width < 1 ? text : text[..(width - 1)] + Ellipsis;
+    }
+
+    private static void WrapLine(string line, int width, List<string> wrapped)
+    {
+        var current = new StringBuilder();
+        bool empty = true; // nothing but the indent on the current line yet
+        foreach (var word in line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!empty && current.Length + 1 + word.Length > width)
+            {
+                wrapped.Add(current.ToString());
+                current.Clear().Append(Indent);
+                empty = true;
+            }
+
+            if (!empty)
+            {
+                current.Append(' ');
+            }
+
+            current.Append(Fit(word, width - current.Length));
+            empty = false;
+        }
+
+        wrapped.Add(current.ToString());
+    }
+}
