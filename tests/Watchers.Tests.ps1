@@ -176,6 +176,24 @@ Describe 'Get-EpollInterest -Target' {
         $problems[3].ErrorDetails.Message | Should -Be "Process $($herd.pid) has no fd 999."
     }
 
+    It 'refuses each malformed pid:fd, inode or object target as InvalidTarget, without ending the call' -ForEach @(
+        @{ Target = '0:1'; Says = 'is not a pid:fd' }, @{ Target = '-1:3'; Says = 'is not a pid:fd' }, @{ Target = '1:-3'; Says = 'is not a pid:fd' },
+        @{ Target = '4294967296:1'; Says = 'is not a pid:fd' }, @{ Target = '1:2:3'; Says = 'does not name a file' },
+        @{ Target = 'socket:[99999999999999999999999]'; Says = 'is not a socket:\[inode\]' }, @{ Target = 'pipe:[]'; Says = 'is not a pipe:\[inode\]' },
+        @{ Target = 'zz:foo'; Says = 'does not name a file' },
+        @{ Target = [pscustomobject]@{ ProcessId = 99999999999; Fd = 1 }; Says = 'ProcessId 99999999999 and Fd 1 do not name' },
+        @{ Target = [pscustomobject]@{ ProcessId = 'abc'; Fd = 1 }; Says = 'ProcessId abc and Fd 1 do not name' }) {
+        # SilentlyContinue must hold (a statement-terminating error would ignore it) and the valid target still answer.
+        $rows = @(Get-EpollInterest -Target $Target, "$($herd.pid):$($herd.listener)" -ErrorVariable problems -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        $rows | Should -HaveCount 1
+        $rows[0].EpollFd | Should -Be $herd.epoll
+        $problems | Should -HaveCount 1
+        $problems[0].FullyQualifiedErrorId | Should -Be 'InvalidTarget,EpollTools.Commands.GetEpollInterestCommand'
+        $problems[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $problems[0].Exception.Message | Should -Match $Says
+        $problems[0].ErrorDetails.RecommendedAction | Should -Match 'pid:fd'
+    }
+
     It 'lists nothing, rather than everything, when every target fails' {
         $rows = @(Get-EpollInterest -Target '/nonexistent/path' -ErrorVariable problems -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
         $rows | Should -HaveCount 0

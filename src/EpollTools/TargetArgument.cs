@@ -38,8 +38,14 @@ internal static class TargetArgument
 
         if (item is PSObject bag && bag.Properties["ProcessId"]?.Value is object pid && bag.Properties["Fd"]?.Value is object number)
         {
-            // A Get-FdInfo row that crossed a remoting or Export-Clixml boundary.
-            return new[] { new TargetSpec.ProcessFd(Convert.ToInt32(pid), Convert.ToInt32(number)) };
+            // A Get-FdInfo row that crossed a remoting or Export-Clixml boundary, or an object made to look like one.
+            if (LanguagePrimitives.TryConvertTo(pid, out int processId) && processId > 0 && LanguagePrimitives.TryConvertTo(number, out int fd) && fd >= 0)
+            {
+                return new[] { new TargetSpec.ProcessFd(processId, fd) };
+            }
+
+            Refuse(cmdlet, item, $"ProcessId {pid} and Fd {number} do not name a process's fd: the pid is a whole number from 1 to {int.MaxValue} and the fd one from 0 to {int.MaxValue}.", Forms);
+            return Array.Empty<TargetSpec>();
         }
 
         FdArgument fdArgument;
@@ -70,11 +76,15 @@ internal static class TargetArgument
         {
             return TargetSpec.Parse(text);
         }
+        catch (MalformedTargetException e)
+        {
+            Refuse(cmdlet, text, e.Message, Forms);
+            return null;
+        }
         catch (FormatException e)
         {
             // A relative path, from the current location, as other cmdlets take paths.
-            string resolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(text);
-            if (resolved.StartsWith('/') && ProcFs.StatPath(resolved) is not null)
+            if (ResolvePath(cmdlet, text) is string resolved && ProcFs.StatPath(resolved) is not null)
             {
                 return new TargetSpec.FilePath(resolved);
             }
@@ -82,6 +92,30 @@ internal static class TargetArgument
             Refuse(cmdlet, text, e.Message, Forms);
             return null;
         }
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> as a file system path from the current location ("~" and PowerShell's file system
+    /// drives understood); text that PowerShell reads as another drive or provider ("zz:foo") is taken as a file
+    /// name relative to the current directory, as Linux sees it. Null where it makes no absolute path.
+    /// </summary>
+    private static string? ResolvePath(PSCmdlet cmdlet, string text)
+    {
+        try
+        {
+            string resolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(text);
+            if (resolved.StartsWith('/'))
+            {
+                return resolved;
+            }
+        }
+        catch (Exception e) when (e is SessionStateException or ProviderInvocationException or NotSupportedException or ArgumentException or PSInvalidOperationException)
+        {
+            // "0:" or "zz:" read as a drive that does not exist: fall through to the plain file name.
+        }
+
+        string? current = cmdlet.SessionState.Path.CurrentFileSystemLocation?.ProviderPath;
+        return current is not null && current.StartsWith('/') ? System.IO.Path.Combine(current, text) : null;
     }
 
     /// <summary>The file a registration is of: its tfd where it is current, else the fd that still holds the file.</summary>

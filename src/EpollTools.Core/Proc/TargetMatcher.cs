@@ -10,8 +10,10 @@ namespace EpollTools.Core.Proc;
 /// <summary>A file named by text, as an operator writes it: a process's fd, a socket or pipe inode, or a path.</summary>
 public abstract record TargetSpec
 {
-    private static readonly Regex ProcessFdPattern = new(@"^(\d+):(\d+)$", RegexOptions.CultureInvariant);
-    private static readonly Regex InodePattern = new(@"^(socket|pipe):\[(\d+)\]$", RegexOptions.CultureInvariant);
+    // The shapes, loosely (signs, any length of digits, anything between the brackets), so that a target written in
+    // one of them with a number out of range is refused as that form rather than looked for as a path.
+    private static readonly Regex ProcessFdPattern = new(@"^([+-]?\d+):([+-]?\d+)$", RegexOptions.CultureInvariant);
+    private static readonly Regex InodePattern = new(@"^(socket|pipe):\[(.*)\]$", RegexOptions.CultureInvariant);
 
     private TargetSpec()
     {
@@ -35,22 +37,29 @@ public abstract record TargetSpec
         public override string ToString() => Path;
     }
 
-    /// <summary>Reads a target written as pid:fd, socket:[inode], pipe:[inode] or an absolute path; else a <see cref="FormatException"/> that says which forms there are.</summary>
+    /// <summary>
+    /// Reads a target written as pid:fd, socket:[inode], pipe:[inode] or an absolute path. Text in the pid:fd or inode
+    /// form with a number out of range throws <see cref="MalformedTargetException"/>; other text a
+    /// <see cref="FormatException"/> that says which forms there are (it may still be a relative path).
+    /// </summary>
     public static TargetSpec Parse(string text)
     {
         string trimmed = text.Trim();
         var processFd = ProcessFdPattern.Match(trimmed);
-        if (processFd.Success
-            && int.TryParse(processFd.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 0
-            && int.TryParse(processFd.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
+        if (processFd.Success)
         {
-            return new ProcessFd(pid, fd);
+            return int.TryParse(processFd.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 0
+                && int.TryParse(processFd.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int fd)
+                ? new ProcessFd(pid, fd)
+                : throw new MalformedTargetException($"'{text}' is not a pid:fd: the pid is a whole number from 1 to {int.MaxValue} and the fd one from 0 to {int.MaxValue}.");
         }
 
         var inode = InodePattern.Match(trimmed);
-        if (inode.Success && ulong.TryParse(inode.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out ulong number))
+        if (inode.Success)
         {
-            return new Inode(inode.Groups[1].Value == "socket" ? TargetKind.Socket : TargetKind.Pipe, number);
+            return ulong.TryParse(inode.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out ulong number) && number > 0
+                ? new Inode(inode.Groups[1].Value == "socket" ? TargetKind.Socket : TargetKind.Pipe, number)
+                : throw new MalformedTargetException($"'{text}' is not a {inode.Groups[1].Value}:[inode]: the inode is a whole number from 1 to {ulong.MaxValue}.");
         }
 
         if (trimmed.StartsWith('/'))
@@ -59,6 +68,15 @@ public abstract record TargetSpec
         }
 
         throw new FormatException($"'{text}' does not name a file: write pid:fd (1234:5), socket:[inode] or pipe:[inode] as /proc and lsof show them, or an absolute path.");
+    }
+}
+
+/// <summary>Text in the form of a pid:fd or an inode target whose numbers are out of range: never a path.</summary>
+public sealed class MalformedTargetException : FormatException
+{
+    public MalformedTargetException(string message)
+        : base(message)
+    {
     }
 }
 

@@ -67,16 +67,31 @@ public sealed class TraceAndTargetTests
 
     [Theory]
     [InlineData("8080")]
-    [InlineData("0:5")]
     [InlineData("1234:")]
-    [InlineData("socket:[abc]")]
+    [InlineData("1:2:3")]
+    [InlineData("zz:foo")]
     [InlineData("anon_inode:[eventfd]")]
     [InlineData("relative/path")]
-    [InlineData("99999999999:1")]
     public void RefusesWhatNamesNoFileAndSaysWhichFormsThereAre(string text)
     {
         var error = Assert.Throws<FormatException>(() => TargetSpec.Parse(text));
         Assert.Contains("pid:fd", error.Message);
         Assert.Contains(text, error.Message);
+    }
+
+    [Theory]
+    [InlineData("0:5", "pid:fd")]
+    [InlineData("-1:3", "pid:fd")]
+    [InlineData("1:-3", "pid:fd")]
+    [InlineData("99999999999:1", "pid:fd")]
+    [InlineData("4294967296:1", "pid:fd")]
+    [InlineData("socket:[abc]", "socket:[inode]")]
+    [InlineData("socket:[99999999999999999999999]", "socket:[inode]")]
+    [InlineData("pipe:[]", "pipe:[inode]")]
+    [InlineData("pipe:[0]", "pipe:[inode]")]
+    public void RefusesAFormWithANumberOutOfRangeAsThatFormNeverAsAPath(string text, string form)
+    {
+        var error = Assert.Throws<MalformedTargetException>(() => TargetSpec.Parse(text));
+        Assert.Contains($"'{text}' is not a {form}", error.Message);
     }
 }
