@@ -156,6 +156,7 @@ public static class StatxConstants
 {
     public const int AT_FDCWD = -100;
     public const int AT_SYMLINK_NOFOLLOW = 0x100;
+    public const int AT_EMPTY_PATH = 0x1000;
     public const uint STATX_TYPE = 0x1;
     public const uint STATX_MODE = 0x2;
     public const uint STATX_INO = 0x100;
@@ -201,6 +202,13 @@ public static class MultiplexerSyscallNumbers
     public const int Generic_pselect6 = 72;
     public const int Generic_ppoll = 73;
     public const int Generic_epoll_pwait2 = 441;
+}
+
+/// <summary>access(2) modes: include/uapi/linux/unistd.h via glibc's unistd.h.</summary>
+public static class AccessConstants
+{
+    /// <summary>Only whether the name can be looked up.</summary>
+    public const int F_OK = 0;
 }
 
 /// <summary>

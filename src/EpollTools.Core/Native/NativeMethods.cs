@@ -86,6 +86,10 @@ internal static unsafe class NativeMethods
     internal static extern int openat(int dirfd, byte* name, int flags);
 
     /// <summary>For kcmp(2), which glibc does not wrap.</summary>
+    /// <summary>faccessat(2) with a NUL-terminated UTF-8 name relative to <paramref name="dirfd"/>.</summary>
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern int faccessat(int dirfd, byte* name, int mode, int flags);
+
     [DllImport(Libc, SetLastError = true)]
     internal static extern long syscall(long number, long arg1, long arg2, long arg3, long arg4, long arg5);
 

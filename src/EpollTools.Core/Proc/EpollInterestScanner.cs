@@ -8,9 +8,10 @@ namespace EpollTools.Core.Proc;
 
 /// <summary>
 /// One epoll fd found in a process. Its fdinfo is read when its instance is expanded, not kept from the search: on a
-/// busy host that would be every registration of every process at once.
+/// busy host that would be every registration of every process at once. <paramref name="Identity"/>, where known,
+/// names the process that was found: a process that took its pid since is not read in its place.
 /// </summary>
-public sealed record EpollFdRecord(int Pid, string ProcessName, int Fd);
+public sealed record EpollFdRecord(int Pid, string ProcessName, int Fd, ulong? Identity = null);
 
 /// <summary>What <see cref="EpollInterestScanner.Expand"/> reads beyond the interest list itself, or leaves out.</summary>
 /// <param name="Readiness">Poll each registered file for what is ready now (see <see cref="ReadinessProbe"/>).</param>
@@ -68,21 +69,27 @@ public sealed class EpollInterestScanner
     /// <summary>As <see cref="FindInstances(int, int?)"/>, also giving the process name read on the way (for a process with none).</summary>
     public List<EpollFdRecord> FindInstances(int pid, int? epollFd, out string processName)
     {
-        string name = processName = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
-
+        // The name is read from the process the fds are read from (its pinned /proc directory), after them: by path
+        // before, it could be another process's that had the pid, or this one's before it renamed itself.
         // One epoll fd asked for: look at it alone, rather than reading the link of every fd of the process. Else
         // the whole table, listed once for this scan (the holder search and the pipe pass use it again).
         if (epollFd is int only)
         {
-            return ProcFs.ReadFdTarget(pid, only) == EventPollTarget ? new List<EpollFdRecord> { new(pid, name, only) } : new List<EpollFdRecord>();
+            using var directory = FdDirectory.Open(pid);
+            bool isEpoll = directory.ReadLink(only) == EventPollTarget;
+            string single = processName = directory.ReadComm() ?? throw new ProcessGoneException(pid);
+            return isEpoll ? new List<EpollFdRecord> { new(pid, single, only, directory.Identity) } : new List<EpollFdRecord>();
         }
 
         var records = new List<EpollFdRecord>();
-        foreach (var entry in Tables.Get(pid).Entries)
+        var table = Tables.Get(pid);
+        // A table listed earlier in this scan may be of a process that has exited since.
+        string name = processName = table.ProcessName is string listedName && ProcFs.ProcessExists(pid) ? listedName : throw new ProcessGoneException(pid);
+        foreach (var entry in table.Entries)
         {
             if (entry.Kind == FdLinkKind.Other && entry.Link == EventPollTarget)
             {
-                records.Add(new EpollFdRecord(pid, name, entry.Fd));
+                records.Add(new EpollFdRecord(pid, name, entry.Fd, table.Identity));
             }
         }
 
@@ -176,7 +183,12 @@ public sealed class EpollInterestScanner
     public IEnumerable<EpollInterest> Expand(IReadOnlyList<EpollFdRecord> instance, ExpandOptions? options = null)
     {
         var (readiness, sharedTargets, only, noResolve) = options ?? new ExpandOptions();
-        if (ReadFromFirstHolder(instance, out var failure) is not { } read)
+
+        // Each holder's /proc/<pid> opened once for the instance and everything read relative to it: the fdinfo, the
+        // links (a fifth cheaper than by full path), the files' status. A process that exits is then never read in
+        // the place of one that takes its pid, and one that took the pid since the search is not read at all.
+        using var directories = new FdDirectories();
+        if (ReadFromFirstHolder(instance, directories, out var failure) is not { } read)
         {
             if (failure is not null)
             {
@@ -184,7 +196,7 @@ public sealed class EpollInterestScanner
             }
 
             var first = instance[0];
-            _verbose(ProcFs.ProcessExists(first.Pid)
+            _verbose(directories.Of(first.Pid, first.Identity)?.IsAlive == true
                 ? $"Process {first.Pid}: epoll fd {first.Fd} was closed while it was read; skipped."
                 : $"Process {first.Pid} exited while its epoll fd {first.Fd} was being read; the rest of it is skipped.");
             yield break;
@@ -201,7 +213,14 @@ public sealed class EpollInterestScanner
         long readAt = Stopwatch.GetTimestamp();
         string[] holders = instance.Select(r => $"{r.Pid}:{r.Fd}").ToArray();
         Dictionary<int, FdTable>? registeredOnly = null;
-        FdTable TableOf(int pid) => registeredOnly is not null && registeredOnly.TryGetValue(pid, out var listed) ? listed : Tables.Get(pid, readAt);
+        var identities = instance.GroupBy(r => r.Pid).ToDictionary(g => g.Key, g => g.First().Identity);
+        FdTable TableOf(int pid)
+        {
+            var table = registeredOnly is not null && registeredOnly.TryGetValue(pid, out var listed) ? listed : Tables.Get(pid, readAt);
+            // Listed by pid: a table of a process that took the pid since is none of this instance's.
+            return identities.TryGetValue(pid, out var identity) && identity is not null && table.Identity != identity ? throw new ProcessGoneException(pid) : table;
+        }
+
         var others = new OtherHolders(instance.Select(r => r.Pid).Where(p => p != owner.Pid).Distinct(),
             pids => { if (registeredOnly is null) { Tables.Load(pids, readAt); } }, pid => SafeTable(pid, TableOf));
         bool exact = info.EpollTargets.Count <= ExactCheckLimit;
@@ -227,15 +246,13 @@ public sealed class EpollInterestScanner
             }
         }
 
-        // Each holder's /proc/<pid>/fd opened once for the instance: a link read relative to it costs a fifth less
-        // than one read by its full path, and never reads a process that took the pid of one that exited.
-        using var directories = new FdDirectories();
         bool ownerGone = false;
+        FileStatus? StatusOf(int pid, int fd) => directories.Of(pid, identities.GetValueOrDefault(pid))?.Status(fd);
         string? LinkOf(int pid, int fd)
         {
             if (!fromTables)
             {
-                return directories.ReadLink(pid, fd);
+                return directories.Of(pid, identities.GetValueOrDefault(pid))?.ReadLink(fd);
             }
 
             try
@@ -277,19 +294,21 @@ public sealed class EpollInterestScanner
             else
             {
                 string? current = LinkOf(owner.Pid, line.Tfd);
-                // A missing link from a listed table is an fd the owner did not have: only a table that could not be
-                // listed says the owner is gone. A readlink's null may be either, so /proc is asked.
-                if (current is null && (fromTables ? ownerGone : !ProcFs.ProcessExists(owner.Pid)))
+                verdict = new HolderVerdict(owner.Pid, current, Classify(owner.Pid, owner, line, current, exact, info.Ino, StatusOf));
+                if (verdict.State != RegistrationState.Current && others.Any)
+                {
+                    verdict = JudgeInOtherHolders(owner, line, exact, info.Ino, others, verdict, LinkOf, StatusOf);
+                }
+
+                // A missing fd is a closed registration only while the owner lives and is not exiting: an exiting
+                // process closes every fd (PF_EXITING is set before), and one that is gone reads as none. Asked after
+                // the link was read (a process not exiting then was not exiting when it was read), and only for a
+                // line no holder has: in a shared instance most lines are other holders' fds.
+                if (current is null && verdict.State == RegistrationState.Stale && (ownerGone || directories.HasExited(owner.Pid)))
                 {
                     // Not a stale registration: the whole process went away while it was being read.
                     _verbose($"Process {owner.Pid} exited while its epoll fd {owner.Fd} was being read; the rest of it is skipped.");
                     yield break;
-                }
-
-                verdict = new HolderVerdict(owner.Pid, current, Classify(owner.Pid, owner, line, current, exact, info.Ino));
-                if (verdict.State != RegistrationState.Current && others.Any)
-                {
-                    verdict = JudgeInOtherHolders(owner, line, exact, info.Ino, others, verdict, LinkOf);
                 }
 
                 if (verdict.State == RegistrationState.Stale)
@@ -310,9 +329,20 @@ public sealed class EpollInterestScanner
                     target = described
                         ?? (TargetKind.Unknown, $"registered file not open in {(others.Any ? "these processes" : "this process")} (ino {line.Ino:x}, device {line.Device})");
                 }
+                else if (verdict.State == RegistrationState.Unknown && directories.HasExited(owner.Pid))
+                {
+                    // kcmp fails on a process whose fds are going: not a registration it could not tell.
+                    _verbose($"Process {owner.Pid} exited while its epoll fd {owner.Fd} was being read; the rest of it is skipped.");
+                    yield break;
+                }
                 else
                 {
                     target = Resolver.Resolve(verdict.Pid, line.Tfd, verdict.Link, directories);
+                    if (verdict.State == RegistrationState.Unknown)
+                    {
+                        // What the fd is now, said as such: it is not proven to be the registered file.
+                        target = (TargetKind.Unknown, $"unproven: fd {line.Tfd} is now {target.Description}");
+                    }
                 }
 
                 if (readiness is not null && (verdict.State == RegistrationState.Current || stillOpenAs is not null))
@@ -323,6 +353,15 @@ public sealed class EpollInterestScanner
                         ? ProcFs.SameEpollTarget(Environment.ProcessId, copy, owner.Pid, owner.Fd, line.Tfd, line.Offset) == true
                         : line.Ino is ulong ino && ProcFs.StatFd(Environment.ProcessId, copy)?.Ino == ino);
                 }
+            }
+
+            // kcmp, pidfd_open and a stale line's search for its holder name the process by its pid: they were about the process read here
+            // only if it still exists now (a pid is not reused while its process lives, even as a zombie).
+            bool askedByPid = !noResolve && (readiness is not null || (exact && (line.Ino == info.Ino || verdict.State == RegistrationState.Stale)));
+            if (askedByPid && !directories.IsAlive(owner.Pid))
+            {
+                _verbose($"Process {owner.Pid} exited while its epoll fd {owner.Fd} was being read; the rest of it is skipped.");
+                yield break;
             }
 
             var interest = new EpollInterest
@@ -386,8 +425,9 @@ public sealed class EpollInterestScanner
         }
 
         // Lazy: each instance is parsed as it is read and let go, and read again only if the index needs a second pass.
+        using var directories = new FdDirectories();
         return SharedTargets.Build(instances
-            .Select(holders => ReadFromFirstHolder(holders, out _))
+            .Select(holders => ReadFromFirstHolder(holders, directories, out _))
             .OfType<(EpollFdRecord Holder, FdInfo Info)>()
             .Select(read => ($"{read.Holder.Pid}:{read.Holder.Fd}", read.Info)));
     }
@@ -397,14 +437,14 @@ public sealed class EpollInterestScanner
     /// holder that exited or that this caller may not read is passed over while another can serve. Null when none
     /// can, with the first such failure met (none when the epoll fd was closed everywhere).
     /// </summary>
-    private static (EpollFdRecord Holder, FdInfo Info)? ReadFromFirstHolder(IReadOnlyList<EpollFdRecord> instance, out Exception? failure)
+    private static (EpollFdRecord Holder, FdInfo Info)? ReadFromFirstHolder(IReadOnlyList<EpollFdRecord> instance, FdDirectories directories, out Exception? failure)
     {
         failure = null;
         foreach (var holder in instance)
         {
             try
             {
-                if (ProcFs.ParseFdInfo(holder.Pid, holder.Fd) is FdInfo info)
+                if (directories.Of(holder.Pid, holder.Identity)?.ParseFdInfo(holder.Fd) is FdInfo info)
                 {
                     return (holder, info);
                 }
@@ -447,13 +487,14 @@ public sealed class EpollInterestScanner
                 return null;
             }
 
-            if (Classify(pid, epoll, line, current, exact, info.Ino).Item1 != RegistrationState.Stale)
+            if (Classify(pid, epoll, line, current, exact, info.Ino, (p, fd) => ProcFs.StatFd(p, fd)).Item1 != RegistrationState.Stale)
             {
                 return null;
             }
         }
 
-        return info.EpollTargets.Count > 0 ? info.EpollTargets.Count : null;
+        // A process that exits closes every fd: that is not a wait on stale registrations.
+        return info.EpollTargets.Count > 0 && !ThreadCondition.OfProcess(pid).Hold.Equals(ThreadHold.Exiting) && ProcFs.ProcessExists(pid) ? info.EpollTargets.Count : null;
     }
 
     private static FdInfo? SafeParseFdInfo(int pid, int fd)
@@ -481,7 +522,7 @@ public sealed class EpollInterestScanner
     /// A registration that is not the owner's file: the first other holder where it is current wins, else the first
     /// where it cannot be told, else the owner's verdict stands. Sockets and pipes are looked up by fd and inode at once.
     /// </summary>
-    private static HolderVerdict JudgeInOtherHolders(EpollFdRecord owner, EpollTargetLine line, bool exact, ulong? anonymousInode, OtherHolders others, HolderVerdict ownerVerdict, Func<int, int, string?> linkOf)
+    private static HolderVerdict JudgeInOtherHolders(EpollFdRecord owner, EpollTargetLine line, bool exact, ulong? anonymousInode, OtherHolders others, HolderVerdict ownerVerdict, Func<int, int, string?> linkOf, Func<int, int, FileStatus?> statusOf)
     {
         HolderVerdict? unknown = ownerVerdict.State == RegistrationState.Unknown ? ownerVerdict : null;
         var candidates = line.Ino is ulong ino && others.FindByInode(line.Tfd, ino) is int likely ? others.Pids.Prepend(likely).Distinct() : others.Pids;
@@ -502,7 +543,7 @@ public sealed class EpollInterestScanner
                 continue;
             }
 
-            var verdict = new HolderVerdict(pid, link, Classify(pid, owner, line, link, exact, anonymousInode));
+            var verdict = new HolderVerdict(pid, link, Classify(pid, owner, line, link, exact, anonymousInode, statusOf));
             if (verdict.State == RegistrationState.Current)
             {
                 return verdict;
@@ -564,7 +605,8 @@ public sealed class EpollInterestScanner
     /// shows it ("socket:[123]", "pipe:[123]") or, for anonymous inodes, is the epoll fd's own (they share it);
     /// statx only for files with a path.
     /// </summary>
-    private static (RegistrationState, string?) Classify(int pid, EpollFdRecord epoll, EpollTargetLine line, string? current, bool exact, ulong? anonymousInode)
+    /// <param name="statusOf">statx of a process's fd (the link followed), for files with a path.</param>
+    private static (RegistrationState, string?) Classify(int pid, EpollFdRecord epoll, EpollTargetLine line, string? current, bool exact, ulong? anonymousInode, Func<int, int, FileStatus?> statusOf)
     {
         if (current is null)
         {
@@ -576,7 +618,7 @@ public sealed class EpollInterestScanner
         bool shared = line.Ino is ulong lineIno && lineIno == anonymousInode && current.StartsWith("anon_inode:", StringComparison.Ordinal);
         bool? sameInode = shared || line.Ino is not ulong ino ? null
             : LinkInode(current) is ulong linked ? ino == linked
-            : SameInodeByStat(pid, line, ino);
+            : SameInodeByStat(statusOf(pid, line.Tfd), line, ino);
         if (sameInode == false)
         {
             return (RegistrationState.Stale, $"fd {line.Tfd} now refers to another file ({current})");
@@ -610,9 +652,9 @@ public sealed class EpollInterestScanner
             : null;
     }
 
-    private static bool? SameInodeByStat(int pid, EpollTargetLine line, ulong ino)
+    private static bool? SameInodeByStat(FileStatus? fdStatus, EpollTargetLine line, ulong ino)
     {
-        if (ProcFs.StatFd(pid, line.Tfd) is not FileStatus status || line.KernelDevice is not uint dev)
+        if (fdStatus is not FileStatus status || line.KernelDevice is not uint dev)
         {
             return null;
         }

@@ -8,45 +8,111 @@ namespace EpollTools.Core.Proc;
 /// <summary>
 /// A process's /proc/&lt;pid&gt;/fd, opened once so that each fd's link and status are read relative to it
 /// (readlinkat, statx with a dirfd): the kernel then looks up /proc/&lt;pid&gt; once instead of at every call,
-/// which took a fifth off reading 18,000 links on this project's machine. Tied to the process it was opened for:
-/// after that exits, every read answers null, as for a closed fd, and a process that reuses the pid is never read.
+/// which took a fifth off reading 18,000 links on this project's machine. Tied to the process it was opened for
+/// (its /proc/&lt;pid&gt; is held open and everything is read relative to it): after that process exits, every read
+/// answers null, as for a closed fd, and a process that reuses the pid is never read. <see cref="StartTime"/> names
+/// the process, <see cref="IsAlive"/> and <see cref="HasExited"/> say whether it is still there.
 /// </summary>
 public sealed class FdDirectory : IDisposable
 {
     private const int PathMax = 4096; // PATH_MAX, include/uapi/linux/limits.h
 
+    private readonly FileDescriptorHandle _process;
     private readonly FileDescriptorHandle _handle;
     private FileDescriptorHandle? _info;
 
-    private FdDirectory(int pid, FileDescriptorHandle handle)
+    private FdDirectory(int pid, FileDescriptorHandle process, FileDescriptorHandle handle, ulong? identity)
     {
         Pid = pid;
+        _process = process;
         _handle = handle;
+        Identity = identity;
     }
 
     public int Pid { get; }
 
     /// <summary>
-    /// Opens /proc/<paramref name="pid"/>/fd. Throws <see cref="ProcessGoneException"/>,
+    /// What names the process this directory was opened for among all that ever had its pid, so that a caller can tell
+    /// the process it met before from one that took the pid since: the inode of a pidfd of it where pidfs gives each
+    /// process its own (Linux 6.9: never reused while the system runs), else its start time (stat field 22, clock ticks
+    /// after boot: two processes started on one pid within one tick look alike).
+    /// </summary>
+    public ulong? Identity { get; }
+
+    /// <summary>
+    /// Opens /proc/<paramref name="pid"/> and its fd directory. Throws <see cref="ProcessGoneException"/>,
     /// <see cref="ProcessAccessDeniedException"/>, or <see cref="LinuxErrorException"/> at the fd limit.
     /// </summary>
-    public static FdDirectory Open(int pid)
+    public static unsafe FdDirectory Open(int pid)
     {
-        string path = $"{ProcFs.Root}/{pid}/fd";
-        int fd = NativeMethods.open(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
-        if (fd >= 0)
+        string path = $"{ProcFs.Root}/{pid}";
+        int process = NativeMethods.open(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        if (process < 0)
         {
-            return new FdDirectory(pid, new FileDescriptorHandle(fd));
+            throw OpenError(pid, path);
         }
 
-        throw ProcFs.OpenError(path, directory: true) switch
+        var processHandle = new FileDescriptorHandle(process);
+        byte* name = stackalloc byte[NameSize];
+        WriteName("fd", name);
+        int fd = NativeMethods.openat(process, name, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        if (fd < 0)
         {
-            DirectoryNotFoundException e => new ProcessGoneException(pid, e),
-            UnauthorizedAccessException e => new ProcessAccessDeniedException(pid, e),
-            LinuxErrorException e => e,
-            var e when !Directory.Exists($"{ProcFs.Root}/{pid}") => new ProcessGoneException(pid, e),
-            var e => e,
-        };
+            var error = OpenError(pid, path + "/fd");
+            processHandle.Dispose();
+            throw error;
+        }
+
+        var handle = new FileDescriptorHandle(fd);
+        ulong? identity;
+        if (ProcessIdentity.PidfsInode(pid) is ulong inode)
+        {
+            // The pidfd was opened by pid: it is this directory's process only if that still lived afterwards.
+            var directory = new FdDirectory(pid, processHandle, handle, inode);
+            if (directory.IsAlive)
+            {
+                return directory;
+            }
+
+            directory.Dispose();
+            throw new ProcessGoneException(pid);
+        }
+
+        string? stat = ReadRelative(processHandle, "stat", $"{path}/stat");
+        identity = stat is null ? null : TaskParser.ParseStatStartTime(stat);
+        return new FdDirectory(pid, processHandle, handle, identity);
+    }
+
+    /// <summary>The process's name (comm) now, read from this process only; null once it is gone.</summary>
+    public string? ReadComm() => ReadRelative(_process, "comm", $"{ProcFs.Root}/{Pid}/comm")?.TrimEnd('\n');
+
+    /// <summary>
+    /// Whether the process this directory was opened for still exists (a zombie does, until its parent reaps it):
+    /// one lookup in its /proc directory, which fails once the process is gone, whatever now has its pid.
+    /// </summary>
+    public unsafe bool IsAlive
+    {
+        get
+        {
+            byte* name = stackalloc byte[NameSize];
+            WriteName("stat", name);
+            return NativeMethods.faccessat(_process.Number, name, AccessConstants.F_OK, 0) == 0;
+        }
+    }
+
+    /// <summary>
+    /// Whether the process is gone, a zombie, or exiting (PF_EXITING: set before the kernel closes its fds): from
+    /// then on a missing fd says nothing about what the program closed.
+    /// </summary>
+    public bool HasExited
+    {
+        get
+        {
+            string? stat = ReadRelative(_process, "stat", $"{ProcFs.Root}/{Pid}/stat");
+            return stat is null
+                || TaskParser.ParseStatState(stat) is 'Z' or 'X' or 'x'
+                || (TaskParser.ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_EXITING) != 0);
+        }
     }
 
     /// <summary>
@@ -129,30 +195,10 @@ public sealed class FdDirectory : IDisposable
     /// </summary>
     public unsafe string? ReadFdInfo(int fd)
     {
-        if (_info is null)
-        {
-            int dir = NativeMethods.open($"{ProcFs.Root}/{Pid}/fdinfo", OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
-            if (dir < 0)
-            {
-                return OpenFailure($"{ProcFs.Root}/{Pid}/fdinfo");
-            }
-
-            _info = new FileDescriptorHandle(dir);
-        }
-
-        byte* name = stackalloc byte[NameSize];
-        WriteName(fd, name);
-        string path = $"{ProcFs.Root}/{Pid}/fdinfo/{fd}"; // (made before the call: nothing may come between it and its errno)
-        int file = NativeMethods.openat(_info.Number, name, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
-        if (file < 0)
-        {
-            return OpenFailure(path);
-        }
-
-        using var handle = new FileDescriptorHandle(file);
+        using var handle = OpenFdInfo(fd, out string path);
         try
         {
-            return ProcFs.ReadWhole(handle, path);
+            return handle is null ? null : ProcFs.ReadWhole(handle, path);
         }
         catch (IOException e) when (e is not LinuxErrorException)
         {
@@ -160,10 +206,110 @@ public sealed class FdDirectory : IDisposable
         }
     }
 
+    /// <summary>
+    /// The fdinfo of fd <paramref name="fd"/> parsed as it is read, a buffer at a time (an epoll fd's text runs to
+    /// 10 MB), as <see cref="ProcFs.ParseFdInfo"/> reads it but from this process only; null if the fd is not open or
+    /// the process is gone. Throws <see cref="ProcessAccessDeniedException"/>, or <see cref="LinuxErrorException"/>.
+    /// </summary>
+    public FdInfo? ParseFdInfo(int fd)
+    {
+        using var handle = OpenFdInfo(fd, out string path);
+        if (handle is null)
+        {
+            return null;
+        }
+
+        var parser = new FdInfoParser.LineParser();
+        try
+        {
+            ProcFs.ReadLines(handle, path, parser.Add);
+        }
+        catch (IOException e) when (e is not LinuxErrorException)
+        {
+            return null; // ESRCH while the process exits, or the fd closed between open and read
+        }
+
+        return parser.Result;
+    }
+
+    /// <summary>statx of what fd <paramref name="fd"/> refers to (the link followed); null if the fd is not open.</summary>
+    public unsafe FileStatus? Status(int fd)
+    {
+        byte* name = stackalloc byte[NameSize];
+        WriteName(fd, name);
+        NativeMethods.StatxBuffer buffer;
+        int rc = NativeMethods.statx(_handle.Number, name, 0, StatxConstants.STATX_BASIC_STATS, &buffer);
+        return rc < 0 ? null : FileStatus.Of(buffer);
+    }
+
+    /// <summary>fdinfo/&lt;fd&gt; opened relative to this process's fdinfo directory (opened on first use); null if it is not there.</summary>
+    private unsafe FileDescriptorHandle? OpenFdInfo(int fd, out string path)
+    {
+        byte* name = stackalloc byte[NameSize];
+        if (_info is null)
+        {
+            WriteName("fdinfo", name);
+            int dir = NativeMethods.openat(_process.Number, name, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+            if (dir < 0)
+            {
+                path = $"{ProcFs.Root}/{Pid}/fdinfo";
+                OpenFailure(path);
+                return null;
+            }
+
+            _info = new FileDescriptorHandle(dir);
+        }
+
+        WriteName(fd, name);
+        path = $"{ProcFs.Root}/{Pid}/fdinfo/{fd}"; // (made before the call: nothing may come between it and its errno)
+        int file = NativeMethods.openat(_info.Number, name, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        if (file < 0)
+        {
+            OpenFailure(path);
+            return null;
+        }
+
+        return new FileDescriptorHandle(file);
+    }
+
     public void Dispose()
     {
         _info?.Dispose();
         _handle.Dispose();
+        _process.Dispose();
+    }
+
+    /// <summary>The failed open of /proc/<paramref name="pid"/> or its fd directory, as the exception it means.</summary>
+    private static Exception OpenError(int pid, string path) => ProcFs.OpenError(path, directory: true) switch
+    {
+        DirectoryNotFoundException e => new ProcessGoneException(pid, e),
+        IOException { HResult: Errno.ESRCH } e => new ProcessGoneException(pid, e), // it exited after /proc/<pid> was opened
+        UnauthorizedAccessException e => new ProcessAccessDeniedException(pid, e),
+        LinuxErrorException e => e,
+        var e when !Directory.Exists($"{ProcFs.Root}/{pid}") => new ProcessGoneException(pid, e),
+        var e => e,
+    };
+
+    /// <summary>A small file of the process's /proc directory, read relative to it; null if it cannot be read.</summary>
+    private static unsafe string? ReadRelative(FileDescriptorHandle process, string file, string path)
+    {
+        byte* name = stackalloc byte[NameSize];
+        WriteName(file, name);
+        int fd = NativeMethods.openat(process.Number, name, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        using var handle = new FileDescriptorHandle(fd);
+        try
+        {
+            return ProcFs.ReadWhole(handle, path);
+        }
+        catch (IOException e) when (e is not LinuxErrorException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A failed open: null for a closed fd or a process gone, else the error it is.</summary>
@@ -209,18 +355,30 @@ public sealed class FdDirectory : IDisposable
         fd.TryFormat(span, out int written, default, System.Globalization.CultureInfo.InvariantCulture);
         span[written] = 0;
     }
+
+    /// <summary>A short ASCII file name ("fd", "stat", "fdinfo"), NUL-terminated.</summary>
+    private static unsafe void WriteName(string file, byte* name)
+    {
+        var span = new Span<byte>(name, NameSize);
+        int written = System.Text.Encoding.ASCII.GetBytes(file, span);
+        span[written] = 0;
+    }
 }
 
 /// <summary>
 /// The <see cref="FdDirectory"/> of each process one piece of work reads, opened on first use and closed together.
-/// A process that is gone has none (its links read as null).
+/// A process that is gone has none (its links read as null), and so has one that took the pid of the process the
+/// work expects (its start time differs).
 /// </summary>
 public sealed class FdDirectories : IDisposable
 {
     private readonly Dictionary<int, FdDirectory?> _open = new();
 
-    /// <summary>The directory of <paramref name="pid"/>; null if the process is gone. Throws <see cref="ProcessAccessDeniedException"/>.</summary>
-    public FdDirectory? Of(int pid)
+    /// <summary>
+    /// The directory of <paramref name="pid"/>; null if the process is gone, or if it is not the one named by
+    /// <paramref name="identity"/> (<see cref="FdDirectory.Identity"/>, when given). Throws <see cref="ProcessAccessDeniedException"/>.
+    /// </summary>
+    public FdDirectory? Of(int pid, ulong? identity = null)
     {
         if (!_open.TryGetValue(pid, out var directory))
         {
@@ -236,8 +394,21 @@ public sealed class FdDirectories : IDisposable
             _open[pid] = directory;
         }
 
+        if (directory is not null && identity is not null && directory.Identity != identity)
+        {
+            // Another process has the pid: nothing of this piece of work is read from it, whoever asks next.
+            directory.Dispose();
+            _open[pid] = directory = null;
+        }
+
         return directory;
     }
+
+    /// <summary>Whether the process read as <paramref name="pid"/> is gone, a zombie or exiting (see <see cref="FdDirectory.HasExited"/>).</summary>
+    public bool HasExited(int pid) => Of(pid) is not FdDirectory directory || directory.HasExited;
+
+    /// <summary>Whether the process read as <paramref name="pid"/> still exists: calls made by its pid meanwhile were to it.</summary>
+    public bool IsAlive(int pid) => Of(pid)?.IsAlive == true;
 
     /// <summary>The link of fd <paramref name="fd"/> of <paramref name="pid"/>, as <see cref="ProcFs.ReadFdTarget"/> gives it.</summary>
     public string? ReadLink(int pid, int fd) => Of(pid)?.ReadLink(fd);
@@ -253,5 +424,29 @@ public sealed class FdDirectories : IDisposable
         }
 
         _open.Clear();
+    }
+}
+
+/// <summary>Which process has a pid, as pidfs names it (see <see cref="FdDirectory.Identity"/>).</summary>
+public static class ProcessIdentity
+{
+    /// <summary>Whether pidfds have an inode per process here (pidfs, Linux 6.9), not the one anonymous inode.</summary>
+    private static readonly Lazy<bool> PidfsHasInodes = new(() =>
+        Environment.ProcessId != 1 && RawPidfdInode(Environment.ProcessId) is ulong self && RawPidfdInode(1) is ulong init && self != init);
+
+    /// <summary>The pidfs inode of the process that has <paramref name="pid"/> now; null where pidfs does not name processes, or the pid is free.</summary>
+    public static ulong? PidfsInode(int pid) => PidfsHasInodes.Value ? RawPidfdInode(pid) : null;
+
+    private static unsafe ulong? RawPidfdInode(int pid)
+    {
+        long fd = NativeMethods.syscall(PidFdConstants.SYS_pidfd_open, pid, 0, 0, 0, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        using var handle = new FileDescriptorHandle((int)fd);
+        NativeMethods.StatxBuffer buffer;
+        return NativeMethods.statx((int)fd, string.Empty, StatxConstants.AT_EMPTY_PATH, StatxConstants.STATX_INO, &buffer) == 0 ? buffer.Ino : null;
     }
 }

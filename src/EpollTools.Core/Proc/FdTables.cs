@@ -108,14 +108,22 @@ public sealed class FdTable
 {
     private readonly FdEntry[] _entries;
 
-    private FdTable(int pid, FdEntry[] entries, long listedAt)
+    private FdTable(int pid, FdEntry[] entries, long listedAt, ulong? identity = null, string? processName = null)
     {
         Pid = pid;
         _entries = entries;
         ListedAt = listedAt;
+        Identity = identity;
+        ProcessName = processName;
     }
 
     public int Pid { get; }
+
+    /// <summary>The listed process's name (comm) as the listing ended; null if it could not be read.</summary>
+    public string? ProcessName { get; }
+
+    /// <summary>Which process had the pid when it was listed (<see cref="FdDirectory.Identity"/>).</summary>
+    public ulong? Identity { get; }
 
     /// <summary>When the listing began (<see cref="Stopwatch.GetTimestamp"/>): every fd opened before then and still open is in it.</summary>
     public long ListedAt { get; }
@@ -152,7 +160,7 @@ public sealed class FdTable
             }
         }
 
-        return new FdTable(pid, entries.ToArray(), listedAt);
+        return new FdTable(pid, entries.ToArray(), listedAt, directory.Identity, directory.ReadComm());
     }
 
     /// <summary>The entry of fd <paramref name="fd"/>, if the table has it.</summary>

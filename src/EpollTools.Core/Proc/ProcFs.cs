@@ -211,6 +211,10 @@ public static class ProcFs
         {
             throw OutOfFds(e, dir);
         }
+        catch (IOException e) when (e.HResult == Errno.ESRCH || !Directory.Exists($"{Root}/{pid}"))
+        {
+            throw new ProcessGoneException(pid, e); // it exited while its task directory was listed
+        }
 
         tids.Sort();
         return tids;
@@ -432,6 +436,12 @@ public static class ProcFs
     private static void ReadLines(string path, LineHandler parser)
     {
         using var handle = OpenForReading(path);
+        ReadLines(handle, path, parser);
+    }
+
+    /// <summary>The rest of an open /proc file, a line at a time, as <see cref="ReadLines(string, LineHandler)"/> reads it.</summary>
+    internal static void ReadLines(FileDescriptorHandle handle, string path, LineHandler parser)
+    {
         var bytes = new byte[ReadBufferSize];
         var chars = new char[ReadBufferSize];
         int kept = 0; // bytes of a line not yet complete, at the start of the buffer
