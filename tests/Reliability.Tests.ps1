@@ -117,6 +117,31 @@ Describe 'Reading and writing the wrong end of a pipe' {
     }
 }
 
+Describe 'Closing an fd that Wait-Poll or Wait-Select waits on' {
+    It 'wakes <Command> at once with FdClosed, and reports nothing about the closed number' -ForEach @(
+        @{ Command = 'Wait-Poll'; Script = 'Wait-Poll $args[0].ReadEnd, $args[1] -Timeout -1' },
+        @{ Command = 'Wait-Select'; Script = 'Wait-Select -Read $args[0].ReadEnd, $args[1] -Timeout -1' }) {
+        $pipe = New-Pipe
+        $efd = New-EventFd
+        $wait = Start-BackgroundCommand $Script -Argument $pipe, $efd
+        try {
+            Wait-Until { $wait.Shell.InvocationStateInfo.State -eq 'Running' } | Should -BeTrue
+            # Let it reach the kernel, then close the pipe: its number must not be reported (it may be reused at once).
+            Wait-Until { @(Get-MultiplexerWait -Id $PID | Where-Object { $_.Call -in 'poll', 'pselect6', 'select' -and $_.Fds.Fd -contains $pipe.ReadEnd.Fd }).Count -gt 0 } | Should -BeTrue
+            Close-Fd $pipe
+            Wait-Until { $wait.Async.IsCompleted } 5000 | Should -BeTrue -Because 'closing an fd must wake the wait'
+        }
+        finally {
+            $result = Stop-BackgroundCommand $wait
+            Close-Fd $efd
+        }
+        $result.Output | Should -HaveCount 0
+        $result.Errors | Should -HaveCount 1
+        $result.Errors[0].FullyQualifiedErrorId | Should -BeLike 'FdClosed,*'
+        $result.Errors[0].Exception.Message | Should -Match "fd $($pipe.ReadEnd.Fd) was closed while the call waited on it"
+    }
+}
+
 Describe 'Stale registrations of a process that keeps changing its fds' {
     BeforeAll {
         $churnExe = Build-Fixture 'epoll-churn' $workDir

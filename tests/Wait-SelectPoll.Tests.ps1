@@ -131,6 +131,23 @@ Describe 'Wait-Poll' {
         finally { $pipe.Dispose() }
     }
 
+    It 'reports a closed number as NVAL even when the wait''s own eventfd has taken it since' {
+        $efd = New-EventFd -InitialValue 1
+        try {
+            # The number just freed is the lowest: the eventfd that lets Ctrl+C end a blocking wait takes it.
+            $closed = Get-ClosedFdNumber
+            $result = Wait-Poll -Fd $closed, $efd -Events In -Timeout 1000 -PassThru
+            $result.Entries[0].Fd | Should -Be $closed
+            $result.Entries[0].Returned | Should -Be 'NVAL'
+            $result.Entries[1].Returned | Should -Be 'IN'
+            $result.Count | Should -Be 2
+
+            $closed = Get-ClosedFdNumber
+            { Wait-Select -Read $efd, $closed -Timeout 1000 } | Should -Throw -ErrorId 'BadFileDescriptor,EpollTools.Commands.WaitSelectCommand'
+        }
+        finally { $efd.Dispose() }
+    }
+
     It 'returns NVAL for a closed fd instead of failing, ignores a negative fd, and counts the entries with revents' {
         $efd = New-EventFd -InitialValue 1   # first, so that it cannot take the closed number
         $closed = Get-ClosedFdNumber

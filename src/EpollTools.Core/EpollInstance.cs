@@ -108,6 +108,9 @@ public sealed class EpollInstance : IDisposable
     /// <summary>True from the moment Dispose is called, also while a wait on another thread still holds the fd.</summary>
     public bool IsClosed => _fd.IsClosed;
 
+    /// <summary>The owned fd with its close signal, for waits that hold it (<see cref="FdHolds"/>).</summary>
+    internal WaitableFd Waitable => _fd;
+
     /// <summary>The registrations made through this object, by fd.</summary>
     public IReadOnlyList<EpollRegistration> Registrations
     {

@@ -48,6 +48,9 @@ public class LinuxFd : IDisposable
     /// <summary>True from the moment Dispose is called, also while a read or write on another thread still holds the fd.</summary>
     public bool IsClosed => _fd.IsClosed;
 
+    /// <summary>The owned fd with its close signal, for waits that hold it (<see cref="FdHolds"/>).</summary>
+    internal WaitableFd Waitable => _fd;
+
     /// <summary>Whether O_NONBLOCK is set now; null once closed.</summary>
     public bool? NonBlocking => IsClosed ? null : (GetStatusFlags() & OpenFlags.O_NONBLOCK) != 0;
 

@@ -37,6 +37,14 @@ public sealed class FdArgument
         _ => false,
     };
 
+    /// <summary>What holds the fd open for a call (<see cref="FdHolds"/>): the module's object, or the handle a socket or stream owns; null for a number.</summary>
+    public object? HeldBy => Owner switch
+    {
+        Socket socket => socket.SafeHandle,
+        FileStream stream => stream.SafeFileHandle,
+        _ => Owner,
+    };
+
     public override string ToString() => Number.ToString();
 
     /// <summary>

@@ -104,9 +104,10 @@ public static class ClassicWaits
     /// <summary>
     /// select(2) on the three sets. Throws <see cref="FdSetSizeExceededException"/> for an fd at or above FD_SETSIZE
     /// and <see cref="ArgumentOutOfRangeException"/> for a negative one, before any call; <see cref="LinuxErrorException"/>
-    /// (EBADF for a closed fd); <see cref="OperationCanceledException"/> when cancelled.
+    /// (EBADF for a closed fd); <see cref="OperationCanceledException"/> when cancelled; <see cref="ObjectDisposedException"/>
+    /// when an fd of <paramref name="holds"/> is closed while it waits (the close wakes it).
     /// </summary>
-    public static unsafe SelectResult Select(IReadOnlyCollection<int> read, IReadOnlyCollection<int> write, IReadOnlyCollection<int> except, int timeoutMs, WaitCanceller? canceller)
+    public static unsafe SelectResult Select(IReadOnlyCollection<int> read, IReadOnlyCollection<int> write, IReadOnlyCollection<int> except, int timeoutMs, WaitCanceller? canceller, FdHolds? holds = null)
     {
         var all = read.Concat(write).Concat(except).ToList();
         foreach (int fd in all.Where(fd => fd < 0).Take(1))
@@ -132,29 +133,39 @@ public static class ClassicWaits
         ulong* writeSet = stackalloc ulong[words];
         ulong* exceptSet = stackalloc ulong[words];
         long started = Stopwatch.GetTimestamp();
-        bool held = false;
-        try
+        using var signals = new SignalFds(canceller, holds);
         {
-            canceller?.EventFd.DangerousAddRef(ref held);
-            int cancelFd = canceller?.EventFd.Number ?? -1;
+            // An fd_set cannot hold the module's own eventfds past FD_SETSIZE: then the wait goes in slices and
+            // checks them in between.
+            var ownFds = signals.Numbers;
 
-            // An fd_set cannot hold a canceller past FD_SETSIZE: then the wait goes in slices and checks in between.
-            bool watchCanceller = cancelFd >= 0 && cancelFd < SelectConstants.FD_SETSIZE;
+            // A number the caller gave that is now one of the module's own eventfds was closed before the call
+            // (the eventfd took it since): it is the caller's EBADF, not the module's eventfd to report.
+            foreach (int fd in all.Where(ownFds.Contains).Take(1))
+            {
+                throw new LinuxErrorException(Errno.EBADF, "select", fd);
+            }
+
+            bool watchSignals = ownFds.All(fd => fd < SelectConstants.FD_SETSIZE);
+            int highest = Math.Max(nfds, watchSignals && ownFds.Count > 0 ? ownFds.Max() + 1 : 0);
             while (true)
             {
-                canceller?.ThrowIfCancelled();
+                signals.ThrowIfSignalled(holds);
                 Fill(readSet, words, read);
                 Fill(writeSet, words, write);
                 Fill(exceptSet, words, except);
-                if (watchCanceller)
+                if (watchSignals)
                 {
-                    Set(readSet, cancelFd);
+                    foreach (int fd in ownFds)
+                    {
+                        Set(readSet, fd);
+                    }
                 }
 
                 int left = WaitCanceller.RemainingMs(timeoutMs, started);
-                int slice = canceller is not null && !watchCanceller && (left < 0 || left > CancelSliceMs) ? CancelSliceMs : left;
+                int slice = ownFds.Count > 0 && !watchSignals && (left < 0 || left > CancelSliceMs) ? CancelSliceMs : left;
                 var timeval = new NativeMethods.TimeVal { Seconds = slice / 1000, Microseconds = slice % 1000 * 1000L };
-                int rc = NativeMethods.select(watchCanceller ? Math.Max(nfds, cancelFd + 1) : nfds, readSet, writeSet, exceptSet, slice < 0 ? null : &timeval);
+                int rc = NativeMethods.select(highest, readSet, writeSet, exceptSet, slice < 0 ? null : &timeval);
                 if (rc < 0)
                 {
                     var error = LinuxErrorException.FromLastError("select");
@@ -169,15 +180,15 @@ public static class ClassicWaits
                         : error;
                 }
 
-                canceller?.ThrowIfCancelled();
+                signals.ThrowIfSignalled(holds);
                 if (rc == 0 && slice != left)
                 {
                     continue; // a slice ended, not the timeout
                 }
 
-                if (watchCanceller && IsSet(readSet, cancelFd))
+                if (watchSignals)
                 {
-                    rc--; // the canceller is the module's own, not the caller's
+                    rc -= ownFds.Count(fd => IsSet(readSet, fd)); // the module's own, not the caller's
                 }
 
                 var ready = Collect(readSet, read, SelectSet.Read).Concat(Collect(writeSet, write, SelectSet.Write)).Concat(Collect(exceptSet, except, SelectSet.Except)).ToArray();
@@ -197,21 +208,15 @@ public static class ClassicWaits
                 };
             }
         }
-        finally
-        {
-            if (held)
-            {
-                canceller!.EventFd.DangerousRelease();
-            }
-        }
     }
 
     /// <summary>
     /// poll(2) on the entries, in their order (a negative fd is passed as it is: the kernel ignores it). Throws
     /// <see cref="ArgumentOutOfRangeException"/> for events that are not poll's, <see cref="LinuxErrorException"/>,
-    /// and <see cref="OperationCanceledException"/> when cancelled.
+    /// <see cref="OperationCanceledException"/> when cancelled, and <see cref="ObjectDisposedException"/> when an fd
+    /// of <paramref name="holds"/> is closed while it waits (the close wakes it).
     /// </summary>
-    public static unsafe PollResult Poll(IReadOnlyList<(int Fd, EpollEvents Events)> entries, int timeoutMs, WaitCanceller? canceller)
+    public static unsafe PollResult Poll(IReadOnlyList<(int Fd, EpollEvents Events)> entries, int timeoutMs, WaitCanceller? canceller, FdHolds? holds = null)
     {
         foreach (var (fd, events) in entries.Where(e => (e.Events & ~PollEventBits) != 0).Take(1))
         {
@@ -219,26 +224,28 @@ public static class ClassicWaits
                 $"{EpollEventsText.ToShortString(events & ~PollEventBits)} (asked for fd {fd}) is epoll's, not poll's: a pollfd's events hold IN, PRI, OUT, RDHUP and the like.");
         }
 
-        var fds = new NativeMethods.PollFd[entries.Count + 1];
         long started = Stopwatch.GetTimestamp();
-        bool held = false;
-        try
+        using var signals = new SignalFds(canceller, holds);
         {
-            canceller?.EventFd.DangerousAddRef(ref held);
+            var ownFds = signals.Numbers;
+            var fds = new NativeMethods.PollFd[entries.Count + ownFds.Count];
             int count = entries.Count;
             for (int i = 0; i < entries.Count; i++)
             {
-                fds[i] = new NativeMethods.PollFd { Fd = entries[i].Fd, Events = (short)(ushort)entries[i].Events };
+                // A number the caller gave that is now one of the module's own eventfds was closed before the call
+                // (the eventfd took it since): the kernel is not asked about it (-1 is ignored), and it reads NVAL
+                // below, as a closed fd does.
+                fds[i] = new NativeMethods.PollFd { Fd = ownFds.Contains(entries[i].Fd) ? -1 : entries[i].Fd, Events = (short)(ushort)entries[i].Events };
             }
 
-            if (canceller is not null)
+            foreach (int fd in ownFds)
             {
-                fds[count++] = new NativeMethods.PollFd { Fd = canceller.EventFd.Number, Events = PollConstants.POLLIN };
+                fds[count++] = new NativeMethods.PollFd { Fd = fd, Events = PollConstants.POLLIN };
             }
 
             while (true)
             {
-                canceller?.ThrowIfCancelled();
+                signals.ThrowIfSignalled(holds);
                 int rc;
                 fixed (NativeMethods.PollFd* p = fds)
                 {
@@ -256,21 +263,90 @@ public static class ClassicWaits
                     throw error;
                 }
 
-                canceller?.ThrowIfCancelled();
+                signals.ThrowIfSignalled(holds);
+                int own = 0;
+                for (int i = entries.Count; i < count; i++)
+                {
+                    own += fds[i].REvents != 0 ? 1 : 0; // the module's own, not the caller's
+                }
+
+                for (int i = 0; i < entries.Count; i++)
+                {
+                    if (entries[i].Fd >= 0 && ownFds.Contains(entries[i].Fd))
+                    {
+                        fds[i].REvents = PollConstants.POLLNVAL;
+                        own--;
+                    }
+                }
+
                 return new PollResult
                 {
-                    Count = canceller is not null && fds[entries.Count].REvents != 0 ? rc - 1 : rc,
+                    Count = rc - own,
                     Entries = entries.Select((e, i) => new PollEntryResult { Fd = e.Fd, Events = e.Events, ReturnedEvents = (EpollEvents)(ushort)fds[i].REvents }).ToArray(),
                     TimeoutMilliseconds = timeoutMs,
                 };
             }
         }
-        finally
+    }
+
+    /// <summary>
+    /// The module's own eventfds a select or poll watches beside the caller's fds: the canceller (Ctrl+C) and the
+    /// close signals of the fds held for the call. Each is referenced while it is watched, so that its number cannot
+    /// go to another file meanwhile.
+    /// </summary>
+    private sealed class SignalFds : IDisposable
+    {
+        private readonly WaitCanceller? _canceller;
+        private readonly List<WaitCanceller> _referenced = new();
+
+        public SignalFds(WaitCanceller? canceller, FdHolds? holds)
         {
-            if (held)
+            _canceller = canceller;
+            try
             {
-                canceller!.EventFd.DangerousRelease();
+                foreach (var signal in (canceller is null ? Array.Empty<WaitCanceller>() : new[] { canceller }).Concat(holds?.Signals ?? Array.Empty<WaitCanceller>()))
+                {
+                    bool added = false;
+                    try
+                    {
+                        signal.EventFd.DangerousAddRef(ref added);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // A close signal is disposed once its owner has closed: the holds say so below.
+                    }
+
+                    if (added)
+                    {
+                        _referenced.Add(signal);
+                        Numbers.Add(signal.EventFd.Number);
+                    }
+                }
             }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public List<int> Numbers { get; } = new();
+
+        /// <summary>Ctrl+C first (<see cref="OperationCanceledException"/>), then a held fd closed (<see cref="ObjectDisposedException"/>).</summary>
+        public void ThrowIfSignalled(FdHolds? holds)
+        {
+            _canceller?.ThrowIfCancelled();
+            holds?.ThrowIfAnyClosed();
+        }
+
+        public void Dispose()
+        {
+            foreach (var signal in _referenced)
+            {
+                signal.EventFd.DangerousRelease();
+            }
+
+            _referenced.Clear();
         }
     }
 

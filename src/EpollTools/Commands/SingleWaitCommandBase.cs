@@ -30,11 +30,13 @@ public abstract class SingleWaitCommandBase : PSCmdlet, IDisposable
     public void Dispose() => _canceller?.Dispose();
 
     /// <summary>
-    /// Makes <paramref name="call"/> once on <paramref name="fds"/> (refused if one's owner was closed), and writes its
-    /// result with -PassThru, else the result's <paramref name="items"/>. Ctrl+C ends the call with nothing written;
-    /// a system call's failure ends the command with its ErrorRecord.
+    /// Makes <paramref name="call"/> once on <paramref name="fds"/> (refused if one's owner was closed), with the fds'
+    /// owners held for the call (<see cref="FdHolds"/>: a close from another runspace wakes it and is an error, never
+    /// a result about a number that may belong to another file by then), and writes its result with -PassThru, else
+    /// the result's <paramref name="items"/>. Ctrl+C ends the call with nothing written; a system call's failure ends
+    /// the command with its ErrorRecord.
     /// </summary>
-    protected void WaitOnce<TResult>(IEnumerable<FdArgument> fds, Func<WaitCanceller?, TResult> call, Func<TResult, IEnumerable> items)
+    protected void WaitOnce<TResult>(IReadOnlyCollection<FdArgument> fds, Func<WaitCanceller?, FdHolds, TResult> call, Func<TResult, IEnumerable> items)
     {
         var closed = fds.FirstOrDefault(fd => fd.IsClosed);
         if (closed is not null)
@@ -48,18 +50,37 @@ public abstract class SingleWaitCommandBase : PSCmdlet, IDisposable
         }
 
         TResult result;
+        FdHolds holds;
         try
         {
-            result = call(_canceller);
+            holds = FdHolds.Take(fds.Select(fd => (fd.HeldBy, fd.Number)), wakeOnClose: Timeout != 0);
         }
-        catch (OperationCanceledException)
+        catch (ObjectDisposedException)
         {
-            return; // Ctrl+C: the engine ends the pipeline
-        }
-        catch (LinuxErrorException e)
-        {
-            ThrowTerminatingError(ErrorRecords.ForException(e, e.Fd));
+            ThrowTerminatingError(ErrorRecords.ClosedFd(fds.First(fd => fd.IsClosed))); // closed since the check above
             return;
+        }
+
+        using (holds)
+        {
+            try
+            {
+                result = call(_canceller, holds);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // Ctrl+C: the engine ends the pipeline
+            }
+            catch (LinuxErrorException e)
+            {
+                ThrowTerminatingError(ErrorRecords.ForException(e, e.Fd));
+                return;
+            }
+            catch (ObjectDisposedException e)
+            {
+                ThrowTerminatingError(ErrorRecords.ForException(e, fds.FirstOrDefault(fd => fd.IsClosed)?.Owner));
+                return;
+            }
         }
 
         if (PassThru)

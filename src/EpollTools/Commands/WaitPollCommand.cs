@@ -36,13 +36,13 @@ public sealed class WaitPollCommand : SingleWaitCommandBase
         }
     }
 
-    protected override void EndProcessing() => WaitOnce(_entries.Select(e => e.Fd), Poll, result => result.Entries);
+    protected override void EndProcessing() => WaitOnce(_entries.Select(e => e.Fd).ToList(), Poll, result => result.Entries);
 
-    private PollResult Poll(WaitCanceller? canceller)
+    private PollResult Poll(WaitCanceller? canceller, FdHolds holds)
     {
         try
         {
-            return ClassicWaits.Poll(_entries.Select(e => (e.Fd.Number, e.Events)).ToList(), Timeout, canceller);
+            return ClassicWaits.Poll(_entries.Select(e => (e.Fd.Number, e.Events)).ToList(), Timeout, canceller, holds);
         }
         catch (ArgumentOutOfRangeException e)
         {

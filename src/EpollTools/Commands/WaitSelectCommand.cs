@@ -25,13 +25,13 @@ public sealed class WaitSelectCommand : SingleWaitCommandBase
     [FdArgumentTransformation]
     public FdArgument[] Except { get; set; } = Array.Empty<FdArgument>();
 
-    protected override void EndProcessing() => WaitOnce(Read.Concat(Write).Concat(Except), Select, result => result.Ready);
+    protected override void EndProcessing() => WaitOnce(Read.Concat(Write).Concat(Except).ToList(), Select, result => result.Ready);
 
-    private SelectResult Select(Core.WaitCanceller? canceller)
+    private SelectResult Select(Core.WaitCanceller? canceller, Core.FdHolds holds)
     {
         try
         {
-            return ClassicWaits.Select(Numbers(Read), Numbers(Write), Numbers(Except), Timeout, canceller);
+            return ClassicWaits.Select(Numbers(Read), Numbers(Write), Numbers(Except), Timeout, canceller, holds);
         }
         catch (FdSetSizeExceededException e)
         {
