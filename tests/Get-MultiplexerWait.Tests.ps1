@@ -271,9 +271,13 @@ Describe 'Get-MultiplexerWait under churn' {
             "churn-poll: ppoll $($churn.eventfd) IN, $($churn.pipe_read) IN|PRI timeout 1"
             "churn-mixed: ppoll $($churn.pipe_read) OUT timeout 2"
             "churn-mixed: epoll_pwait fd $($churn.epoll) max 7 timeout 2"
+            # One call site, one array, one timespec: only the thread's not having run tells the two apart.
+            "churn-same: ppoll $($churn.eventfd) IN timeout 0.1"
+            "churn-same: ppoll $($churn.pipe_read) OUT timeout 1.2"
         )
         $seen.Keys | Where-Object { $_ -notin $allowed } | Should -BeNullOrEmpty
         $seen.Keys | Where-Object { $_ -like 'churn-epoll:*' } | Should -Not -BeNullOrEmpty -Because 'the loop must have seen the threads wait'
+        $seen.Keys | Where-Object { $_ -like 'churn-same:*' } | Should -Not -BeNullOrEmpty -Because 'the loop must have seen the one-site thread wait'
     }
 
     It 'skips processes that exit while -All reads them, without an error' {

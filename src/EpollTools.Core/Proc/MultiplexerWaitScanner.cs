@@ -61,9 +61,13 @@ public sealed class MultiplexerWaitScanner
     private MultiplexerWait? ScanThread(int pid, string processName, int tid, bool compat, bool includeAllThreads)
     {
         // The call's arguments point into memory the thread reuses once it returns: read the call again after its
-        // memory and keep the result only if the thread was in the same call all along (one retry).
+        // memory and keep the result only if the thread was in the same call all along (one retry). The same call
+        // line twice does not prove that: a loop may make the next call from the same site with the same pointers
+        // and other contents. So the thread must also not have run in between: its schedstat (time on a CPU, and
+        // how many times it was put on one) is read before and after, and must not change.
         for (int attempt = 0; attempt < 2; attempt++)
         {
+            string? ranBefore = ProcFs.ReadTaskFile(pid, tid, "schedstat");
             string? text = ProcFs.ReadTaskFile(pid, tid, "syscall");
             var syscall = text is null ? null : TaskParser.ParseSyscall(text);
             if (syscall is null)
@@ -80,7 +84,7 @@ public sealed class MultiplexerWaitScanner
             var decoded = MultiplexerCallDecoder.Decode(call.Value, syscall.Arguments, (address, destination) => ProcFs.ReadMemory(pid, address, destination));
             string? again = ProcFs.ReadTaskFile(pid, tid, "syscall");
             var after = again is null ? null : TaskParser.ParseSyscall(again);
-            if (after is not null && after.SameCallAs(syscall))
+            if (after is not null && after.SameCallAs(syscall) && ProcFs.ReadTaskFile(pid, tid, "schedstat") == ranBefore)
             {
                 return Describe(pid, processName, tid, syscall, MultiplexerCallDecoder.KernelName(call.Value), (call.Value, decoded));
             }
