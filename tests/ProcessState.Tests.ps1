@@ -6,6 +6,16 @@
 BeforeDiscovery {
     # The cgroup v1 freezer, where this machine mounts it (a v2-only host freezes through cgroup.freeze instead).
     $canFreeze = [Environment]::UserName -eq 'root' -and [IO.File]::Exists('/sys/fs/cgroup/freezer/cgroup.procs')
+
+    # A kernel thread of this host (kthreadd is pid 2 where the pid namespace is the host's): PF_KTHREAD (0x00200000,
+    # include/linux/sched.h) in field 9 of its stat.
+    $kernelThreads = @(foreach ($dir in [IO.Directory]::GetDirectories('/proc')) {
+            $name = [IO.Path]::GetFileName($dir)
+            if ($name -match '^\d+$' -and [IO.File]::Exists("$dir/stat")) {
+                $stat = [IO.File]::ReadAllText("$dir/stat")
+                if (([uint64] $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')[6]) -band 0x00200000) { @{ KernelThread = [int] $name }; break }
+            }
+        })
 }
 
 BeforeAll {
@@ -194,5 +204,55 @@ Describe 'A process whose cgroup is frozen (cgroup v1 freezer)' -Skip:(-not $can
         Get-Kinds $wait | Should -Be @('Frozen')
         $wait.Diagnoses[0].Explanation | Should -Match "/epolltools-test-$PID is frozen"
         Get-Kinds (Get-EpollInterest -Id $edge.pid -Readiness) | Should -Be @('Frozen')
+    }
+}
+
+Describe 'Processes that wait on nothing: a zombie, a kernel thread, a process killed under a trace' {
+    BeforeAll {
+        # sh starts a child that exits at once, then becomes (exec) a sleep that never reaps it: a zombie whose
+        # parent is named "sleep".
+        $parent = Start-Helper '/bin/sh' '-c "/bin/true & exec /bin/sleep 600"'
+        $null = Wait-Until { @(Get-ChildItem "/proc/$($parent.Id)/task/$($parent.Id)/children" -ErrorAction Ignore).Count -gt 0 -and ([IO.File]::ReadAllText("/proc/$($parent.Id)/task/$($parent.Id)/children").Trim() -ne '') }
+        $zombie = [int] [IO.File]::ReadAllText("/proc/$($parent.Id)/task/$($parent.Id)/children").Trim().Split(' ')[0]
+        $null = Wait-Until { (Get-ThreadState $zombie $zombie) -ceq 'Z' -and [IO.File]::ReadAllText("/proc/$($parent.Id)/comm").Trim() -eq 'sleep' }
+    }
+
+    AfterAll { $parent.Kill(); $parent.WaitForExit(); $parent.Dispose() }
+
+    It 'says a zombie is one, and names the parent that has not reaped it' {
+        $null = Get-EpollInterest -Id $zombie -WarningVariable said -WarningAction SilentlyContinue
+        "$said" | Should -Match "Process $zombie \(true\) is a zombie: .*parent $($parent.Id) \(sleep\) has not reaped it"
+        $null = Get-MultiplexerWait -Id $zombie -WarningVariable said -WarningAction SilentlyContinue
+        "$said" | Should -Match "Process $zombie \(true\) is a zombie"
+    }
+
+    It 'shows a kernel thread as one, not as a thread in read(2)' -ForEach $kernelThreads {
+        $row = Get-MultiplexerWait -Id $KernelThread -IncludeAllThreads
+        $row.Call | Should -Be 'kernel thread'
+        $row.IsMultiplexerWait | Should -BeFalse
+        $null = Get-MultiplexerWait -Id $KernelThread -WarningVariable said -WarningAction SilentlyContinue
+        "$said" | Should -Match "is a kernel thread: it makes no system calls"
+    }
+
+    It 'ends a trace of a process that is killed with "process exited", not "epoll fd closed"' {
+        $edge = Start-Fixture $shapesExe 'edge'
+        $trace = Start-BackgroundCommand 'Trace-EpollInterest -Id $args[0] -Interval 20' -Argument $edge.pid
+        try {
+            # The trace says once what it traces, after it has read the instance.
+            Wait-Until { $trace.Shell.Streams.Information.Count -gt 0 } | Should -BeTrue
+            "$($trace.Shell.Streams.Information[0])" | Should -Be 'Tracing 1 epoll instance (1 registration) every 20 ms, until Ctrl+C: one line per change.'
+            $edge.Process.Kill()
+            $ended = $trace.Async.AsyncWaitHandle.WaitOne(5000)
+        }
+        finally {
+            $result = Stop-BackgroundCommand $trace
+            if (-not $edge.Process.HasExited) { $edge.Process.Kill() }
+            $edge.Process.WaitForExit()
+            $edge.Process.Dispose()
+        }
+        $ended | Should -BeTrue -Because 'the trace ends when its only instance is gone'
+        $closed = @($result.Output | Where-Object { [string] $_.Change -eq 'InstanceClosed' })
+        $closed | Should -HaveCount 1
+        $closed[0].Detail | Should -Be 'process exited'
     }
 }

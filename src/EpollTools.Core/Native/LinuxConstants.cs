@@ -219,6 +219,9 @@ public static class TaskFlags
 {
     /// <summary>Set by do_exit before the task closes its files: from then on its fd table is going away.</summary>
     public const uint PF_EXITING = 0x00000004;
+
+    /// <summary>A kernel thread: it has no user-space side, and its syscall file reads all zeros.</summary>
+    public const uint PF_KTHREAD = 0x00200000;
 }
 
 /// <summary>The ELF identification bytes: include/uapi/linux/elf.h.</summary>

@@ -195,7 +195,7 @@ public sealed class InterestTracer
             if (Read(owner) is not List<EpollTargetLine> lines)
             {
                 _traced.Remove(traced);
-                changes.Add(Change(time, elapsed, owner, InterestChangeKind.InstanceClosed, detail: ProcFs.ProcessExists(owner.Pid) ? "epoll fd closed" : "process exited"));
+                changes.Add(Change(time, elapsed, owner, InterestChangeKind.InstanceClosed, detail: ProcessCondition.HasExited(owner.Pid) ? "process exited" : "epoll fd closed"));
                 continue;
             }
 

@@ -60,6 +60,12 @@ public sealed class MultiplexerWaitScanner
 
     private MultiplexerWait? ScanThread(int pid, string processName, int tid, bool compat, bool includeAllThreads)
     {
+        // A kernel thread makes no system call: its syscall file reads "0 0x0 ...", which would look like read(2).
+        if (ProcFs.ReadTaskFile(pid, tid, "stat") is string stat && TaskParser.ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_KTHREAD) != 0)
+        {
+            return includeAllThreads ? Describe(pid, processName, tid, ThreadSyscall.Running with { Activity = SyscallActivity.NotInSyscall }, KernelThreadCall, null) : null;
+        }
+
         // The call's arguments point into memory the thread reuses once it returns: read the call again after its
         // memory and keep the result only if the thread was in the same call all along (one retry). The same call
         // line twice does not prove that: a loop may make the next call from the same site with the same pointers
@@ -92,6 +98,9 @@ public sealed class MultiplexerWaitScanner
 
         return null; // in and out of waits faster than two reads: not stuck
     }
+
+    /// <summary>What Call says of a kernel thread.</summary>
+    public const string KernelThreadCall = "kernel thread";
 
     /// <summary>What a thread outside the multiplexing calls is doing: the call by name where the table knows it (x86-64), else by number.</summary>
     private static string OtherCall(ThreadSyscall syscall, bool compat, Architecture architecture) => syscall.Activity switch

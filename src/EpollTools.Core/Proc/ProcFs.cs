@@ -72,6 +72,9 @@ public static class ProcFs
     /// <summary>Whether the process still exists (a zombie counts: its /proc directory is there until it is reaped).</summary>
     public static bool ProcessExists(int pid) => Directory.Exists($"{Root}/{pid}/fd");
 
+    /// <summary>A small file of /proc/&lt;pid&gt; ("stat", "status"); null if the process is gone or it cannot be read.</summary>
+    public static string? ReadProcessFile(int pid, string name) => ReadTextOrNull($"{Root}/{pid}/{name}");
+
     /// <summary>The process name (comm, up to 15 characters); null if the process is gone.</summary>
     public static string? ReadComm(int pid) => ReadTextOrNull($"{Root}/{pid}/comm")?.TrimEnd('\n');
 

@@ -94,6 +94,10 @@ public static class TaskParser
     public static int? ParseStatProcessor(string text)
         => StatField(text, 39) is string field && int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out int cpu) ? cpu : null;
 
+    /// <summary>The parent's pid (field 4 of stat).</summary>
+    public static int? ParseStatParentPid(string text)
+        => StatField(text, 4) is string field && int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out int ppid) ? ppid : null;
+
     /// <summary>The task's flags (field 9 of stat: PF_EXITING and the like, <see cref="Native.TaskFlags"/>).</summary>
     public static uint? ParseStatFlags(string text)
         => StatField(text, 9) is string field && uint.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out uint flags) ? flags : null;

@@ -177,6 +177,44 @@ public sealed record ThreadCondition(char? State, ThreadHold Hold, string WaitCh
         => Kind is DiagnosisKind kind ? new Diagnosis { Kind = kind, Summary = Cause, Explanation = Explain(who, call) } : null;
 }
 
+/// <summary>What a whole process is, where that explains why it waits on nothing: exited, a zombie, a kernel thread.</summary>
+public static class ProcessCondition
+{
+    /// <summary>Whether the process is gone, a zombie, or exiting (PF_EXITING): its fds are closed or closing.</summary>
+    public static bool HasExited(int pid)
+    {
+        string? stat = ProcFs.ReadProcessFile(pid, "stat");
+        return stat is null || TaskParser.ParseStatState(stat) is 'Z' or 'X' or 'x'
+            || (TaskParser.ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_EXITING) != 0);
+    }
+
+    /// <summary>
+    /// Why the process has no fd to wait on, when that is what it is: a zombie (exited, its parent not done with
+    /// it) or a kernel thread; null for a process that may simply wait elsewhere.
+    /// </summary>
+    public static string? WhyNoWait(int pid, string name)
+    {
+        if (ProcFs.ReadProcessFile(pid, "stat") is not string stat)
+        {
+            return null;
+        }
+
+        if (TaskParser.ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_KTHREAD) != 0)
+        {
+            return $"Process {pid} ({name}) is a kernel thread: it makes no system calls and holds no fds.";
+        }
+
+        if (TaskParser.ParseStatState(stat) is 'Z')
+        {
+            int? parent = TaskParser.ParseStatParentPid(stat);
+            string parentName = parent is int ppid ? $"{ppid} ({ProcFs.ReadComm(ppid) ?? "?"})" : "its parent";
+            return $"Process {pid} ({name}) is a zombie: it has exited, and its parent {parentName} has not reaped it with wait(2). It holds no fds and waits on nothing; the parent is the one to look at.";
+        }
+
+        return null;
+    }
+}
+
 /// <summary>Whether a process's cgroup is frozen, by the cgroup v1 freezer or the v2 cgroup.freeze.</summary>
 public static class CgroupFreezer
 {

@@ -107,7 +107,8 @@ public abstract class EpollInstanceSelectionCommandBase : ProcessSelectionComman
             return;
         }
 
-        string message = $"Process {pid} ({name}) has no epoll fd: it does not wait through epoll (it may use poll or select, or block in a read). Get-FdInfo -Id {pid} lists its fds.";
+        string message = ProcessCondition.WhyNoWait(pid, name)
+            ?? $"Process {pid} ({name}) has no epoll fd: it does not wait through epoll (it may use poll or select, or block in a read). Get-FdInfo -Id {pid} lists its fds.";
         if (onlyProcessAsked)
         {
             WriteWarning(message);

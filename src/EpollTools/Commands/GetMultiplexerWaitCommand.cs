@@ -60,7 +60,8 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
         var waits = scanner.Scan(pid, IncludeAllThreads);
         if (waits.Count == 0 && onlyProcessAsked)
         {
-            WriteWarning($"No thread of process {pid} ({ProcFs.ReadComm(pid) ?? "?"}) is in epoll_wait, poll or select now: " +
+            string name = ProcFs.ReadComm(pid) ?? "?";
+            WriteWarning(ProcessCondition.WhyNoWait(pid, name) ?? $"No thread of process {pid} ({name}) is in epoll_wait, poll or select now: " +
                 "they run, or block elsewhere (a read, a lock, a sleep). -IncludeAllThreads lists every thread with its system call.");
         }
 

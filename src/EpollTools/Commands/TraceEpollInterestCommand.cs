@@ -55,7 +55,12 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
                 return;
             }
 
-            WriteVerbose($"Tracing {tracer.InstanceCount} epoll instance(s), {tracer.RegistrationCount} registration(s), every {Interval} ms.");
+            // Said once, as Write-Host would say it: a trace of a quiet list writes nothing else, and the operator
+            // should know what is being watched (the Information stream: never mixed into the objects).
+            string instances = tracer.InstanceCount == 1 ? "1 epoll instance" : $"{tracer.InstanceCount} epoll instances";
+            string registrations = tracer.RegistrationCount == 1 ? "1 registration" : $"{tracer.RegistrationCount} registrations";
+            string until = Duration >= 0 ? $"for {Duration} ms" : Count > 0 ? $"for {Count} samples" : "until Ctrl+C";
+            WriteInformation(new HostInformationMessage { Message = $"Tracing {instances} ({registrations}) every {Interval} ms, {until}: one line per change." }, new[] { "PSHOST" });
             Trace(tracer);
         }
         catch (LinuxErrorException e)
