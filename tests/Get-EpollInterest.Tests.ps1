@@ -240,7 +240,10 @@ Describe 'Get-EpollInterest on the fixture' {
             $header | Should -Match '^\s*Tfd\s+Requested\s+Data\s+Target$'
             $header.IndexOf('Target') | Should -BeLessOrEqual 42
             Get-ViewRow $fx.listener '0x3' | Should -Match "\sTCP 127\.0\.0\.1:$($fx.tcp_port) LISTEN$"
-            Get-ViewRow $fx.accepted '0xfeedfacecafebeef' | Should -Match "\sTCP 127\.0\.0\.1:$($fx.tcp_port) -> 127\.0\.0\.1:"
+            # Wrapped at a space, never inside an address: the peer goes on the next line, whole.
+            $row = Get-ViewRow $fx.accepted '0xfeedfacecafebeef'
+            $row | Should -Match "\sTCP 127\.0\.0\.1:$($fx.tcp_port) ->$"
+            $lines[[array]::IndexOf($lines, $row) + 1] | Should -Match '^\s{40,}127\.0\.0\.1:\d+ ESTABLISHED$'
         }
 
         It 'shows the requested mask and the full 64-bit data' {

@@ -107,6 +107,45 @@ public static class SocketConstants
     public const int SOCK_CLOEXEC = OpenFlags.O_CLOEXEC;
 }
 
+/// <summary>
+/// Netlink and its socket-diagnostics family, as ss uses them: include/linux/socket.h (AF_NETLINK),
+/// include/uapi/linux/netlink.h, include/uapi/linux/sock_diag.h, include/uapi/linux/unix_diag.h, and the
+/// sk_state values of include/net/tcp_states.h that unix sockets report.
+/// </summary>
+public static class SockDiagConstants
+{
+    public const int AF_NETLINK = 16;
+
+    /// <summary>setns(2)'s namespace type for a network namespace: include/uapi/linux/sched.h.</summary>
+    public const int CLONE_NEWNET = 0x40000000;
+    public const int NETLINK_SOCK_DIAG = 4;
+    public const ushort SOCK_DIAG_BY_FAMILY = 20;
+
+    public const ushort NLM_F_REQUEST = 0x1;
+    public const ushort NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
+    public const ushort NLMSG_ERROR = 2;
+    public const ushort NLMSG_DONE = 3;
+
+    /// <summary>struct nlmsghdr, struct unix_diag_req, struct unix_diag_msg, struct rtattr: their sizes.</summary>
+    public const int NlMsgHdrSize = 16;
+    public const int UnixDiagReqSize = 24;
+    public const int UnixDiagMsgSize = 16;
+    public const int RtAttrSize = 4;
+
+    public const uint UDIAG_SHOW_NAME = 0x1;
+    public const uint UDIAG_SHOW_PEER = 0x4;
+    public const uint UDIAG_SHOW_RQLEN = 0x10;
+
+    public const ushort UNIX_DIAG_NAME = 0;
+    public const ushort UNIX_DIAG_PEER = 2;
+    public const ushort UNIX_DIAG_RQLEN = 4;
+
+    public const byte TCP_ESTABLISHED = 1;
+    public const byte TCP_SYN_SENT = 2;
+    public const byte TCP_CLOSE = 7;
+    public const byte TCP_LISTEN = 10;
+}
+
 /// <summary>poll(2) events: include/uapi/asm-generic/poll.h.</summary>
 public static class PollConstants
 {

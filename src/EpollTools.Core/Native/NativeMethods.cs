@@ -49,6 +49,18 @@ internal static unsafe class NativeMethods
     internal static extern int socketpair(int domain, int type, int protocol, int* sv);
 
     [DllImport(Libc, SetLastError = true)]
+    internal static extern int socket(int domain, int type, int protocol);
+
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern int setns(int fd, int nstype);
+
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern nint send(int fd, byte* buf, nuint len, int flags);
+
+    [DllImport(Libc, SetLastError = true)]
+    internal static extern nint recv(int fd, byte* buf, nuint len, int flags);
+
+    [DllImport(Libc, SetLastError = true)]
     internal static extern int fcntl(int fd, int cmd, int arg);
 
     [DllImport(Libc, SetLastError = true)]

@@ -5,7 +5,13 @@ using System.Net;
 
 namespace EpollTools.Core.Proc;
 
-/// <summary>A socket as /proc/&lt;pid&gt;/net describes it, found by its inode.</summary>
+/// <summary>
+/// A socket as the kernel describes it (sock_diag over netlink, or a /proc/&lt;pid&gt;/net table), found by its inode.
+/// <paramref name="PeerInode"/> is a connected unix socket's other end; <paramref name="ReceiveQueue"/> and
+/// <paramref name="SendQueue"/> are what ss shows as Recv-Q and Send-Q (bytes waiting; for a listener, connections
+/// waiting to be accepted and the backlog). <paramref name="Unsure"/> says why the description may not be this
+/// socket's (a text table in which its inode appears more than once), null when it is sure.
+/// </summary>
 public sealed record SocketEntry(
     ulong Inode,
     string Protocol,
@@ -14,14 +20,29 @@ public sealed record SocketEntry(
     int? LocalPort,
     IPAddress? RemoteAddress,
     int? RemotePort,
-    string? Path)
+    string? Path,
+    ulong? PeerInode = null,
+    long? ReceiveQueue = null,
+    long? SendQueue = null,
+    string? Unsure = null)
 {
-    /// <summary>One line, e.g. "TCP 127.0.0.1:80 -> 10.0.0.2:5123 ESTABLISHED" or "UNIX STREAM LISTEN /run/x.sock".</summary>
+    /// <summary>
+    /// One line, e.g. "TCP 127.0.0.1:80 -> 10.0.0.2:5123 ESTABLISHED" or "UNIX STREAM CONNECTED /run/x.sock, peer
+    /// socket:[123], 25 bytes unread".
+    /// </summary>
     public override string ToString()
     {
+        if (Unsure is not null)
+        {
+            return $"socket:[{Inode}] not known for sure: {Unsure}";
+        }
+
         if (Path is not null || LocalAddress is null)
         {
-            return $"{Protocol} {State}{(string.IsNullOrEmpty(Path) ? string.Empty : " " + Path)}";
+            string peer = PeerInode is ulong other && other != 0 ? $", peer socket:[{other}]" : string.Empty;
+            string queued = ReceiveQueue is long bytes && bytes > 0 && State != "LISTEN" ? $", {bytes} bytes unread"
+                : ReceiveQueue is long waiting && waiting > 0 ? $", {waiting} waiting to be accepted" : string.Empty;
+            return $"{Protocol} {State}{(string.IsNullOrEmpty(Path) ? string.Empty : " " + Path)}{peer}{queued}";
         }
 
         string local = Endpoint(LocalAddress, LocalPort);
@@ -97,19 +118,56 @@ public static class NetTableParser
             return null;
         }
 
-        // Literals, not "UNIX " + name: a busy host has 100,000 of these entries.
-        string protocol = type switch
-        {
-            SocketConstantsText.SOCK_STREAM => "UNIX STREAM",
-            SocketConstantsText.SOCK_DGRAM => "UNIX DGRAM",
-            SocketConstantsText.SOCK_SEQPACKET => "UNIX SEQPACKET",
-            _ => "UNIX TYPE" + type,
-        };
+        string protocol = UnixProtocol(type);
         string stateName = (flags & SO_ACCEPTCON) != 0 ? "LISTEN" : state < UnixStates.Length ? UnixStates[state] : "STATE" + state;
 
         // An abstract address is printed with '@' for its leading NUL; an unnamed socket has no path.
         string path = count > 7 ? line[ranges[7]].Trim().ToString() : string.Empty;
         return new SocketEntry(inode, protocol, stateName, null, null, null, null, path);
+    }
+
+    /// <summary>"UNIX STREAM" and the like for a unix socket's type. Literals, not "UNIX " + name: a busy host has 100,000 of these entries.</summary>
+    public static string UnixProtocol(int type) => type switch
+    {
+        SocketConstantsText.SOCK_STREAM => "UNIX STREAM",
+        SocketConstantsText.SOCK_DGRAM => "UNIX DGRAM",
+        SocketConstantsText.SOCK_SEQPACKET => "UNIX SEQPACKET",
+        _ => "UNIX TYPE" + type,
+    };
+
+    /// <summary>
+    /// The entries of /proc/net/unix that can be believed, by inode. A socket's name is printed as it is, newlines
+    /// included, so whoever binds a name can add lines of their own: an inode on more than one line is given as
+    /// unsure (no path, <see cref="SocketEntry.Unsure"/> says why), never from the first line that names it, and a
+    /// line whose inode is a socket of another family (<paramref name="otherFamilies"/>: inet, netlink, packet,
+    /// whose tables hold no user text) is dropped.
+    /// </summary>
+    public static Dictionary<ulong, SocketEntry> TrustUnixLines(IEnumerable<SocketEntry> lines, IReadOnlySet<ulong> otherFamilies)
+    {
+        var trusted = new Dictionary<ulong, SocketEntry>();
+        var repeated = new HashSet<ulong>();
+        foreach (var entry in lines)
+        {
+            if (!otherFamilies.Contains(entry.Inode) && !trusted.TryAdd(entry.Inode, entry))
+            {
+                repeated.Add(entry.Inode);
+            }
+        }
+
+        foreach (ulong inode in repeated)
+        {
+            trusted[inode] = trusted[inode] with { Path = null, Unsure = "its inode is on more than one line of /proc/net/unix (a socket's name can hold a newline)" };
+        }
+
+        return trusted;
+    }
+
+    /// <summary>The inode of a line of /proc/net/netlink or /proc/net/packet (their last field); null for the header.</summary>
+    public static ulong? ParseLastFieldInode(ReadOnlySpan<char> line)
+    {
+        var trimmed = line.TrimEnd();
+        int space = trimmed.LastIndexOf(' ');
+        return space > 0 && ulong.TryParse(trimmed[(space + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode) && inode != 0 ? inode : null;
     }
 
     private static List<SocketEntry> ParseLines(string text, LineParser parse)

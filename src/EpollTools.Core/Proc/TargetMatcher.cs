@@ -64,7 +64,7 @@ public abstract record TargetSpec
 
         if (trimmed.StartsWith('/'))
         {
-            return new FilePath(trimmed);
+            return new FilePath(text.TrimStart()); // a path may end in spaces: every byte of it is the name
         }
 
         throw new FormatException($"'{text}' does not name a file: write pid:fd (1234:5), socket:[inode] or pipe:[inode] as /proc and lsof show them, or an absolute path.");

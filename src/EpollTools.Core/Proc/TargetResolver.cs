@@ -124,7 +124,14 @@ public sealed class TargetResolver
         return ns;
     }
 
-    /// <summary>The namespace's sockets by inode, each table parsed as it is read (never held as text).</summary>
+    /// <summary>
+    /// The namespace's sockets by inode, each table parsed as it is read (never held as text). Unix sockets come
+    /// from netlink sock_diag (names length-prefixed, with peers and queues), in another namespace where this
+    /// process may enter it (root); else from /proc/net/unix, where a socket's name is printed as it is, newlines included, so that
+    /// a user who binds a name can write lines of their own into the table: an inode found on more than one line is
+    /// described as unsure, never from the first line that names it, and one that a table of another family (inet,
+    /// netlink, packet) holds is that family's, whatever a unix line says.
+    /// </summary>
     private static Dictionary<ulong, SocketEntry> ReadSockets(int pid)
     {
         var sockets = new Dictionary<ulong, SocketEntry>();
@@ -141,8 +148,51 @@ public sealed class TargetResolver
             ProcFs.ReadNetTable(pid, file, line => Add(NetTableParser.ParseInetLine(line, protocol)));
         }
 
-        ProcFs.ReadNetTable(pid, "unix", line => Add(NetTableParser.ParseUnixLine(line)));
+        bool here = ProcFs.ReadNetNamespace(pid) is string ns && ns == OwnNamespace.Value;
+        if (SockDiag.ReadUnixSockets(here ? null : pid) is { } unix)
+        {
+            foreach (var entry in unix.Values)
+            {
+                Add(entry);
+            }
+
+            return sockets;
+        }
+
+        ReadUnixTable(pid, sockets);
         return sockets;
+    }
+
+    private static readonly Lazy<string?> OwnNamespace = new(() => ProcFs.ReadNetNamespace(Environment.ProcessId));
+
+    /// <summary>/proc/&lt;pid&gt;/net/unix into <paramref name="sockets"/>, only what the table can vouch for (<see cref="NetTableParser.TrustUnixLines"/>).</summary>
+    private static void ReadUnixTable(int pid, Dictionary<ulong, SocketEntry> sockets)
+    {
+        var others = new HashSet<ulong>(sockets.Keys);
+        foreach (string family in new[] { "netlink", "packet" })
+        {
+            ProcFs.ReadNetTable(pid, family, line =>
+            {
+                if (NetTableParser.ParseLastFieldInode(line) is ulong inode)
+                {
+                    others.Add(inode);
+                }
+            });
+        }
+
+        var lines = new List<SocketEntry>();
+        ProcFs.ReadNetTable(pid, "unix", line =>
+        {
+            if (NetTableParser.ParseUnixLine(line) is SocketEntry entry)
+            {
+                lines.Add(entry);
+            }
+        });
+
+        foreach (var (inode, entry) in NetTableParser.TrustUnixLines(lines, others))
+        {
+            sockets[inode] = entry;
+        }
     }
 
     private string DescribePipe(int pid, int fd, string linkTarget)

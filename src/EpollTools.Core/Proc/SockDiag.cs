@@ -1,0 +1,273 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Text;
+using EpollTools.Core.Native;
+
+namespace EpollTools.Core.Proc;
+
+/// <summary>
+/// The unix sockets of a network namespace as ss reads them: a SOCK_DIAG_BY_FAMILY dump over NETLINK_SOCK_DIAG,
+/// each socket with its name (length-prefixed: no byte of a name can be taken for another socket's line, as it can
+/// in /proc/net/unix), its peer's inode and its queues. Netlink answers for the namespace of the socket that asks:
+/// for another namespace, the socket is made on a thread of its own that enters that namespace for the moment
+/// (setns, as ss -N does; it needs CAP_SYS_ADMIN).
+/// </summary>
+public static class SockDiag
+{
+    private const int ReceiveBufferSize = 64 * 1024;
+
+    /// <summary>
+    /// The unix sockets by inode, of this process's network namespace, or of the one <paramref name="pid"/> is in;
+    /// null where netlink sock_diag cannot be used there (not built, not allowed, the namespace not enterable).
+    /// </summary>
+    public static unsafe Dictionary<ulong, SocketEntry>? ReadUnixSockets(int? pid = null)
+    {
+        int fd = pid is int other ? DiagSocketIn($"{ProcFs.Root}/{other}/ns/net") : DiagSocket();
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        using var handle = new FileDescriptorHandle(fd);
+        Span<byte> request = stackalloc byte[SockDiagConstants.NlMsgHdrSize + SockDiagConstants.UnixDiagReqSize];
+        SockDiagParser.WriteUnixDumpRequest(request, sequence: 1);
+        fixed (byte* bytes = request)
+        {
+            if (NativeMethods.send(fd, bytes, (nuint)request.Length, 0) != request.Length)
+            {
+                return null;
+            }
+        }
+
+        var sockets = new Dictionary<ulong, SocketEntry>();
+        var buffer = new byte[ReceiveBufferSize];
+        while (true)
+        {
+            nint received;
+            fixed (byte* bytes = buffer)
+            {
+                received = NativeMethods.recv(fd, bytes, (nuint)buffer.Length, 0);
+            }
+
+            if (received < 0)
+            {
+                if (Marshal.GetLastPInvokeError() == Errno.EINTR)
+                {
+                    continue;
+                }
+
+                return null;
+            }
+
+            switch (SockDiagParser.ParseUnixMessages(buffer.AsSpan(0, (int)received), sockets))
+            {
+                case SockDiagParser.Progress.Done:
+                    return sockets;
+                case SockDiagParser.Progress.Failed:
+                    return null;
+            }
+        }
+    }
+
+    /// <summary>A NETLINK_SOCK_DIAG socket in this thread's namespace; -1 where there is none. At the fd limit, throws.</summary>
+    private static int DiagSocket()
+    {
+        int fd = NativeMethods.socket(SockDiagConstants.AF_NETLINK, SocketConstants.SOCK_DGRAM | SocketConstants.SOCK_CLOEXEC, SockDiagConstants.NETLINK_SOCK_DIAG);
+        int errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return errno is Errno.EMFILE or Errno.ENFILE ? throw new LinuxErrorException(errno, "socket(AF_NETLINK)") : fd;
+    }
+
+    /// <summary>
+    /// A NETLINK_SOCK_DIAG socket in the network namespace at <paramref name="namespacePath"/>, made on a thread of
+    /// its own that enters the namespace and leaves it again (a socket keeps the namespace it was made in); -1 where
+    /// the namespace cannot be entered. The thread ends when it is done, so no other work ever runs in the namespace.
+    /// </summary>
+    private static int DiagSocketIn(string namespacePath)
+    {
+        int target = NativeMethods.open(namespacePath, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        if (target < 0)
+        {
+            return -1;
+        }
+
+        using var targetHandle = new FileDescriptorHandle(target);
+        int own = NativeMethods.open($"{ProcFs.Root}/thread-self/ns/net", OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+        if (own < 0)
+        {
+            return -1;
+        }
+
+        using var ownHandle = new FileDescriptorHandle(own);
+        int fd = -1;
+        Exception? failure = null;
+        var thread = new System.Threading.Thread(() =>
+        {
+            if (NativeMethods.setns(target, SockDiagConstants.CLONE_NEWNET) != 0)
+            {
+                return; // EPERM without CAP_SYS_ADMIN: the text table it is
+            }
+
+            try
+            {
+                fd = DiagSocket();
+            }
+            catch (LinuxErrorException e)
+            {
+                failure = e;
+            }
+            finally
+            {
+                NativeMethods.setns(own, SockDiagConstants.CLONE_NEWNET);
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return failure is null ? fd : throw failure;
+    }
+}
+
+/// <summary>The netlink messages of a unix sock_diag dump, written and read as pure functions of bytes.</summary>
+public static class SockDiagParser
+{
+    /// <summary>Where a dump stands after one datagram of it.</summary>
+    public enum Progress
+    {
+        More,
+        Done,
+        Failed,
+    }
+
+    /// <summary>A SOCK_DIAG_BY_FAMILY dump request for every unix socket, with its name, peer and queues.</summary>
+    public static void WriteUnixDumpRequest(Span<byte> message, uint sequence)
+    {
+        message.Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(message, (uint)message.Length);                        // nlmsg_len
+        BinaryPrimitives.WriteUInt16LittleEndian(message[4..], SockDiagConstants.SOCK_DIAG_BY_FAMILY);  // nlmsg_type
+        BinaryPrimitives.WriteUInt16LittleEndian(message[6..], SockDiagConstants.NLM_F_REQUEST | SockDiagConstants.NLM_F_DUMP);
+        BinaryPrimitives.WriteUInt32LittleEndian(message[8..], sequence);                                // nlmsg_seq
+        var request = message[SockDiagConstants.NlMsgHdrSize..];
+        request[0] = SocketConstants.AF_UNIX;                                                             // sdiag_family
+        BinaryPrimitives.WriteUInt32LittleEndian(request[4..], uint.MaxValue);                            // udiag_states: all
+        BinaryPrimitives.WriteUInt32LittleEndian(request[12..],
+            SockDiagConstants.UDIAG_SHOW_NAME | SockDiagConstants.UDIAG_SHOW_PEER | SockDiagConstants.UDIAG_SHOW_RQLEN);
+    }
+
+    /// <summary>
+    /// Adds the sockets of one received datagram (one or more netlink messages) to <paramref name="sockets"/>; says
+    /// whether the dump is done, failed (an error message, or bytes that are no message), or goes on. Host byte
+    /// order, as netlink is; the machines this runs on are little-endian.
+    /// </summary>
+    public static Progress ParseUnixMessages(ReadOnlySpan<byte> datagram, Dictionary<ulong, SocketEntry> sockets)
+    {
+        while (datagram.Length >= SockDiagConstants.NlMsgHdrSize)
+        {
+            uint length = BinaryPrimitives.ReadUInt32LittleEndian(datagram);
+            ushort type = BinaryPrimitives.ReadUInt16LittleEndian(datagram[4..]);
+            if (length < SockDiagConstants.NlMsgHdrSize || length > datagram.Length)
+            {
+                return Progress.Failed;
+            }
+
+            if (type == SockDiagConstants.NLMSG_DONE)
+            {
+                return Progress.Done;
+            }
+
+            if (type == SockDiagConstants.NLMSG_ERROR)
+            {
+                return Progress.Failed;
+            }
+
+            if (type == SockDiagConstants.SOCK_DIAG_BY_FAMILY && ParseUnixMessage(datagram[SockDiagConstants.NlMsgHdrSize..(int)length]) is SocketEntry entry)
+            {
+                sockets[entry.Inode] = entry;
+            }
+
+            int next = Align((int)length);
+            if (next >= datagram.Length)
+            {
+                break;
+            }
+
+            datagram = datagram[next..];
+        }
+
+        return Progress.More;
+    }
+
+    /// <summary>One struct unix_diag_msg and its attributes; null if it is cut short.</summary>
+    public static SocketEntry? ParseUnixMessage(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length < SockDiagConstants.UnixDiagMsgSize)
+        {
+            return null;
+        }
+
+        byte type = payload[1];
+        byte state = payload[2];
+        ulong inode = BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]);
+        string? path = null;
+        ulong? peer = null;
+        long? receiveQueue = null, sendQueue = null;
+        var attributes = payload[SockDiagConstants.UnixDiagMsgSize..];
+        while (attributes.Length >= SockDiagConstants.RtAttrSize)
+        {
+            ushort length = BinaryPrimitives.ReadUInt16LittleEndian(attributes);
+            ushort kind = BinaryPrimitives.ReadUInt16LittleEndian(attributes[2..]);
+            if (length < SockDiagConstants.RtAttrSize || length > attributes.Length)
+            {
+                return null;
+            }
+
+            var data = attributes[SockDiagConstants.RtAttrSize..length];
+            switch (kind)
+            {
+                case SockDiagConstants.UNIX_DIAG_NAME:
+                    path = NameOf(data);
+                    break;
+                case SockDiagConstants.UNIX_DIAG_PEER when data.Length >= 4:
+                    peer = BinaryPrimitives.ReadUInt32LittleEndian(data);
+                    break;
+                case SockDiagConstants.UNIX_DIAG_RQLEN when data.Length >= 8:
+                    receiveQueue = BinaryPrimitives.ReadUInt32LittleEndian(data);
+                    sendQueue = BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
+                    break;
+            }
+
+            int next = Align(length);
+            attributes = next >= attributes.Length ? ReadOnlySpan<byte>.Empty : attributes[next..];
+        }
+
+        return new SocketEntry(inode, NetTableParser.UnixProtocol(type), StateOf(state), null, null, null, null, path ?? string.Empty, peer, receiveQueue, sendQueue);
+    }
+
+    /// <summary>
+    /// A socket's name as bound, every byte kept: a path up to its NUL (a binder may count it in), an abstract name
+    /// with '@' for its leading NUL (as ss and /proc/net/unix write it) and for any other NUL in it.
+    /// </summary>
+    private static string NameOf(ReadOnlySpan<byte> name)
+    {
+        if (name.Length > 0 && name[0] == 0)
+        {
+            return "@" + Encoding.UTF8.GetString(name[1..]).Replace('\0', '@');
+        }
+
+        int end = name.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(end < 0 ? name : name[..end]);
+    }
+
+    /// <summary>The state as /proc/net/unix names it: sock_diag gives sk_state (TCP_* values), not socket_state.</summary>
+    private static string StateOf(byte state) => state switch
+    {
+        SockDiagConstants.TCP_LISTEN => "LISTEN",
+        SockDiagConstants.TCP_ESTABLISHED => "CONNECTED",
+        SockDiagConstants.TCP_SYN_SENT => "CONNECTING",
+        SockDiagConstants.TCP_CLOSE => "UNCONNECTED",
+        _ => "STATE" + state,
+    };
+
+    /// <summary>NLMSG_ALIGN and RTA_ALIGN: 4 bytes.</summary>
+    private static int Align(int length) => (length + 3) & ~3;
+}

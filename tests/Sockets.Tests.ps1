@@ -1,0 +1,102 @@
+# End-to-end: sockets described as ss describes them (netlink sock_diag: unix names length-prefixed, peers, queues),
+# checked against ss itself, and a forged /proc/net/unix line from an unprivileged user (tests/fixtures/unix-forger.c)
+# naming a root process's netlink socket (tests/fixtures/netlink-watcher.c), which must not change what root is shown.
+
+BeforeDiscovery {
+    $canSwitchUser = [Environment]::UserName -eq 'root' -and [IO.File]::Exists('/usr/bin/setpriv')
+    $hasSs = [IO.File]::Exists('/usr/bin/ss') -or [IO.File]::Exists('/bin/ss')
+}
+
+BeforeAll {
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    Import-EpollTools
+    $fdBaseline = Get-ModuleKindFd
+    $workDir = New-WorkDirectory
+
+    function Get-SocketInode([int] $Fd) {
+        [uint64] ([regex]::Match(([IO.FileInfo]::new("/proc/self/fd/$Fd")).LinkTarget, '^socket:\[(\d+)\]$').Groups[1].Value)
+    }
+}
+
+AfterAll {
+    try { [IO.Directory]::Delete($workDir, $true) }
+    finally { Assert-NoFdLeak $fdBaseline }
+}
+
+Describe 'A unix socket pair, against ss' -Skip:(-not $hasSs) {
+    BeforeAll {
+        $pair = New-SocketPair
+        $ep = New-EpollInstance
+        $ep | Add-EpollFd -Fd $pair.Second -Events In
+        Write-Fd $pair.First -Bytes ([byte[]] (1..25))
+        $first = Get-SocketInode $pair.First.Fd
+        $second = Get-SocketInode $pair.Second.Fd
+    }
+
+    AfterAll { $ep.Dispose(); Close-Fd $pair }
+
+    It 'names the peer and the unread bytes, as ss -x does' {
+        $row = Get-EpollInterest -Id $PID -EpollFd $ep.Fd
+        $row.Target | Should -Be "UNIX STREAM CONNECTED, peer socket:[$first], 25 bytes unread"
+
+        # ss: "u_str ESTAB <Recv-Q> <Send-Q> * <inode> * <peer inode>"
+        $line = @(& ss -xa | Where-Object { $_ -match "^\S+\s+\S+\s+\d+\s+\d+\s+\S+\s+$second\s+\S+\s+\d+" })
+        $line | Should -HaveCount 1
+        $fields = $line[0] -split '\s+'
+        $fields[2] | Should -Be '25'
+        $fields[7] | Should -Be "$first"
+    }
+}
+
+Describe 'A forged /proc/net/unix line, in <Where>' -Skip:(-not $canSwitchUser) -ForEach @(
+    @{ Where = 'this network namespace'; Namespace = $null }
+    @{ Where = 'another network namespace'; Namespace = "epolltools-$PID" }) {
+    BeforeAll {
+        # In another namespace, both processes run there (ip netns exec); the module reads it from here.
+        $prefix = ''
+        if ($Namespace) {
+            & ip netns add $Namespace
+            if ($LASTEXITCODE -ne 0) { throw "ip netns add $Namespace failed" }
+            $prefix = "netns exec $Namespace "
+        }
+
+        # The victim: a netlink socket (in no inet or unix table) that a root process's epoll instance watches.
+        $watcherExe = Build-Fixture 'netlink-watcher' $workDir
+        $watcher = if ($Namespace) { Start-Fixture '/usr/sbin/ip' "${prefix}$watcherExe" } else { Start-Fixture $watcherExe '' }
+        $victim = [uint64] ([regex]::Match(([IO.FileInfo]::new("/proc/$($watcher.pid)/fd/$($watcher.netlink)")).LinkTarget, '^socket:\[(\d+)\]$').Groups[1].Value)
+
+        # The forger runs as nobody. A short directory: the forged line, path included, must fit in a socket
+        # address (108 bytes).
+        $forgerExe = Build-Fixture 'unix-forger' $workDir
+        $evilDir = "/tmp/ev$([Guid]::NewGuid().ToString('N').Substring(0, 6))"
+        $null = [IO.Directory]::CreateDirectory($evilDir)
+        & chmod 0755 $workDir $forgerExe
+        & chmod 0777 $evilDir
+        $forger = Start-Helper $(if ($Namespace) { '/usr/sbin/ip' } else { '/usr/bin/setpriv' }) "$(if ($Namespace) { "${prefix}/usr/bin/setpriv " })--reuid=65534 --regid=65534 --clear-groups -- $forgerExe $victim $evilDir"
+        $ready = $forger.StandardOutput.ReadLine()
+    }
+
+    AfterAll {
+        Stop-Helper $forger
+        Stop-Helper $watcher.Process
+        [IO.Directory]::Delete($evilDir, $true)
+        if ($Namespace) { & ip netns delete $Namespace }
+    }
+
+    It 'is really in the table the module would read (else this test proves nothing)' {
+        $ready | Should -Be 'ready'
+        [IO.File]::ReadAllText("/proc/$($watcher.pid)/net/unix") | Should -Match "(?m)^0000000000000000: 00000002 00000000 00010000 0001 01 $victim $([regex]::Escape($evilDir))/evil\.sock"
+    }
+
+    It 'does not make root see a netlink socket as the forged unix socket' {
+        $row = Get-EpollInterest -Id $watcher.pid
+        $row.TargetFd | Should -Be $watcher.netlink
+        $row.TargetKind | Should -Be 'Socket'
+        $row.Target | Should -Not -Match 'UNIX|evil'
+    }
+
+    It 'does not list the watcher as a watcher of the forged path' {
+        $rows = @(Get-EpollInterest -Target "$evilDir/evil.sock" -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        @($rows | Where-Object ProcessId -eq $watcher.pid) | Should -HaveCount 0
+    }
+}
