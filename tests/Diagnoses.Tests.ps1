@@ -184,3 +184,26 @@ Describe 'Diagnoses in the views and across serialization' {
         ($wait | Out-String -Width 80) | Should -Match '(?m)^\s+! nothing registered\s*$'
     }
 }
+
+Describe 'No false alarm on a healthy edge-triggered server under load (tests/fixtures/busy-et-server.c)' {
+    BeforeAll {
+        $busy = Start-Fixture (Build-Fixture 'busy-et-server' $workDir) ''
+        function Measure-Flag([int] $Settle, [int] $Scans) {
+            $flags = 0
+            for ($i = 0; $i -lt $Scans; $i++) {
+                $flags += @((Get-EpollInterest -Id $busy.pid -Readiness -SettleInterval $Settle).Diagnoses | Where-Object Kind -eq 'EdgeTriggeredUnread').Count
+            }
+            $flags
+        }
+    }
+
+    AfterAll { Stop-Helper $busy.Process }
+
+    It 'is seen with data ready at single moments (else this test proves nothing)' {
+        Measure-Flag -Settle 0 -Scans 100 | Should -BeGreaterThan 0 -Because 'one look at a loaded edge-triggered loop catches data not yet read'
+    }
+
+    It 'gives no diagnosis in 100 scans once each is confirmed by a second look' {
+        Measure-Flag -Settle ([EpollTools.Core.Proc.DiagnosisConfirmation]::DefaultSettleMilliseconds) -Scans 100 | Should -Be 0
+    }
+}

@@ -139,5 +139,11 @@ public sealed class MultiplexerWait
     /// <summary>What could not be read, if anything (memory not readable, arrays cut short).</summary>
     public string? Note { get; init; }
 
+    /// <summary>The syscall line the thread was read in (for confirming a diagnosis on a second read).</summary>
+    internal ThreadSyscall? Syscall { get; init; }
+
+    /// <summary>The thread's schedstat when it was read: unchanged on a second read means it has not run since.</summary>
+    internal string? RunStamp { get; init; }
+
     public override string ToString() => $"{ProcessId}/{ThreadId} {Call} {WaitsOn} timeout {Timeout}";
 }

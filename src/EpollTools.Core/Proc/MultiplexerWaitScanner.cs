@@ -63,7 +63,7 @@ public sealed class MultiplexerWaitScanner
         // A kernel thread makes no system call: its syscall file reads "0 0x0 ...", which would look like read(2).
         if (ProcFs.ReadTaskFile(pid, tid, "stat") is string stat && TaskParser.ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_KTHREAD) != 0)
         {
-            return includeAllThreads ? Describe(pid, processName, tid, ThreadSyscall.Running with { Activity = SyscallActivity.NotInSyscall }, KernelThreadCall, null) : null;
+            return includeAllThreads ? Describe(pid, processName, tid, ThreadSyscall.Running with { Activity = SyscallActivity.NotInSyscall }, KernelThreadCall, null, null) : null;
         }
 
         // The call's arguments point into memory the thread reuses once it returns: read the call again after its
@@ -84,7 +84,7 @@ public sealed class MultiplexerWaitScanner
             var call = syscall.Activity == SyscallActivity.InSyscall && !compat ? MultiplexerCallDecoder.Identify(_architecture, syscall.Number) : null;
             if (call is null)
             {
-                return includeAllThreads ? Describe(pid, processName, tid, syscall, OtherCall(syscall, compat, _architecture), null) : null;
+                return includeAllThreads ? Describe(pid, processName, tid, syscall, OtherCall(syscall, compat, _architecture), null, ranBefore) : null;
             }
 
             var decoded = MultiplexerCallDecoder.Decode(call.Value, syscall.Arguments, (address, destination) => ProcFs.ReadMemory(pid, address, destination));
@@ -92,7 +92,7 @@ public sealed class MultiplexerWaitScanner
             var after = again is null ? null : TaskParser.ParseSyscall(again);
             if (after is not null && after.SameCallAs(syscall) && ProcFs.ReadTaskFile(pid, tid, "schedstat") == ranBefore)
             {
-                return Describe(pid, processName, tid, syscall, MultiplexerCallDecoder.KernelName(call.Value), (call.Value, decoded));
+                return Describe(pid, processName, tid, syscall, MultiplexerCallDecoder.KernelName(call.Value), (call.Value, decoded), ranBefore);
             }
         }
 
@@ -114,7 +114,8 @@ public sealed class MultiplexerWaitScanner
 
     /// <param name="wait">The multiplexing call and its decoded arguments; null for a thread in another call.</param>
     /// <returns>Null when the thread exited while it was read: it is skipped, as a process that exits is.</returns>
-    private MultiplexerWait? Describe(int pid, string processName, int tid, ThreadSyscall syscall, string callName, (MultiplexerCall Call, DecodedCall Decoded)? wait)
+    /// <param name="runStamp">The thread's schedstat as it was read (<see cref="MultiplexerWait.RunStamp"/>).</param>
+    private MultiplexerWait? Describe(int pid, string processName, int tid, ThreadSyscall syscall, string callName, (MultiplexerCall Call, DecodedCall Decoded)? wait, string? runStamp)
     {
         var decoded = wait?.Decoded;
         string? stat = ProcFs.ReadTaskFile(pid, tid, "stat");
@@ -162,6 +163,8 @@ public sealed class MultiplexerWaitScanner
             WaitingFor = execStart is double start && now is double at && at >= start ? TimeSpan.FromMilliseconds(at - start) : null,
             WaitsOn = wait is var (call, args) ? Summarize(call, args, registrations, fds) : string.Empty,
             Note = decoded?.Note,
+            Syscall = syscall,
+            RunStamp = runStamp,
         };
     }
 

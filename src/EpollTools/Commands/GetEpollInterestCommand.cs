@@ -10,14 +10,26 @@ namespace EpollTools.Commands;
 /// <summary>Get-EpollInterest: the epoll interest lists of processes, from /proc, flags decoded and targets resolved.</summary>
 [Cmdlet(VerbsCommon.Get, "EpollInterest", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(EpollInterest))]
-public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase
+public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase, IDisposable
 {
+    /// <summary>Set by Ctrl+C: ends the settle interval at once.</summary>
+    private readonly System.Threading.ManualResetEventSlim _stopping = new();
+
     /// <summary>
     /// Also reads what is ready on each registered file now (ReadyEvents): each is copied with pidfd_getfd, polled
     /// with a zero timeout and closed. Needs ptrace attach access to the process.
     /// </summary>
     [Parameter]
     public SwitchParameter Readiness { get; set; }
+
+    /// <summary>
+    /// With -Readiness: milliseconds to wait before confirming what is ready with a second read (0: one read). A
+    /// diagnosis drawn from readiness stands only if it holds again then, with a thread blocked in the instance's
+    /// wait all along.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, 60000)]
+    public int SettleInterval { get; set; } = DiagnosisConfirmation.DefaultSettleMilliseconds;
 
     /// <summary>
     /// Lists the interest list as fdinfo has it (mask, data, inode and device), without reading anything per
@@ -106,25 +118,75 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase
         // The watchers of a file are written together, grouped by the file, once every instance is read: the rows
         // are few (only the files asked for), and the view groups them under each file.
         var watchers = new List<EpollInterest>();
+        var options = new ExpandOptions(probe, sharedTargets, only, NoResolve);
+        bool confirm = probe is not null && SettleInterval > 0;
+
+        // An instance with a diagnosis drawn from what is ready at one moment is held back, with the threads that wait
+        // on it then, and read again once after the settle interval: the others are written as they are read.
+        var held = new List<(IReadOnlyList<EpollFdRecord> Instance, List<EpollInterest> Rows, List<EpollWaiterSnapshot> Waiters)>();
+        void Write(EpollInterest interest)
+        {
+            if (only is not null)
+            {
+                watchers.Add(interest);
+            }
+            else
+            {
+                WriteObject(probe is null ? interest : WithView(interest, "Readiness"));
+            }
+        }
+
         foreach (var instance in instances)
         {
             try
             {
-                foreach (var interest in scanner.Expand(instance, new ExpandOptions(probe, sharedTargets, only, NoResolve)))
+                if (!confirm)
                 {
-                    if (only is not null)
+                    foreach (var interest in scanner.Expand(instance, options))
                     {
-                        watchers.Add(interest);
+                        Write(interest);
                     }
-                    else
-                    {
-                        WriteObject(probe is null ? interest : WithView(interest, "Readiness"));
-                    }
+
+                    continue;
+                }
+
+                var rows = scanner.Expand(instance, options).ToList();
+                if (RegistrationConfirmation.NeedsConfirmation(rows))
+                {
+                    held.Add((instance, rows, RegistrationConfirmation.Waiters(instance)));
+                }
+                else
+                {
+                    rows.ForEach(Write);
                 }
             }
             catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
             {
                 ProcessSelection.ReportFailure(this, e, instance[0].Pid, ExplicitIds);
+            }
+        }
+
+        if (held.Count > 0)
+        {
+            if (_stopping.Wait(SettleInterval))
+            {
+                return; // Ctrl+C
+            }
+
+            foreach (var (instance, rows, waiters) in held)
+            {
+                List<EpollInterest> again;
+                try
+                {
+                    again = scanner.Expand(instance, options).ToList();
+                }
+                catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+                {
+                    again = new List<EpollInterest>(); // gone since: nothing confirms what was seen
+                }
+
+                RegistrationConfirmation.Confirm(rows, again, RegistrationConfirmation.AnyStillWaiting(waiters));
+                rows.ForEach(Write);
             }
         }
 
@@ -136,6 +198,10 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase
             }
         }
     }
+
+    protected override void StopProcessing() => _stopping.Set();
+
+    public void Dispose() => _stopping.Dispose();
 
     /// <summary>
     /// The object with a type name that selects another view (as Get-Process -IncludeUserName does): "Readiness" has a

@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using EpollTools.Core;
 using EpollTools.Core.Proc;
@@ -11,13 +13,23 @@ namespace EpollTools.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "MultiplexerWait", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(MultiplexerWait))]
-public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
+public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase, IDisposable
 {
     private readonly List<int> _ids = new();
+
+    /// <summary>Set by Ctrl+C: ends the settle interval at once.</summary>
+    private readonly System.Threading.ManualResetEventSlim _stopping = new();
 
     /// <summary>Lists every thread, running or in any system call, not only those in a multiplexing wait.</summary>
     [Parameter]
     public SwitchParameter IncludeAllThreads { get; set; }
+
+    /// <summary>
+    /// Milliseconds to wait before confirming the diagnoses with a second read (0: one read, diagnoses as seen).
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, 60000)]
+    public int SettleInterval { get; set; } = DiagnosisConfirmation.DefaultSettleMilliseconds;
 
     /// <summary>Reads each listed thread's kernel stack (/proc/&lt;pid&gt;/task/&lt;tid&gt;/stack, root only) into KernelStack.</summary>
     [Parameter]
@@ -47,6 +59,16 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
 
             // Whether several threads share an instance is known only once every selected process is read.
             MultiplexerWaitScanner.DiagnoseSharedInstances(waits);
+            if (SettleInterval > 0 && waits.Any(w => w.Diagnoses.Length > 0))
+            {
+                if (_stopping.Wait(SettleInterval))
+                {
+                    return; // Ctrl+C
+                }
+
+                ConfirmDiagnoses(waits);
+            }
+
             WriteObject(waits, enumerateCollection: true);
         }
         catch (LinuxErrorException e)
@@ -54,6 +76,31 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
             ThrowTerminatingError(ErrorRecords.ForException(e, null)); // the fd limit: every further read would fail too
         }
     }
+
+    /// <summary>Reads the processes with a diagnosed wait again and keeps what the second read confirms.</summary>
+    private void ConfirmDiagnoses(List<MultiplexerWait> waits)
+    {
+        var scanner = new MultiplexerWaitScanner { IncludeKernelStack = IncludeKernelStack };
+        var again = new List<MultiplexerWait>();
+        foreach (int pid in waits.Where(w => w.Diagnoses.Length > 0).Select(w => w.ProcessId).Distinct())
+        {
+            try
+            {
+                again.AddRange(scanner.Scan(pid, IncludeAllThreads));
+            }
+            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            {
+                // Gone since: its waits are confirmed by nothing.
+            }
+        }
+
+        MultiplexerWaitScanner.DiagnoseSharedInstances(again);
+        DiagnosisConfirmation.ConfirmWaits(waits, again);
+    }
+
+    protected override void StopProcessing() => _stopping.Set();
+
+    public void Dispose() => _stopping.Dispose();
 
     private List<MultiplexerWait> Read(MultiplexerWaitScanner scanner, int pid, bool onlyProcessAsked)
     {
