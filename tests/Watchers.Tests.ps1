@@ -60,15 +60,19 @@ Describe 'Get-EpollInterest -TargetPort' {
 
     It 'takes several ports, and searches only the processes named when -Id is given' {
         @(Find-Watcher -TargetPort $mix.port, $herd.port) | Should -HaveCount 4
-        @(Get-EpollInterest -Id $herd.pid -TargetPort $mix.port) | Should -HaveCount 0
-        @(Get-EpollInterest -Id $herd.pid -TargetPort $mix.port, $herd.port) | Should -HaveCount 1
+        @(Get-EpollInterest -Id $herd.pid -TargetPort $mix.port -ErrorVariable said -ErrorAction SilentlyContinue) | Should -HaveCount 0
+        $said[0].FullyQualifiedErrorId | Should -Be 'TargetNotWatched,EpollTools.Commands.GetEpollInterestCommand'
+        $said[0].Exception.Message | Should -Be "No epoll instance of the processes read watches a TCP or UDP socket on local port $($mix.port)."
+        @(Get-EpollInterest -Id $herd.pid -TargetPort $mix.port, $herd.port -ErrorVariable said -ErrorAction SilentlyContinue) | Should -HaveCount 1
+        @($said.FullyQualifiedErrorId) | Should -Be @('TargetNotWatched,EpollTools.Commands.GetEpollInterestCommand')
     }
 
     It 'matches the local port only: the client end of a connection to the port is not a watcher of it' {
         # epoll-fixture registers its listener (in two instances) and the accepted end; the client end is not registered.
         $rows = @(Find-Watcher -TargetPort $fx.tcp_port)
         @($rows.TargetFd | Sort-Object) | Should -Be @($fx.accepted, $fx.listener, $fx.listener | Sort-Object)
-        @(Find-Watcher -TargetPort $fx.client_port) | Should -HaveCount 0
+        @(Get-EpollInterest -TargetPort $fx.client_port -ErrorVariable said -ErrorAction SilentlyContinue -WarningAction SilentlyContinue) | Should -HaveCount 0
+        $said[0].FullyQualifiedErrorId | Should -Be 'TargetNotWatched,EpollTools.Commands.GetEpollInterestCommand'
     }
 
     It 'renders one group per file, a row per instance, the waiting threads and each diagnosis, in 80 columns' {
@@ -192,6 +196,34 @@ Describe 'Get-EpollInterest -Target' {
         $problems[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
         $problems[0].Exception.Message | Should -Match $Says
         $problems[0].ErrorDetails.RecommendedAction | Should -Match 'pid:fd'
+    }
+
+    It 'says a connection that no instance watches is watched by none, with who holds it and its unread bytes' {
+        # Synchronous sockets: .NET registers a socket in its own epoll instance only for asynchronous calls.
+        $listener = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+        $client = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+        try {
+            $listener.Bind([Net.IPEndPoint]::new([Net.IPAddress]::Loopback, 0)); $listener.Listen(1)
+            $client.Connect($listener.LocalEndPoint)
+            $server = $listener.Accept()
+            $null = $client.Send([byte[]]::new(25))
+            $fd = [int] $server.SafeHandle.DangerousGetHandle()
+            Wait-Until { (Get-FdInfo -Id $PID | Where-Object Fd -eq $fd).Target -match '25 bytes unread' } | Should -BeTrue
+            $inode = ([IO.FileInfo]::new("/proc/self/fd/$fd")).LinkTarget
+
+            foreach ($target in "$($PID):$fd", $inode) {
+                $rows = @(Get-EpollInterest -Target $target -ErrorVariable said -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+                $rows | Should -HaveCount 0
+                $said | Should -HaveCount 1
+                $said[0].FullyQualifiedErrorId | Should -Be 'TargetNotWatched,EpollTools.Commands.GetEpollInterestCommand'
+                $said[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+                $said[0].Exception.Message | Should -Match "^No epoll instance on this host watches .*: it is fd $fd of $PID \(.*\), TCP 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ ESTABLISHED, 25 bytes unread\.$"
+            }
+        }
+        finally {
+            if ($server) { $server.Dispose() }
+            $client.Dispose(); $listener.Dispose()
+        }
     }
 
     It 'lists nothing, rather than everything, when every target fails' {

@@ -40,15 +40,18 @@ public sealed record SocketEntry(
         if (Path is not null || LocalAddress is null)
         {
             string peer = PeerInode is ulong other && other != 0 ? $", peer socket:[{other}]" : string.Empty;
-            string queued = ReceiveQueue is long bytes && bytes > 0 && State != "LISTEN" ? $", {bytes} bytes unread"
-                : ReceiveQueue is long waiting && waiting > 0 ? $", {waiting} waiting to be accepted" : string.Empty;
-            return $"{Protocol} {State}{(string.IsNullOrEmpty(Path) ? string.Empty : " " + Path)}{peer}{queued}";
+            return $"{Protocol} {State}{(string.IsNullOrEmpty(Path) ? string.Empty : " " + Path)}{peer}{Queued()}";
         }
 
         string local = Endpoint(LocalAddress, LocalPort);
         bool connected = RemotePort is > 0;
-        return connected ? $"{Protocol} {local} -> {Endpoint(RemoteAddress!, RemotePort)} {State}" : $"{Protocol} {local} {State}";
+        return (connected ? $"{Protocol} {local} -> {Endpoint(RemoteAddress!, RemotePort)} {State}" : $"{Protocol} {local} {State}") + Queued();
     }
+
+    /// <summary>What waits in the receive queue, as ss's Recv-Q: bytes unread, or for a listener connections not yet accepted.</summary>
+    private string Queued() => ReceiveQueue is long queued && queued > 0
+        ? State == "LISTEN" ? $", {queued} waiting to be accepted" : $", {queued} bytes unread"
+        : string.Empty;
 
     private static string Endpoint(IPAddress address, int? port)
         => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
@@ -101,7 +104,12 @@ public static class NetTableParser
             return null;
         }
 
-        return new SocketEntry(inode, protocol, StateName(state, datagram), local, localPort, remote, remotePort, null);
+        // tx_queue:rx_queue, hex: bytes not yet acknowledged and not yet read (for a listener, connections waiting).
+        var queues = line[ranges[4]];
+        int colon = queues.IndexOf(':');
+        long? sendQueue = colon > 0 && long.TryParse(queues[..colon], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long tx) ? tx : null;
+        long? receiveQueue = colon > 0 && long.TryParse(queues[(colon + 1)..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long rx) ? rx : null;
+        return new SocketEntry(inode, protocol, StateName(state, datagram), local, localPort, remote, remotePort, null, null, receiveQueue, sendQueue);
     }
 
     /// <summary>One line of /proc/net/unix; null for the header or a line not understood.</summary>

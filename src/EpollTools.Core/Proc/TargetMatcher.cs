@@ -97,19 +97,27 @@ public sealed class TargetNotFoundException : Exception
 public sealed class TargetMatcher
 {
     private readonly TargetResolver _resolver;
-    private readonly List<Func<EpollFdRecord, EpollTargetLine, bool>> _tests = new();
+    private readonly List<Test> _tests = new();
 
     public TargetMatcher(TargetResolver resolver) => _resolver = resolver;
 
     /// <summary>Whether nothing was added: every line then matches.</summary>
     public bool IsEmpty => _tests.Count == 0;
 
+    /// <summary>
+    /// The targets no line has matched so far (after a scan: the files that no instance read registers), each as it
+    /// was asked for: its <see cref="TargetSpec"/>, or a port.
+    /// </summary>
+    public IEnumerable<(TargetSpec? Target, int? Port)> Unmatched => _tests.Where(t => !t.Hit).Select(t => (t.Target, t.Port));
+
     /// <summary>TCP and UDP sockets (IPv4 and IPv6) whose local port is one of <paramref name="ports"/>.</summary>
     public void AddPorts(IReadOnlyCollection<int> ports)
     {
-        var wanted = ports.ToHashSet();
-        _tests.Add((owner, line) => PseudoFilesystems.IsOn(line, PseudoFilesystems.SockFs)
-            && line.Ino is ulong ino && _resolver.FindSocket(owner.Pid, ino) is { LocalPort: int port, Path: null } && wanted.Contains(port));
+        foreach (int wanted in ports.Distinct())
+        {
+            _tests.Add(new Test(null, wanted, (owner, line) => PseudoFilesystems.IsOn(line, PseudoFilesystems.SockFs)
+                && line.Ino is ulong ino && _resolver.FindSocket(owner.Pid, ino) is { LocalPort: int port, Path: null } && port == wanted));
+        }
     }
 
     /// <summary>
@@ -130,12 +138,12 @@ public sealed class TargetMatcher
                 // very file (a pipe's two ends share an inode; eventfds, timerfds and epoll instances all share one).
                 // Where kcmp cannot tell, the inode decides, except on the shared anonymous inode.
                 bool anonymous = link.StartsWith("anon_inode:", StringComparison.Ordinal);
-                _tests.Add((owner, line) => SameFile(line, status)
-                    && (ProcFs.SameEpollTarget(pid, fd, owner.Pid, owner.Fd, line.Tfd, line.Offset) ?? !anonymous));
+                _tests.Add(new Test(target, null, (owner, line) => SameFile(line, status)
+                    && (ProcFs.SameEpollTarget(pid, fd, owner.Pid, owner.Fd, line.Tfd, line.Offset) ?? !anonymous)));
                 break;
 
             case TargetSpec.Inode(TargetKind kind, ulong number):
-                _tests.Add((_, line) => line.Ino == number && PseudoFilesystems.IsOn(line, kind == TargetKind.Socket ? PseudoFilesystems.SockFs : PseudoFilesystems.PipeFs));
+                _tests.Add(new Test(target, null, (_, line) => line.Ino == number && PseudoFilesystems.IsOn(line, kind == TargetKind.Socket ? PseudoFilesystems.SockFs : PseudoFilesystems.PipeFs)));
                 break;
 
             case TargetSpec.FilePath(string path):
@@ -143,20 +151,55 @@ public sealed class TargetMatcher
                 if (file.Type == StatxConstants.S_IFSOCK)
                 {
                     // The path names a unix socket; the registered files are the sockets bound to it (and accepted from it).
-                    _tests.Add((owner, line) => PseudoFilesystems.IsOn(line, PseudoFilesystems.SockFs)
-                        && line.Ino is ulong ino && _resolver.FindSocket(owner.Pid, ino)?.Path == path);
+                    _tests.Add(new Test(target, null, (owner, line) => PseudoFilesystems.IsOn(line, PseudoFilesystems.SockFs)
+                        && line.Ino is ulong ino && _resolver.FindSocket(owner.Pid, ino)?.Path == path));
                 }
                 else
                 {
-                    _tests.Add((_, line) => SameFile(line, file));
+                    _tests.Add(new Test(target, null, (_, line) => SameFile(line, file)));
                 }
 
                 break;
         }
     }
 
-    /// <summary>Whether <paramref name="line"/> of the instance read through <paramref name="owner"/> is one of the files asked for.</summary>
-    public bool Matches(EpollFdRecord owner, EpollTargetLine line) => IsEmpty || _tests.Any(test => test(owner, line));
+    /// <summary>
+    /// Whether <paramref name="line"/> of the instance read through <paramref name="owner"/> is one of the files asked
+    /// for; every target it is is marked as met (<see cref="Unmatched"/>).
+    /// </summary>
+    public bool Matches(EpollFdRecord owner, EpollTargetLine line)
+    {
+        bool any = IsEmpty;
+        foreach (var test in _tests)
+        {
+            if (test.Matches(owner, line))
+            {
+                test.Hit = true;
+                any = true;
+            }
+        }
+
+        return any;
+    }
+
+    /// <summary>One file (or port) asked for, and whether a line has been found to be it.</summary>
+    private sealed class Test
+    {
+        public Test(TargetSpec? target, int? port, Func<EpollFdRecord, EpollTargetLine, bool> matches)
+        {
+            Target = target;
+            Port = port;
+            Matches = matches;
+        }
+
+        public TargetSpec? Target { get; }
+
+        public int? Port { get; }
+
+        public Func<EpollFdRecord, EpollTargetLine, bool> Matches { get; }
+
+        public bool Hit { get; set; }
+    }
 
     private static bool SameFile(EpollTargetLine line, FileStatus status)
         => line.Ino == status.Ino && PseudoFilesystems.IsOn(line, (status.DevMajor, status.DevMinor));

@@ -102,6 +102,11 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
     {
         var records = FindEpollFds(scanner);
         ScanInstances(scanner, records, probe, only);
+        foreach (var (target, port) in only?.Unmatched ?? Enumerable.Empty<(TargetSpec?, int?)>())
+        {
+            ReportUnwatched(scanner, target, port);
+        }
+
         foreach (int pid in probe?.DeniedPids ?? Array.Empty<int>())
         {
             WriteError(ErrorRecords.Usage("ReadinessAccessDenied", ErrorCategory.PermissionDenied, pid,
@@ -197,6 +202,66 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
                 WriteObject(WithView(interest, "Watcher"));
             }
         }
+    }
+
+    /// <summary>
+    /// A file asked for that exists but that no epoll instance read registers: said, never silence (a connection an
+    /// event loop stopped watching, with data waiting, is what an operator looks for). Where it is open, and what it
+    /// is (with the bytes that wait), come with it.
+    /// </summary>
+    private void ReportUnwatched(EpollInterestScanner scanner, TargetSpec? target, int? port)
+    {
+        string scope = SearchesHost || ParameterSetName == AllSet ? "on this host" : "of the processes read";
+        string what = port is int number ? $"a TCP or UDP socket on local port {number}" : target?.ToString() ?? "?";
+        string detail = target switch
+        {
+            TargetSpec.ProcessFd(int pid, int fd) => DescribeHeld(scanner, pid, fd),
+            TargetSpec.Inode(_, ulong inode) => HoldersOf(scanner, inode) is (int pid, int fd) ? DescribeHeld(scanner, pid, fd) : string.Empty,
+            _ => string.Empty,
+        };
+        WriteError(ErrorRecords.Usage("TargetNotWatched", ErrorCategory.ObjectNotFound, (object?)target ?? port,
+            $"No epoll instance {scope} watches {what}{detail}.",
+            "A connection nobody watches is read by nobody: the program stopped watching it (flow control, a paused reader) or lost it. Get-MultiplexerWait shows whether a poll or select waits on it; Get-FdInfo -Id <pid> lists the process's fds."));
+    }
+
+    /// <summary>": it is fd 7 of 1234 (python3), TCP ... , 261632 bytes unread".</summary>
+    private static string DescribeHeld(EpollInterestScanner scanner, int pid, int fd)
+    {
+        try
+        {
+            string? link = ProcFs.ReadFdTarget(pid, fd);
+            return link is null ? string.Empty : $": it is fd {fd} of {pid} ({ProcFs.ReadComm(pid) ?? "?"}), {scanner.Resolver.Resolve(pid, fd, link).Description}";
+        }
+        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        {
+            return string.Empty;
+        }
+    }
+
+    /// <summary>The first process found holding the socket or pipe with <paramref name="inode"/> (each process's fd table listed for it).</summary>
+    private static (int Pid, int Fd)? HoldersOf(EpollInterestScanner scanner, ulong inode)
+    {
+        var pids = ProcFs.ListPids();
+        scanner.Tables.Load(pids);
+        foreach (int pid in pids)
+        {
+            try
+            {
+                foreach (var entry in scanner.Tables.Get(pid).Entries)
+                {
+                    if (entry.Kind != FdLinkKind.Other && entry.Inode == inode)
+                    {
+                        return (pid, entry.Fd);
+                    }
+                }
+            }
+            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            {
+                // Not readable: not where it can be said to be.
+            }
+        }
+
+        return null;
     }
 
     protected override void StopProcessing() => _stopping.Set();
