@@ -68,8 +68,8 @@ public static class FdInfoParser
         {
             var pairs = Pairs(line, 1);
             info.InotifyWatches.Add(new InotifyWatch(
-                (int)Hex(Required(pairs, "wd")), Hex(Required(pairs, "ino")), (uint)Hex(Required(pairs, "sdev")),
-                (uint)Hex(Required(pairs, "mask")), (uint)Hex(Required(pairs, "ignored_mask"))));
+                HexInt(Required(pairs, "wd")), Hex(Required(pairs, "ino")), Hex32(Required(pairs, "sdev")),
+                Hex32(Required(pairs, "mask")), Hex32(Required(pairs, "ignored_mask"))));
             return;
         }
 
@@ -163,7 +163,7 @@ public static class FdInfoParser
                     tfd = int.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture);
                     break;
                 case "events":
-                    events = checked((uint)Hex(value));
+                    events = Hex32(value);
                     break;
                 case "data":
                     data = Hex(value);
@@ -175,7 +175,7 @@ public static class FdInfoParser
                     ino = Hex(value);
                     break;
                 case "sdev":
-                    sdev = checked((uint)Hex(value));
+                    sdev = Hex32(value);
                     break;
             }
         }
@@ -195,16 +195,16 @@ public static class FdInfoParser
     {
         if (pairs.TryGetValue("flags", out var flags))
         {
-            info.FanotifyFlags = (uint)Hex(flags);
-            info.FanotifyEventFlags = (uint)Hex(Required(pairs, "event-flags"));
+            info.FanotifyFlags = Hex32(flags);
+            info.FanotifyEventFlags = Hex32(Required(pairs, "event-flags"));
             return;
         }
 
         info.FanotifyMarks.Add(new FanotifyMark(
             pairs.TryGetValue("ino", out var ino) ? Hex(ino) : null,
-            pairs.TryGetValue("sdev", out var sdev) ? (uint)Hex(sdev) : null,
-            pairs.TryGetValue("mnt_id", out var mnt) ? (int)Hex(mnt) : null,
-            (uint)Hex(Required(pairs, "mflags")), (uint)Hex(Required(pairs, "mask")), (uint)Hex(Required(pairs, "ignored_mask"))));
+            pairs.TryGetValue("sdev", out var sdev) ? Hex32(sdev) : null,
+            pairs.TryGetValue("mnt_id", out var mnt) ? HexInt(mnt) : null,
+            Hex32(Required(pairs, "mflags")), Hex32(Required(pairs, "mask")), Hex32(Required(pairs, "ignored_mask"))));
     }
 
     /// <summary>
@@ -285,6 +285,14 @@ public static class FdInfoParser
         => pairs.TryGetValue(key, out var value) ? value : throw new FormatException($"no '{key}' field.");
 
     private static ulong Hex(string value) => Hex(value.AsSpan());
+
+    /// <summary>A 32-bit field (a mask, a device): a wider value is an error of the line, never cut to its low bits.</summary>
+    private static uint Hex32(ReadOnlySpan<char> value)
+        => Hex(value) is ulong number && number <= uint.MaxValue ? (uint)number : throw new OverflowException($"'{value}' does not fit the field's 32 bits.");
+
+    /// <summary>A non-negative int field (a watch descriptor, a mount id): a wider value is an error of the line.</summary>
+    private static int HexInt(ReadOnlySpan<char> value)
+        => Hex(value) is ulong number && number <= int.MaxValue ? (int)number : throw new OverflowException($"'{value}' does not fit the field (an int).");
 
     private static ulong Hex(ReadOnlySpan<char> value)
     {

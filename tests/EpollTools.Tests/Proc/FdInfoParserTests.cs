@@ -246,4 +246,19 @@ public sealed class NetTableParserTests
         Assert.Empty(NetTableParser.ParseInet("garbage\n 0: zz:zz 00 00\n", "TCP"));
         Assert.Empty(NetTableParser.ParseUnix("Num RefCount\nnot a line at all\n"));
     }
+
+    [Theory]
+    [InlineData("inotify wd:1 ino:3c570 sdev:fe00000 mask:100000000 ignored_mask:0")]
+    [InlineData("inotify wd:80000000 ino:3c570 sdev:fe00000 mask:fff ignored_mask:0")]
+    [InlineData("fanotify ino:3c570 sdev:fe00000 mflags:0 mask:100000000 ignored_mask:0")]
+    [InlineData("fanotify mnt_id:1ffffffff mflags:0 mask:1 ignored_mask:0")]
+    [InlineData("fanotify flags:100000000 event-flags:0")]
+    public void RefusesAFieldWiderThanItsBitsInsteadOfCuttingIt(string line)
+    {
+        var info = FdInfoParser.Parse("pos:\t0\nflags:\t02\nmnt_id:\t15\n" + line + "\n");
+        var error = Assert.Single(info.Errors);
+        Assert.Contains("does not fit", error.Reason);
+        Assert.Empty(info.InotifyWatches);
+        Assert.Empty(info.FanotifyMarks);
+    }
 }
