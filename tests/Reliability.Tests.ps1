@@ -238,6 +238,45 @@ $held | ForEach-Object { $_.Dispose() }
             $line[0] | Should -BeLike "$name=TooManyOpenFiles,EpollTools.Commands.*|LimitsExceeded|*too many open files*limit (RLIMIT_NOFILE) is 512*"
         }
     }
+
+    It 'never throws a raw .NET exception there, even from cmdlets not run before, and recovers once fds are free' {
+        # Nothing is run before the table is full: what a cmdlet loads on first use (assemblies, type initializers)
+        # must already be loaded, and a type that failed to initialize would fail for the rest of the session.
+        $script = @'
+$held = [Collections.Generic.List[object]]::new()
+while ($true) { try { $held.Add((New-EventFd -ErrorAction Stop)) } catch { break } }
+$calls = [ordered]@{
+    MeasureMultiplexer = { Measure-Multiplexer -Count 8 -Active 1 -ErrorAction Stop }
+    TargetPort = { Get-EpollInterest -TargetPort 9 -ErrorAction Stop -WarningAction SilentlyContinue }
+    WaitSelect = { Wait-Select -Read $held[0] -Timeout 0 -ErrorAction Stop }
+    WaitPoll = { Wait-Poll -Fd $held[0] -Timeout 0 -ErrorAction Stop }
+    MultiplexerWaitAll = { Get-MultiplexerWait -All -ErrorAction Stop -WarningAction SilentlyContinue }
+    Readiness = { Get-EpollInterest -Id $PID -Readiness -ErrorAction Stop }
+}
+function Invoke-All([string] $When) {
+    foreach ($name in $calls.Keys) {
+        try { $null = & $calls[$name]; "$When $name=no error" }
+        catch { "$When $name=" + $_.FullyQualifiedErrorId + '|' + $_.Exception.GetType().FullName }
+    }
+}
+Invoke-All 'full'
+for ($i = 0; $i -lt 150; $i++) { $held[$held.Count - 1].Dispose(); $held.RemoveAt($held.Count - 1) }
+Invoke-All 'freed'
+$held | ForEach-Object { $_.Dispose() }
+'@
+        $scriptPath = [IO.Path]::Combine($workDir, 'fd-limit-first-use.ps1')
+        [IO.File]::WriteAllText($scriptPath, "Import-Module '$([IO.Path]::Combine((Get-Module EpollTools).ModuleBase, 'EpollTools.psd1'))'`n$script")
+        $pwsh = [IO.Path]::Combine($PSHOME, 'pwsh.dll')
+        $lines = @(& bash -c "ulimit -n 512 && exec dotnet '$pwsh' -NoProfile -NonInteractive -File '$scriptPath'" 2>&1 | ForEach-Object { "$_" })
+        foreach ($name in 'MeasureMultiplexer', 'TargetPort', 'WaitSelect', 'WaitPoll', 'MultiplexerWaitAll', 'Readiness') {
+            $full = @($lines | Where-Object { $_ -like "full $name=*" })
+            $full | Should -HaveCount 1 -Because ($lines -join "`n")
+            # An error of the module's own (TooManyOpenFiles, FdLimitExceeded), or none: never a .NET exception's id.
+            $full[0] | Should -Match "^full $name=(no error|(TooManyOpenFiles|FdLimitExceeded),EpollTools\.Commands\.\w+\|)" -Because ($lines -join "`n")
+            # With fds free again, each works (port 9 is watched by nobody: that is the answer, not a failure).
+            @($lines | Where-Object { $_ -like "freed $name=*" }) | Should -Match "^freed $name=(no error|TargetNotWatched,EpollTools\.Commands\.\w+\|)" -Because ($lines -join "`n")
+        }
+    }
 }
 
 Describe 'A process with no epoll fd' {

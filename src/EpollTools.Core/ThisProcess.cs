@@ -15,6 +15,22 @@ public static class ThisProcess
         }
     }
 
+    /// <summary>
+    /// How many fds this process holds now (the entries of /proc/self/fd); null when they cannot be counted, which
+    /// is when listing the directory would need one fd more than the limit allows.
+    /// </summary>
+    public static int? OpenFdCount()
+    {
+        try
+        {
+            return System.IO.Directory.GetFileSystemEntries("/proc/self/fd").Length;
+        }
+        catch (System.IO.IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Whether the effective uid is 0 (root).</summary>
     public static bool IsRoot => NativeMethods.geteuid() == 0;
 }

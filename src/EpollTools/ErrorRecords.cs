@@ -153,16 +153,7 @@ internal static class ErrorRecords
     private static string ReadMaxUserWatches() => ReadProcValue(MaxUserWatchesPath);
 
     private static string OpenFdCount()
-    {
-        try
-        {
-            return Directory.GetFileSystemEntries("/proc/self/fd").Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return "all its";
-        }
-    }
+        => ThisProcess.OpenFdCount()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all its";
 
     /// <summary>A one-line /proc/sys value for a message; "?" if it cannot be read (at the fd limit, for one).</summary>
     private static string ReadProcValue(string path)

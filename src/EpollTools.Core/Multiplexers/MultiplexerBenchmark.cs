@@ -86,7 +86,8 @@ public static class MultiplexerBenchmark
     public static (ulong Limit, int Available) FdBudget()
     {
         ulong limit = ThisProcess.OpenFileLimit ?? throw LinuxErrorException.FromLastError("getrlimit");
-        int open = Directory.GetFileSystemEntries("/proc/self/fd").Length;
+        // Not countable: there is no fd left to list them with, so none is available.
+        long open = ThisProcess.OpenFdCount() ?? (long)Math.Min(limit, int.MaxValue);
         long available = (long)Math.Min(limit, int.MaxValue) - open - FdMargin;
         return (limit, (int)Math.Max(0, available));
     }

@@ -298,7 +298,9 @@ public sealed class FdDirectory : IDisposable
         int fd = NativeMethods.openat(process.Number, name, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
         if (fd < 0)
         {
-            return null;
+            // The fd limit is never taken for a process that is gone (null would say so).
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            return errno is Errno.EMFILE or Errno.ENFILE ? throw new LinuxErrorException(errno, $"open({path})") : null;
         }
 
         using var handle = new FileDescriptorHandle(fd);
