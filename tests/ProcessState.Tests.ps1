@@ -240,7 +240,7 @@ Describe 'Processes that wait on nothing: a zombie, a kernel thread, a process k
         try {
             # The trace says once what it traces, after it has read the instance.
             Wait-Until { $trace.Shell.Streams.Information.Count -gt 0 } | Should -BeTrue
-            "$($trace.Shell.Streams.Information[0])" | Should -Be 'Tracing 1 epoll instance (1 registration) every 20 ms, until Ctrl+C: one line per change.'
+            "$($trace.Shell.Streams.Information[0])" | Should -Be 'Tracing 1 epoll instance (1 registration) every 20 ms until Ctrl+C.'
             $edge.Process.Kill()
             $ended = $trace.Async.AsyncWaitHandle.WaitOne(5000)
         }

@@ -16,7 +16,8 @@ public static class ViewText
 
     /// <summary>
     /// <paramref name="lines"/> joined by newlines, each wrapped at spaces to <paramref name="width"/> columns, the
-    /// continuation lines of a line indented by two spaces. A word longer than a line is shortened with an ellipsis.
+    /// continuation lines of a line indented by two spaces. A word longer than a line is shortened with an ellipsis:
+    /// at its end, or for a path at its start, so that the file's name stays.
     /// </summary>
     public static string Wrap(IEnumerable<object?> lines, int width)
     {
@@ -33,12 +34,43 @@ public static class ViewText
         return string.Join('\n', wrapped);
     }
 
+    /// <summary>
+    /// Flags written "A|B|C" wrapped between flags, each line but the last ending in '|', so that no flag name is
+    /// split: O_RDONLY|O_LARGEFILE| / O_CLOEXEC.
+    /// </summary>
+    public static string WrapFlags(string? flags, int width)
+    {
+        var lines = new List<string>();
+        var current = new StringBuilder();
+        foreach (var flag in (flags ?? string.Empty).Split('|'))
+        {
+            if (current.Length > 0 && current.Length + 1 + flag.Length > width)
+            {
+                lines.Add(current.Append('|').ToString());
+                current.Clear();
+            }
+            else if (current.Length > 0)
+            {
+                current.Append('|');
+            }
+
+            current.Append(Fit(flag, width - 1));
+        }
+
+        lines.Add(current.ToString());
+        return string.Join('\n', lines);
+    }
+
     /// <summary><paramref name="text"/> as it is if it fits <paramref name="width"/> columns, else cut to fit with an ellipsis at the end.</summary>
     public static string Fit(string? text, int width)
     {
         text ??= string.Empty;
         return text.Length <= width || width < 1 ? text : text[..(width - 1)] + Ellipsis;
     }
+
+    /// <summary>A word too long for its line, shortened where it keeps its meaning: a path keeps its end (the file's name).</summary>
+    private static string FitWord(string word, int width)
+        => word.Length <= width || width < 2 || !word.StartsWith('/') ? Fit(word, width) : Ellipsis + word[^(width - 1)..];
 
     private static void WrapLine(string line, int width, List<string> wrapped)
     {
@@ -58,7 +90,7 @@ public static class ViewText
                 current.Append(' ');
             }
 
-            current.Append(Fit(word, width - current.Length));
+            current.Append(FitWord(word, width - current.Length));
             empty = false;
         }
 

@@ -60,7 +60,7 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
             string instances = tracer.InstanceCount == 1 ? "1 epoll instance" : $"{tracer.InstanceCount} epoll instances";
             string registrations = tracer.RegistrationCount == 1 ? "1 registration" : $"{tracer.RegistrationCount} registrations";
             string until = Duration >= 0 ? $"for {Duration} ms" : Count > 0 ? $"for {Count} samples" : "until Ctrl+C";
-            WriteInformation(new HostInformationMessage { Message = $"Tracing {instances} ({registrations}) every {Interval} ms, {until}: one line per change." }, new[] { "PSHOST" });
+            WriteInformation(new HostInformationMessage { Message = $"Tracing {instances} ({registrations}) every {Interval} ms {until}." }, new[] { "PSHOST" });
             Trace(tracer);
         }
         catch (LinuxErrorException e)
