@@ -16,9 +16,9 @@
 #>
 [CmdletBinding()]
 param(
-    # The shape: oneshot, edge, writer-gone, readers-gone, closed-fd, empty, herd, exclusive-mix or poll-socket.
+    # The shape: oneshot, edge, writer-gone, readers-gone, closed-fd, empty, herd, exclusive-mix, poll-socket or unwatched.
     [Parameter(Mandatory, Position = 0)]
-    [ValidateSet('oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'exclusive-mix', 'poll-socket')]
+    [ValidateSet('oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'exclusive-mix', 'poll-socket', 'unwatched')]
     [string] $Shape
 )
 

@@ -17,6 +17,8 @@
  *   herd           three threads wait on one instance where a listening socket is level-triggered
  *   exclusive-mix  one listening socket in three instances, two EPOLLEXCLUSIVE and one not, a thread on each
  *   poll-socket    a thread in poll() on a connected TCP socket that nothing is written to
+ *   unwatched      a connection taken out of the instance (EPOLL_CTL_DEL, as flow control pauses a reader) while
+ *                  100 bytes wait in it; the loop waits on the instance for another connection
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -154,6 +156,16 @@ static int set_up(const char *shape)
         start_waiter("plain", plain);
         printf("epoll_exclusive_1 %d\nepoll_exclusive_2 %d\nepoll_plain %d\nlistener %d\nport %d\n", ep, second, plain, listener, port);
         return 3;
+    } else if (strcmp(shape, "unwatched") == 0) {
+        int paused[2], other[2];
+        char data[100] = { 0 };
+        check(socketpair(AF_UNIX, SOCK_STREAM, 0, paused), "socketpair");
+        check(socketpair(AF_UNIX, SOCK_STREAM, 0, other), "socketpair");
+        watch(ep, paused[0], EPOLLIN, 0x9009);
+        watch(ep, other[0], EPOLLIN, 0x900a);
+        check(epoll_ctl(ep, EPOLL_CTL_DEL, paused[0], NULL), "epoll_ctl(EPOLL_CTL_DEL)"); /* paused, never resumed */
+        check((int)write(paused[1], data, sizeof data), "write socket");
+        printf("epoll %d\nsocket %d\nwatched %d\n", ep, paused[0], other[0]);
     } else if (strcmp(shape, "poll-socket") == 0) {
         int port, listener = tcp_listener(&port);
         struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(port) };

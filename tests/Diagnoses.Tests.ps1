@@ -9,7 +9,7 @@ BeforeAll {
     $workDir = New-WorkDirectory
     $shapesExe = Build-Fixture 'stuck-shapes' $workDir
     $shape = @{}
-    foreach ($name in 'oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'exclusive-mix', 'poll-socket') {
+    foreach ($name in 'oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'exclusive-mix', 'poll-socket', 'unwatched') {
         $shape[$name] = Start-Fixture $shapesExe $name
     }
 
@@ -205,5 +205,35 @@ Describe 'No false alarm on a healthy edge-triggered server under load (tests/fi
 
     It 'gives no diagnosis in 100 scans once each is confirmed by a second look' {
         Measure-Flag -Settle ([EpollTools.Core.Proc.DiagnosisConfirmation]::DefaultSettleMilliseconds) -Scans 100 | Should -Be 0
+    }
+}
+
+Describe 'Get-FdInfo -Unwatched: the sockets and pipes nothing of the process watches' {
+    It 'lists the end of a pair that no instance registers, not the end that is registered' {
+        $rows = @(Get-FdInfo -Id $shape.edge.pid -Unwatched)
+        $rows.Fd | Should -Not -Contain $shape.edge.socket
+        foreach ($row in $rows) { [string] $row.Type | Should -BeIn @('Socket', 'Pipe') }
+        $registered = [regex]::Match((Get-FdInfo -Id $shape.edge.pid -Fd $shape.edge.socket).Link, '\d+').Value
+        # The other end of the registered socket (its peer): nothing waits in its own queue.
+        @($rows | Where-Object Target -eq "UNIX STREAM CONNECTED, peer socket:[$registered]") | Should -HaveCount 1
+    }
+
+    It 'finds a connection taken out of its instance with data waiting (flow control never resumed), and -Target says none watches it' {
+        $app = $shape.unwatched
+        $row = @(Get-FdInfo -Id $app.pid -Unwatched | Where-Object Fd -eq $app.socket)
+        $row | Should -HaveCount 1
+        $row[0].Target | Should -Match '^UNIX STREAM CONNECTED, peer socket:\[\d+\], 100 bytes unread$'
+        (Get-FdInfo -Id $app.pid -Unwatched).Fd | Should -Not -Contain $app.watched
+
+        $rows = @(Get-EpollInterest -Target "$($app.pid):$($app.socket)" -ErrorVariable said -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        $rows | Should -HaveCount 0
+        $said[0].FullyQualifiedErrorId | Should -Be 'TargetNotWatched,EpollTools.Commands.GetEpollInterestCommand'
+        $said[0].Exception.Message | Should -Match "it is fd $($app.socket) of $($app.pid) \(stuck-shapes\), UNIX STREAM CONNECTED, peer socket:\[\d+\], 100 bytes unread\.$"
+    }
+
+    It 'leaves out a socket a thread waits on in poll' {
+        $rows = @(Get-FdInfo -Id $shape.'poll-socket'.pid -Unwatched)
+        $rows.Fd | Should -Not -Contain $shape.'poll-socket'.socket
+        @($rows | Where-Object { $_.Target -like 'TCP *' }).Fd | Should -Contain $shape.'poll-socket'.client
     }
 }

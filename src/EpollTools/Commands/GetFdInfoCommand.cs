@@ -25,6 +25,13 @@ public sealed class GetFdInfoCommand : PSCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int[]? Fd { get; set; }
 
+    /// <summary>
+    /// Only the sockets and pipes that nothing of the process watches: registered in none of its epoll instances,
+    /// waited on by none of its poll or select calls. Their targets say what waits in them.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Unwatched { get; set; }
+
     protected override void BeginProcessing() => _resolver = new TargetResolver();
 
     protected override void ProcessRecord()
@@ -51,11 +58,18 @@ public sealed class GetFdInfoCommand : PSCmdlet
     {
         string name = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
         var wanted = Fd is null ? null : new HashSet<int>(Fd);
-        foreach (var (fd, link) in ProcFs.ListFds(pid))
+        var fds = ProcFs.ListFds(pid);
+        var watched = Unwatched ? WatchedFiles.Of(pid, fds) : null;
+        foreach (var (fd, link) in fds)
         {
             if (wanted is not null && !wanted.Remove(fd))
             {
                 continue;
+            }
+
+            if (watched is not null && (WatchedFiles.KindAndInode(link) is not { } file || watched.Contains(file)))
+            {
+                continue; // not a socket or pipe, or watched
             }
 
             string? text = ProcFs.ReadFdInfo(pid, fd);
