@@ -45,10 +45,14 @@ public sealed class MultiplexerWaitScanner
         string processName = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
         var threads = ProcFs.ListThreads(pid);
         bool compat = ProcFs.Is32BitProcess(pid) == true;
+        // A kernel thread makes no system call: its syscall file reads "0 0x0 ...", which would look like read(2).
+        bool kernelThread = ProcFs.ReadProcessFile(pid, "stat") is string stat && TaskParser.ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_KTHREAD) != 0;
         var waits = new List<MultiplexerWait>();
         foreach (int tid in threads)
         {
-            var wait = ScanThread(pid, processName, tid, compat, includeAllThreads);
+            var wait = kernelThread
+                ? includeAllThreads ? Describe(pid, processName, tid, ThreadSyscall.Running with { Activity = SyscallActivity.NotInSyscall }, KernelThreadCall, null, null) : null
+                : ScanThread(pid, processName, tid, compat, includeAllThreads);
             if (wait is not null)
             {
                 waits.Add(wait);
@@ -60,12 +64,6 @@ public sealed class MultiplexerWaitScanner
 
     private MultiplexerWait? ScanThread(int pid, string processName, int tid, bool compat, bool includeAllThreads)
     {
-        // A kernel thread makes no system call: its syscall file reads "0 0x0 ...", which would look like read(2).
-        if (ProcFs.ReadTaskFile(pid, tid, "stat") is string stat && TaskParser.ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_KTHREAD) != 0)
-        {
-            return includeAllThreads ? Describe(pid, processName, tid, ThreadSyscall.Running with { Activity = SyscallActivity.NotInSyscall }, KernelThreadCall, null, null) : null;
-        }
-
         // The call's arguments point into memory the thread reuses once it returns: read the call again after its
         // memory and keep the result only if the thread was in the same call all along (one retry). The same call
         // line twice does not prove that: a loop may make the next call from the same site with the same pointers
