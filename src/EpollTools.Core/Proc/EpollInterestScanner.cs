@@ -198,7 +198,7 @@ public sealed class EpollInterestScanner
             var first = instance[0];
             _verbose(directories.Of(first.Pid, first.Identity)?.IsAlive == true
                 ? $"Process {first.Pid}: epoll fd {first.Fd} was closed while it was read; skipped."
-                : $"Process {first.Pid} exited while its epoll fd {first.Fd} was being read; the rest of it is skipped.");
+                : ExitedWhileRead(first));
             yield break;
         }
 
@@ -307,7 +307,7 @@ public sealed class EpollInterestScanner
                 if (current is null && verdict.State == RegistrationState.Stale && (ownerGone || directories.HasExited(owner.Pid)))
                 {
                     // Not a stale registration: the whole process went away while it was being read.
-                    _verbose($"Process {owner.Pid} exited while its epoll fd {owner.Fd} was being read; the rest of it is skipped.");
+                    _verbose(ExitedWhileRead(owner));
                     yield break;
                 }
 
@@ -332,7 +332,7 @@ public sealed class EpollInterestScanner
                 else if (verdict.State == RegistrationState.Unknown && directories.HasExited(owner.Pid))
                 {
                     // kcmp fails on a process whose fds are going: not a registration it could not tell.
-                    _verbose($"Process {owner.Pid} exited while its epoll fd {owner.Fd} was being read; the rest of it is skipped.");
+                    _verbose(ExitedWhileRead(owner));
                     yield break;
                 }
                 else
@@ -360,7 +360,7 @@ public sealed class EpollInterestScanner
             bool askedByPid = !noResolve && (readiness is not null || (exact && (line.Ino == info.Ino || verdict.State == RegistrationState.Stale)));
             if (askedByPid && !directories.IsAlive(owner.Pid))
             {
-                _verbose($"Process {owner.Pid} exited while its epoll fd {owner.Fd} was being read; the rest of it is skipped.");
+                _verbose(ExitedWhileRead(owner));
                 yield break;
             }
 
@@ -399,6 +399,8 @@ public sealed class EpollInterestScanner
             yield return interest;
         }
     }
+
+    private static string ExitedWhileRead(EpollFdRecord owner) => $"Process {owner.Pid} exited while its epoll fd {owner.Fd} was being read; the rest of it is skipped.";
 
     /// <summary>Whether a process is held (stopped, traced, frozen, exiting), read once per scan and only when a diagnosis depends on it.</summary>
     private ThreadCondition HoldOf(int pid)
@@ -494,7 +496,7 @@ public sealed class EpollInterestScanner
         }
 
         // A process that exits closes every fd: that is not a wait on stale registrations.
-        return info.EpollTargets.Count > 0 && !ThreadCondition.OfProcess(pid).Hold.Equals(ThreadHold.Exiting) && ProcFs.ProcessExists(pid) ? info.EpollTargets.Count : null;
+        return info.EpollTargets.Count > 0 && !ProcessCondition.HasExited(pid) ? info.EpollTargets.Count : null;
     }
 
     private static FdInfo? SafeParseFdInfo(int pid, int fd)

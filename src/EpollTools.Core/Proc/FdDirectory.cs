@@ -109,9 +109,7 @@ public sealed class FdDirectory : IDisposable
         get
         {
             string? stat = ReadRelative(_process, "stat", $"{ProcFs.Root}/{Pid}/stat");
-            return stat is null
-                || TaskParser.ParseStatState(stat) is 'Z' or 'X' or 'x'
-                || (TaskParser.ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_EXITING) != 0);
+            return stat is null || TaskParser.IsExiting(stat);
         }
     }
 

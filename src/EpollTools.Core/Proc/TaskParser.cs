@@ -94,6 +94,16 @@ public static class TaskParser
     public static int? ParseStatProcessor(string text)
         => StatField(text, 39) is string field && int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out int cpu) ? cpu : null;
 
+    /// <summary>
+    /// Whether a task with this state and these flags has exited or is exiting: a zombie (Z), dead (X, x), or with
+    /// PF_EXITING, which do_exit sets before it closes the task's files.
+    /// </summary>
+    public static bool IsExiting(char? state, uint? flags)
+        => state is 'Z' or 'X' or 'x' || (flags is uint f && (f & Native.TaskFlags.PF_EXITING) != 0);
+
+    /// <summary><see cref="IsExiting(char?, uint?)"/> of a stat line.</summary>
+    public static bool IsExiting(string stat) => IsExiting(ParseStatState(stat), ParseStatFlags(stat));
+
     /// <summary>The parent's pid (field 4 of stat).</summary>
     public static int? ParseStatParentPid(string text)
         => StatField(text, 4) is string field && int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out int ppid) ? ppid : null;

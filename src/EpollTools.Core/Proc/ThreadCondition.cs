@@ -45,8 +45,7 @@ public sealed record ThreadCondition(char? State, ThreadHold Hold, string WaitCh
     /// </summary>
     public static ThreadHold Judge(char? state, uint? flags, bool frozen) => state switch
     {
-        _ when flags is uint f && (f & TaskFlags.PF_EXITING) != 0 => ThreadHold.Exiting,
-        'Z' or 'X' or 'x' => ThreadHold.Exiting,
+        _ when TaskParser.IsExiting(state, flags) => ThreadHold.Exiting,
         _ when frozen => ThreadHold.Frozen,
         'T' => ThreadHold.Stopped,
         't' => ThreadHold.Traced,
@@ -184,8 +183,7 @@ public static class ProcessCondition
     public static bool HasExited(int pid)
     {
         string? stat = ProcFs.ReadProcessFile(pid, "stat");
-        return stat is null || TaskParser.ParseStatState(stat) is 'Z' or 'X' or 'x'
-            || (TaskParser.ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_EXITING) != 0);
+        return stat is null || TaskParser.IsExiting(stat);
     }
 
     /// <summary>
