@@ -329,9 +329,10 @@ public sealed class EpollInterestScanner
                     target = described
                         ?? (TargetKind.Unknown, $"registered file not open in {(others.Any ? "these processes" : "this process")} (ino {line.Ino:x}, device {line.Device})");
                 }
-                else if (verdict.State == RegistrationState.Unknown && directories.HasExited(owner.Pid))
+                else if (verdict.State == RegistrationState.Unknown && exact && directories.HasExited(owner.Pid))
                 {
-                    // kcmp fails on a process whose fds are going: not a registration it could not tell.
+                    // kcmp fails on a process whose fds are going: not a registration it could not tell. (Past the
+                    // exact-check limit kcmp is not asked, and Unknown is by design: nothing to check per row.)
                     _verbose(ExitedWhileRead(owner));
                     yield break;
                 }
