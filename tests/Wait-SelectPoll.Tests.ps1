@@ -131,6 +131,15 @@ Describe 'Wait-Poll' {
         finally { $pipe.Dispose() }
     }
 
+    It 'says poll takes no more entries than the open-file limit, instead of a bare EINVAL' {
+        $limit = [int] [EpollTools.Core.ThisProcess]::OpenFileLimit
+        # Negative fds are ignored by the kernel but still count as entries.
+        { Wait-Poll -Fd (@(-1) * ($limit + 1)) -Timeout 0 } | Should -Throw -ErrorId 'TooManyPollEntries,EpollTools.Commands.WaitPollCommand'
+        try { Wait-Poll -Fd (@(-1) * ($limit + 1)) -Timeout 0 } catch { $problem = $_ }
+        $problem.CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        $problem.ErrorDetails.Message | Should -Match "at most as many entries as the open-file limit \(RLIMIT_NOFILE\), $limit here"
+    }
+
     It 'reports a closed number as NVAL even when the wait''s own eventfd has taken it since' {
         $efd = New-EventFd -InitialValue 1
         try {

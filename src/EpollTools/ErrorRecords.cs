@@ -93,6 +93,11 @@ internal static class ErrorRecords
             LinuxErrorException { Errno: Errno.EBADF } e => Make(e, "BadFileDescriptor", ErrorCategory.InvalidArgument, target,
                 $"fd {e.Fd} is not an open file descriptor in this process (EBADF).",
                 "Pass the object that owns the fd, and do not close it while in use."),
+            // poll(2)'s only EINVAL: more entries than the open-file limit (an entry need not be an open fd).
+            LinuxErrorException { Errno: Errno.EINVAL, Operation: "poll" } e => Make(e, "TooManyPollEntries",
+                ErrorCategory.LimitsExceeded, target,
+                $"poll refused the call (EINVAL): it takes at most as many entries as the open-file limit (RLIMIT_NOFILE), {ThisProcess.OpenFileLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} here, counting the one Wait-Poll adds for Ctrl+C.",
+                "Poll fewer fds in one call (epoll has no such limit: New-EpollInstance and Add-EpollFd), or raise the limit (ulimit -n)."),
             LinuxErrorException { Errno: Errno.EMFILE } e => Make(e, "TooManyOpenFiles",
                 ErrorCategory.LimitsExceeded, target,
                 $"{e.Operation} failed: too many open files (EMFILE): this process holds {OpenFdCount()} fds and its limit (RLIMIT_NOFILE) is {ThisProcess.OpenFileLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}.",
