@@ -2,6 +2,20 @@
 # wrong pipe end, stale rows under churn, the open-file limit, processes with no epoll fd, bad -Name patterns, and
 # huge wait buffers. Anything that could hang runs in a second runspace with a bounded wait.
 
+BeforeDiscovery {
+    # As root, a process root may still not read: one in a user namespace this one does not own (on this machine,
+    # pid 1 of the sandbox), or one a security module guards.
+    $unreadableToRoot = @(if ([Environment]::UserName -eq 'root') {
+            foreach ($dir in [IO.Directory]::GetDirectories('/proc')) {
+                $name = [IO.Path]::GetFileName($dir)
+                if ($name -match '^\d+$') {
+                    # The fd directory lists for root; its links and fdinfo are what ptrace access guards.
+                    try { $null = [IO.File]::ReadAllText("$dir/fdinfo/0"); continue } catch [UnauthorizedAccessException] { @{ Unreadable = [int] $name }; break } catch { continue }
+                }
+            }
+        })
+}
+
 BeforeAll {
     Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
     Import-EpollTools
@@ -276,6 +290,15 @@ $held | ForEach-Object { $_.Dispose() }
             # With fds free again, each works (port 9 is watched by nobody: that is the answer, not a failure).
             @($lines | Where-Object { $_ -like "freed $name=*" }) | Should -Match "^freed $name=(no error|TargetNotWatched,EpollTools\.Commands\.\w+\|)" -Because ($lines -join "`n")
         }
+    }
+}
+
+Describe 'A process root may not read' {
+    It 'is refused with the real cause, not advice to run as root' -ForEach $unreadableToRoot {
+        try { Get-EpollInterest -Id $Unreadable -ErrorAction Stop; $problem = $null } catch { $problem = $_ }
+        $problem.FullyQualifiedErrorId | Should -Be 'ProcessAccessDenied,EpollTools.Commands.GetEpollInterestCommand'
+        $problem.ErrorDetails.RecommendedAction | Should -Match '^This is root already: .*user namespace this one does not own'
+        $problem.ErrorDetails.RecommendedAction | Should -Not -Match 'Run as the same user'
     }
 }
 

@@ -111,7 +111,9 @@ internal static class ProcessSelection
                 read == ProcessRead.Threads
                     ? $"Cannot read process {pid} ({ProcFs.ReadComm(pid) ?? "?"}): reading its threads' system calls (/proc/{pid}/task/*/syscall) needs {Access(read)} to it."
                     : $"Cannot read the fds of process {pid} ({ProcFs.ReadComm(pid) ?? "?"}): reading /proc/{pid}/fdinfo needs {Access(read)} to it.",
-                "Run as the same user as the process, as root, or with CAP_SYS_PTRACE (and check kernel.yama.ptrace_scope)."),
+                ThisProcess.IsRoot
+                    ? $"This is root already: the process runs in a user namespace this one does not own, or a security module (Yama's kernel.yama.ptrace_scope = 3, AppArmor, SELinux) denies ptrace access to it. Run the command inside its namespace (nsenter -t {pid} -U -m -p), or look at the module's policy."
+                    : "Run as the same user as the process, as root, or with CAP_SYS_PTRACE (and check kernel.yama.ptrace_scope)."),
             _ => ErrorRecords.ForException(exception, pid),
         });
     }
