@@ -48,6 +48,41 @@ Describe 'A unix socket pair, against ss' -Skip:(-not $hasSs) {
     }
 }
 
+Describe 'A TCP connection whose reader is slow, against ss' -Skip:(-not $hasSs) {
+    It 'names the bytes unread on one side and not yet taken on the other, as ss -tn Recv-Q and Send-Q' {
+        $listener = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+        $client = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+        try {
+            $listener.Bind([Net.IPEndPoint]::new([Net.IPAddress]::Loopback, 0)); $listener.Listen(1)
+            $client.Connect($listener.LocalEndPoint)
+            $server = $listener.Accept()
+            # Send until the kernel takes no more: the reader's queue and then the sender's are full, and stay so.
+            $client.Blocking = $false
+            $chunk = [byte[]]::new(65536)
+            try { while ($true) { $null = $client.Send($chunk) } } catch [Net.Sockets.SocketException] { }
+            $clientFd = [int] $client.SafeHandle.DangerousGetHandle()
+            $serverFd = [int] $server.SafeHandle.DangerousGetHandle()
+            $port = $client.LocalEndPoint.Port
+
+            # ss: "ESTAB <Recv-Q> <Send-Q> <local> <peer>", for each end. The kernel may still be moving data for a
+            # moment (window growth): compared when ss reads the same before and after ours.
+            function Get-Queue { "$(@(& ss -tnH "sport = :$port") -split '\s+' | Select-Object -Index 2) $(@(& ss -tnH "dport = :$port") -split '\s+' | Select-Object -Index 1)" }
+            $compared = Wait-Until {
+                $before = Get-Queue
+                $ours = '{0} {1}' -f ([regex]::Match((Get-FdInfo -Fd $clientFd).Target, '(\d+) bytes not yet taken by the peer$').Groups[1].Value),
+                    ([regex]::Match((Get-FdInfo -Fd $serverFd).Target, 'ESTABLISHED, (\d+) bytes unread$').Groups[1].Value)
+                $before -eq (Get-Queue) -and $before -eq $ours
+            }
+            $compared | Should -BeTrue -Because "ss said '$(Get-Queue)' (Send-Q of the sender, Recv-Q of the reader)"
+            [long] ((Get-Queue) -split ' ')[0] | Should -BeGreaterThan 0
+        }
+        finally {
+            if ($server) { $server.Dispose() }
+            $client.Dispose(); $listener.Dispose()
+        }
+    }
+}
+
 Describe 'A forged /proc/net/unix line, in <Where>' -Skip:(-not $canSwitchUser) -ForEach @(
     @{ Where = 'this network namespace'; Namespace = $null }
     @{ Where = 'another network namespace'; Namespace = "epolltools-$PID" }) {

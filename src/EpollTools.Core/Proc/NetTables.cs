@@ -48,10 +48,20 @@ public sealed record SocketEntry(
         return (connected ? $"{Protocol} {local} -> {Endpoint(RemoteAddress!, RemotePort)} {State}" : $"{Protocol} {local} {State}") + Queued();
     }
 
-    /// <summary>What waits in the receive queue, as ss's Recv-Q: bytes unread, or for a listener connections not yet accepted.</summary>
-    private string Queued() => ReceiveQueue is long queued && queued > 0
-        ? State == "LISTEN" ? $", {queued} waiting to be accepted" : $", {queued} bytes unread"
-        : string.Empty;
+    /// <summary>
+    /// What waits in the queues, as ss's Recv-Q and Send-Q: bytes unread, or for a listener connections not yet
+    /// accepted; for TCP and UDP, bytes sent but not yet taken by the other side (a slow reader there, where an idle
+    /// connection has none).
+    /// </summary>
+    private string Queued()
+    {
+        string received = ReceiveQueue is long queued && queued > 0
+            ? State == "LISTEN" ? $", {queued} waiting to be accepted" : $", {queued} bytes unread"
+            : string.Empty;
+        // A unix socket's Send-Q is the memory its unread writes hold (sk_wmem_alloc), not a count of bytes: not said.
+        string sent = LocalAddress is not null && SendQueue is long outgoing && outgoing > 0 && State != "LISTEN" ? $", {outgoing} bytes not yet taken by the peer" : string.Empty;
+        return received + sent;
+    }
 
     private static string Endpoint(IPAddress address, int? port)
         => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
