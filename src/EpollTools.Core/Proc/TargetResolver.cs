@@ -256,6 +256,26 @@ public sealed class TargetResolver
         return holders;
     }
 
+    /// <summary>
+    /// The first process found holding the socket or pipe with <paramref name="inode"/>, and its fd there, from the
+    /// host's fd tables (listed once per resolver, shared with the pipe search); null when no readable process does.
+    /// </summary>
+    public (int Pid, int Fd)? FirstHolderOf(ulong inode)
+    {
+        foreach (var table in HostTables())
+        {
+            foreach (var entry in table.Entries)
+            {
+                if (entry.Kind != FdLinkKind.Other && entry.Inode == inode)
+                {
+                    return (table.Pid, entry.Fd);
+                }
+            }
+        }
+
+        return null;
+    }
+
     private IEnumerable<FdTable> HostTables()
     {
         var pids = ProcFs.ListPids();

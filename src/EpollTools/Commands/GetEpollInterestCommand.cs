@@ -216,7 +216,7 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
         string detail = target switch
         {
             TargetSpec.ProcessFd(int pid, int fd) => DescribeHeld(scanner, pid, fd),
-            TargetSpec.Inode(_, ulong inode) => HoldersOf(scanner, inode) is (int pid, int fd) ? DescribeHeld(scanner, pid, fd) : string.Empty,
+            TargetSpec.Inode(_, ulong inode) => scanner.Resolver.FirstHolderOf(inode) is (int pid, int fd) ? DescribeHeld(scanner, pid, fd) : string.Empty,
             _ => string.Empty,
         };
         WriteError(ErrorRecords.Usage("TargetNotWatched", ErrorCategory.ObjectNotFound, (object?)target ?? port,
@@ -236,32 +236,6 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
         {
             return string.Empty;
         }
-    }
-
-    /// <summary>The first process found holding the socket or pipe with <paramref name="inode"/> (each process's fd table listed for it).</summary>
-    private static (int Pid, int Fd)? HoldersOf(EpollInterestScanner scanner, ulong inode)
-    {
-        var pids = ProcFs.ListPids();
-        scanner.Tables.Load(pids);
-        foreach (int pid in pids)
-        {
-            try
-            {
-                foreach (var entry in scanner.Tables.Get(pid).Entries)
-                {
-                    if (entry.Kind != FdLinkKind.Other && entry.Inode == inode)
-                    {
-                        return (pid, entry.Fd);
-                    }
-                }
-            }
-            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
-            {
-                // Not readable: not where it can be said to be.
-            }
-        }
-
-        return null;
     }
 
     protected override void StopProcessing() => _stopping.Set();
