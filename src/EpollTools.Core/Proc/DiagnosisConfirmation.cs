@@ -69,35 +69,21 @@ public static class RegistrationConfirmation
         var waiters = new List<EpollWaiterSnapshot>();
         foreach (var process in holders.GroupBy(h => h.Pid))
         {
-            var fds = process.Select(h => (ulong)h.Fd).ToHashSet();
-            List<int> threads;
+            var fds = process.Select(h => h.Fd).ToHashSet();
             try
             {
-                threads = ProcFs.ListThreads(process.Key);
-            }
-            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
-            {
-                continue;
-            }
-
-            foreach (int tid in threads)
-            {
-                try
+                foreach (var (tid, syscall, epollFd, _) in MultiplexerWaitScanner.ThreadsInEpollWaits(process.Key))
                 {
-                    string? runStamp = ProcFs.ReadTaskFile(process.Key, tid, "schedstat");
-                    if (ProcFs.ReadTaskFile(process.Key, tid, "syscall") is string text
-                        && TaskParser.ParseSyscall(text) is { Activity: SyscallActivity.InSyscall, Arguments.Length: > 0 } syscall
-                        && MultiplexerCallDecoder.Identify(System.Runtime.InteropServices.RuntimeInformation.OSArchitecture, syscall.Number) is MultiplexerCall call
-                        && call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2
-                        && fds.Contains(syscall.Arguments[0]))
+                    if (fds.Contains(epollFd))
                     {
-                        waiters.Add(new EpollWaiterSnapshot(process.Key, tid, text, runStamp));
+                        // Read after the call: a thread that has not run since was in that call when it was stamped.
+                        waiters.Add(new EpollWaiterSnapshot(process.Key, tid, syscall, ProcFs.ReadTaskFile(process.Key, tid, "schedstat")));
                     }
                 }
-                catch (ProcessAccessDeniedException)
-                {
-                    // Not allowed to see its threads: nothing confirms a wait there.
-                }
+            }
+            catch (ProcessAccessDeniedException)
+            {
+                // Not allowed to see its threads' calls: nothing confirms a wait there.
             }
         }
 

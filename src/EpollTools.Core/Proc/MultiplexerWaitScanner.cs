@@ -298,8 +298,27 @@ public sealed class MultiplexerWaitScanner
     /// </summary>
     public static List<(int Tid, int EpollFd, MultiplexerCall Call)> EpollWaitsOf(int pid)
     {
-        var architecture = RuntimeInformation.OSArchitecture;
         var waits = new List<(int, int, MultiplexerCall)>();
+        foreach (var (tid, _, epollFd, call) in ThreadsInEpollWaits(pid))
+        {
+            if (ThreadCondition.Read(pid, tid) is { CanBeWoken: true })
+            {
+                waits.Add((tid, epollFd, call));
+            }
+        }
+
+        return waits;
+    }
+
+    /// <summary>
+    /// The threads of <paramref name="pid"/> whose syscall file shows epoll_wait, epoll_pwait or epoll_pwait2 now,
+    /// held ones included, with that line as read and the epoll fd it names. A process that is gone or whose threads
+    /// cannot be listed, and a 32-bit process (other call numbers), give none; a syscall file this caller may not
+    /// read (it needs ptrace attach access) throws <see cref="ProcessAccessDeniedException"/>.
+    /// </summary>
+    internal static IEnumerable<(int Tid, string Syscall, int EpollFd, MultiplexerCall Call)> ThreadsInEpollWaits(int pid)
+    {
+        var architecture = RuntimeInformation.OSArchitecture;
         List<int> threads;
         try
         {
@@ -307,22 +326,19 @@ public sealed class MultiplexerWaitScanner
         }
         catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
         {
-            return waits;
+            yield break;
         }
 
         foreach (int tid in threads)
         {
-            var syscall = ProcFs.ReadTaskFile(pid, tid, "syscall") is string text ? TaskParser.ParseSyscall(text) : null;
-            if (syscall is { Activity: SyscallActivity.InSyscall, Arguments.Length: > 0 }
+            string? text = ProcFs.ReadTaskFile(pid, tid, "syscall");
+            if (text is not null && TaskParser.ParseSyscall(text) is { Activity: SyscallActivity.InSyscall, Arguments.Length: > 0 } syscall
                 && MultiplexerCallDecoder.Identify(architecture, syscall.Number) is MultiplexerCall call
-                && call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2
-                && ThreadCondition.Read(pid, tid) is { CanBeWoken: true })
+                && call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2)
             {
-                waits.Add((tid, (int)syscall.Arguments[0], call));
+                yield return (tid, text, (int)syscall.Arguments[0], call);
             }
         }
-
-        return waits;
     }
 
     /// <summary>What an fd waited on is. An unreadable link throws (the process is reported), never read as "(closed)".</summary>
