@@ -50,19 +50,15 @@ Describe 'A unix socket pair, against ss' -Skip:(-not $hasSs) {
 
 Describe 'A TCP connection whose reader is slow, against ss' -Skip:(-not $hasSs) {
     It 'names the bytes unread on one side and not yet taken on the other, as ss -tn Recv-Q and Send-Q' {
-        $listener = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
-        $client = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+        $connection = New-LoopbackConnection
         try {
-            $listener.Bind([Net.IPEndPoint]::new([Net.IPAddress]::Loopback, 0)); $listener.Listen(1)
-            $client.Connect($listener.LocalEndPoint)
-            $server = $listener.Accept()
             # Send until the kernel takes no more: the reader's queue and then the sender's are full, and stay so.
-            $client.Blocking = $false
+            $connection.Client.Blocking = $false
             $chunk = [byte[]]::new(65536)
-            try { while ($true) { $null = $client.Send($chunk) } } catch [Net.Sockets.SocketException] { }
-            $clientFd = [int] $client.SafeHandle.DangerousGetHandle()
-            $serverFd = [int] $server.SafeHandle.DangerousGetHandle()
-            $port = $client.LocalEndPoint.Port
+            try { while ($true) { $null = $connection.Client.Send($chunk) } } catch [Net.Sockets.SocketException] { }
+            $clientFd = $connection.ClientFd
+            $serverFd = $connection.ServerFd
+            $port = $connection.Client.LocalEndPoint.Port
 
             # ss: "ESTAB <Recv-Q> <Send-Q> <local> <peer>", for each end. The kernel may still be moving data for a
             # moment (window growth): compared when ss reads the same before and after ours.
@@ -76,10 +72,7 @@ Describe 'A TCP connection whose reader is slow, against ss' -Skip:(-not $hasSs)
             $compared | Should -BeTrue -Because "ss said '$(Get-Queue)' (Send-Q of the sender, Recv-Q of the reader)"
             [long] ((Get-Queue) -split ' ')[0] | Should -BeGreaterThan 0
         }
-        finally {
-            if ($server) { $server.Dispose() }
-            $client.Dispose(); $listener.Dispose()
-        }
+        finally { $connection.Dispose() }
     }
 }
 

@@ -161,6 +161,30 @@ function Wait-Until([scriptblock] $Condition, [int] $LimitMs = 10000) {
 
 <#
 .SYNOPSIS
+    A TCP connection on loopback made with synchronous sockets (.NET registers a socket in its own epoll instance
+    only for asynchronous calls, so neither end is watched by anything): Listener, Client (the connecting end),
+    Server (the accepted end), each end's Fd, and Dispose(), which closes all three.
+#>
+function New-LoopbackConnection {
+    $listener = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+    $client = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+    try {
+        $listener.Bind([Net.IPEndPoint]::new([Net.IPAddress]::Loopback, 0))
+        $listener.Listen(1)
+        $client.Connect($listener.LocalEndPoint)
+        $server = $listener.Accept()
+    }
+    catch { $client.Dispose(); $listener.Dispose(); throw }
+    $connection = [pscustomobject]@{
+        Listener = $listener; Client = $client; Server = $server
+        ClientFd = [int] $client.SafeHandle.DangerousGetHandle(); ServerFd = [int] $server.SafeHandle.DangerousGetHandle()
+    }
+    $connection | Add-Member -MemberType ScriptMethod -Name Dispose -Value { $this.Server.Dispose(); $this.Client.Dispose(); $this.Listener.Dispose() }
+    $connection
+}
+
+<#
+.SYNOPSIS
     Runs -Script in a second runspace of this process with the module imported, in the background, as a second
     user session would: returns Shell, Runspace, Async (the IAsyncResult) and Output (a collection that fills as
     the script writes). -Argument is passed as $args.
@@ -224,5 +248,5 @@ function Invoke-PwshAsNobody([string] $Command) {
     }
 }
 
-Export-ModuleMember -Function Import-EpollTools, New-WorkDirectory, Get-ModuleKindFd, Assert-NoFdLeak, Build-Fixture, Start-Helper, Start-Fixture, Stop-Helper,
+Export-ModuleMember -Function Import-EpollTools, New-LoopbackConnection, New-WorkDirectory, Get-ModuleKindFd, Assert-NoFdLeak, Build-Fixture, Start-Helper, Start-Fixture, Stop-Helper,
     Wait-Until, Start-BackgroundCommand, Stop-BackgroundCommand, Invoke-PwshAsNobody

@@ -199,15 +199,10 @@ Describe 'Get-EpollInterest -Target' {
     }
 
     It 'says a connection that no instance watches is watched by none, with who holds it and its unread bytes' {
-        # Synchronous sockets: .NET registers a socket in its own epoll instance only for asynchronous calls.
-        $listener = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
-        $client = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+        $connection = New-LoopbackConnection
         try {
-            $listener.Bind([Net.IPEndPoint]::new([Net.IPAddress]::Loopback, 0)); $listener.Listen(1)
-            $client.Connect($listener.LocalEndPoint)
-            $server = $listener.Accept()
-            $null = $client.Send([byte[]]::new(25))
-            $fd = [int] $server.SafeHandle.DangerousGetHandle()
+            $null = $connection.Client.Send([byte[]]::new(25))
+            $fd = $connection.ServerFd
             Wait-Until { (Get-FdInfo -Id $PID | Where-Object Fd -eq $fd).Target -match '25 bytes unread' } | Should -BeTrue
             $inode = ([IO.FileInfo]::new("/proc/self/fd/$fd")).LinkTarget
 
@@ -220,10 +215,7 @@ Describe 'Get-EpollInterest -Target' {
                 $said[0].Exception.Message | Should -Match "^No epoll instance on this host watches .*: it is fd $fd of $PID \(.*\), TCP 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ ESTABLISHED, 25 bytes unread\.$"
             }
         }
-        finally {
-            if ($server) { $server.Dispose() }
-            $client.Dispose(); $listener.Dispose()
-        }
+        finally { $connection.Dispose() }
     }
 
     It 'lists nothing, rather than everything, when every target fails' {
