@@ -291,3 +291,89 @@ Describe 'Get-MultiplexerWait under churn' {
         finally { $spawner.WaitForExit(); $spawner.Dispose() }
     }
 }
+
+# A 32-bit x86 program calls through the i386 table: other numbers (poll is 168, not 7), 32-bit pointers, fd_set
+# words and times, and calls x86-64 does not have (the old select with its arguments in memory, the *_time64 calls).
+# tests/fixtures/i386-waiter.c is freestanding (int 0x80), so it builds with gcc -m32 without a 32-bit libc.
+Describe 'Get-MultiplexerWait on a 32-bit x86 process' -Skip:(-not $hasLegacyCalls) {
+    BeforeAll {
+        $i386Exe = Build-Fixture 'i386-waiter' $workDir -Freestanding32
+
+        # Starts the fixture in one call and returns it once its thread is inside that call (its syscall file says so).
+        function Start-I386Waiter([string] $Call, [int] $Number) {
+            $waiter = Start-Fixture $i386Exe $Call
+            Wait-Until { [IO.File]::ReadAllText("/proc/$($waiter.pid)/syscall").StartsWith("$Number ") }
+            $waiter
+        }
+    }
+
+    It 'decodes <call> (i386 number <number>): <what>' -ForEach @(
+        @{ Call = 'poll'; Number = 168; What = 'the pollfd array, a negative entry left out, no timeout'; Timeout = 'infinite'; Set = 'poll' }
+        @{ Call = 'ppoll'; Number = 309; What = 'an old_timespec32 of two 32-bit words'; Timeout = '1234.5 s'; Set = 'poll' }
+        @{ Call = 'ppoll_time64'; Number = 414; What = 'a 64-bit timespec'; Timeout = '2345.25 s'; Set = 'poll' }
+        @{ Call = '_newselect'; Number = 142; What = 'sets of 32-bit words, fd 40 in the second, an old_timeval32'; Timeout = '4200.5 s'; Set = 'select' }
+        @{ Call = 'select'; Number = 82; What = 'its five arguments read from the block its one argument points to'; Timeout = '4200.5 s'; Set = 'select' }
+        @{ Call = 'pselect6'; Number = 308; What = 'sets and an old_timespec32'; Timeout = '1234.5 s'; Set = 'select' }
+        @{ Call = 'pselect6_time64'; Number = 413; What = 'sets and a 64-bit timespec'; Timeout = '2345.25 s'; Set = 'select' }
+        @{ Call = 'epoll_wait'; Number = 256; What = 'the epoll fd, maxevents and a timeout in milliseconds'; Timeout = '600 s'; Set = 'epoll' }
+        @{ Call = 'epoll_pwait'; Number = 319; What = 'a negative timeout as infinite'; Timeout = 'infinite'; Set = 'epoll' }
+        @{ Call = 'epoll_pwait2'; Number = 441; What = 'a 64-bit timespec'; Timeout = '2345.25 s'; Set = 'epoll' }
+    ) {
+        $waiter = Start-I386Waiter $Call $Number
+        try {
+            $wait = @(Get-MultiplexerWait -Id $waiter.pid)
+            $wait | Should -HaveCount 1
+            $wait[0].Call | Should -Be $Call
+            $wait[0].SyscallNumber | Should -Be $Number
+            $wait[0].Abi | Should -Be 'I386'
+            $wait[0].IsWaiting | Should -BeTrue
+            $wait[0].Timeout | Should -Be $Timeout
+            switch ($Set) {
+                'poll' {
+                    $wait[0].Nfds | Should -Be 4
+                    @($wait[0].Fds.Fd) | Should -Be @(0, $waiter.pipe_read, $waiter.high_fd)
+                    @($wait[0].Fds.Events) | Should -Be @('IN', 'IN', 'IN|PRI')
+                    $wait[0].Fds[1].TargetKind | Should -Be 'Pipe'
+                    $wait[0].Fds[2].TargetKind | Should -Be 'EventFd'
+                    $wait[0].Note | Should -Be '1 entry with a negative fd (the kernel ignores it)'
+                }
+                'select' {
+                    $wait[0].Nfds | Should -Be ($waiter.high_fd + 1)
+                    @($wait[0].ReadFds) | Should -Be @(0, $waiter.pipe_read)
+                    $wait[0].WriteFds | Should -BeNullOrEmpty
+                    @($wait[0].ExceptFds) | Should -Be @($waiter.high_fd)
+                    $wait[0].Note | Should -BeNullOrEmpty
+                }
+                'epoll' {
+                    $wait[0].EpollFd | Should -Be $waiter.epoll
+                    $wait[0].MaxEvents | Should -Be 5
+                    $wait[0].RegistrationCount | Should -Be 3
+                }
+            }
+        }
+        finally { Stop-Helper $waiter.Process }
+    }
+
+    It 'counts a 32-bit epoll waiter as the instance''s waiting thread in Get-EpollInterest -Target' {
+        $waiter = Start-I386Waiter 'epoll_pwait' 319
+        try {
+            $watchers = @(Get-EpollInterest -Target "$($waiter.pid):$($waiter.pipe_read)" -WarningAction SilentlyContinue)
+            $watchers | Should -HaveCount 1
+            $watchers[0].EpollFd | Should -Be $waiter.epoll
+            @($watchers[0].WaitingThreadIds) | Should -Be @($waiter.pid)
+        }
+        finally { Stop-Helper $waiter.Process }
+    }
+
+    It 'names the table of a 32-bit thread''s other calls, whose numbers mean other calls on x86-64' {
+        $waiter = Start-I386Waiter 'read' 3
+        try {
+            Get-MultiplexerWait -Id $waiter.pid -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+            $all = @(Get-MultiplexerWait -Id $waiter.pid -IncludeAllThreads)
+            $all | Should -HaveCount 1
+            $all[0].Call | Should -Be 'syscall 3 (i386)'   # 3 is read in the i386 table, close in x86-64's
+            $all[0].IsMultiplexerWait | Should -BeFalse
+        }
+        finally { Stop-Helper $waiter.Process }
+    }
+}

@@ -94,13 +94,19 @@ function New-WorkDirectory {
 <#
 .SYNOPSIS
     Compiles one of tests/fixtures/*.c (or examples/*.c, the programs the docs start) with gcc into -Directory and
-    returns the program's path.
+    returns the program's path. -Freestanding32 builds a 32-bit x86 program without libc (it makes its calls with
+    int 0x80), which needs no 32-bit libc on the host.
 #>
-function Build-Fixture([string] $Name, [string] $Directory) {
+function Build-Fixture([string] $Name, [string] $Directory, [switch] $Freestanding32) {
     $exe = [IO.Path]::Combine($Directory, $Name)
     $source = [IO.Path]::Combine($repoRoot, 'tests', 'fixtures', "$Name.c")
     if (-not [IO.File]::Exists($source)) { $source = [IO.Path]::Combine($repoRoot, 'examples', "$Name.c") }
-    $output = & gcc -O2 -Wall -o $exe $source -lpthread 2>&1
+    [string[]] $flags = if ($Freestanding32) {
+        # No stack protector or unwind tables: they need libc; no SSE: the entry point does not promise its alignment.
+        '-m32', '-nostdlib', '-static', '-ffreestanding', '-fno-pie', '-no-pie', '-fno-stack-protector', '-mno-sse', '-fno-asynchronous-unwind-tables'
+    }
+    else { '-lpthread' }
+    $output = & gcc -O2 -Wall -o $exe $source @flags 2>&1
     if ($LASTEXITCODE -ne 0) { throw "gcc failed on $Name.c: $output" }
     $exe
 }

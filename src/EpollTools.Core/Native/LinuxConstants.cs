@@ -225,7 +225,9 @@ public static class SelectConstants
 /// <summary>
 /// The multiplexing system calls by number, as /proc/&lt;pid&gt;/task/&lt;tid&gt;/syscall shows them. x86-64:
 /// arch/x86/entry/syscalls/syscall_64.tbl. arm64 uses the generic table, include/uapi/asm-generic/unistd.h, which has
-/// no epoll_wait, poll or select (libc calls epoll_pwait, ppoll and pselect6 there).
+/// no epoll_wait, poll or select (libc calls epoll_pwait, ppoll and pselect6 there). A 32-bit x86 program on an x86-64
+/// kernel calls through the i386 table, arch/x86/entry/syscalls/syscall_32.tbl, where the 32-bit time calls keep the
+/// old numbers and the 64-bit time ones (Linux 5.1) are new.
 /// </summary>
 public static class MultiplexerSyscallNumbers
 {
@@ -241,6 +243,18 @@ public static class MultiplexerSyscallNumbers
     public const int Generic_pselect6 = 72;
     public const int Generic_ppoll = 73;
     public const int Generic_epoll_pwait2 = 441;
+
+    /// <summary>The old select: one argument, a pointer to the five (struct sel_arg_struct).</summary>
+    public const int I386_select = 82;
+    public const int I386__newselect = 142;
+    public const int I386_poll = 168;
+    public const int I386_epoll_wait = 256;
+    public const int I386_pselect6 = 308;
+    public const int I386_ppoll = 309;
+    public const int I386_epoll_pwait = 319;
+    public const int I386_pselect6_time64 = 413;
+    public const int I386_ppoll_time64 = 414;
+    public const int I386_epoll_pwait2 = 441;
 }
 
 /// <summary>access(2) modes: include/uapi/linux/unistd.h via glibc's unistd.h.</summary>
@@ -270,6 +284,13 @@ public static class ElfConstants
     public const int EI_CLASS = 4;
     public const byte ELFCLASS32 = 1;
     public const byte ELFCLASS64 = 2;
+
+    /// <summary>Offset of e_machine (a u16, after the 16 e_ident bytes and the u16 e_type) in both classes.</summary>
+    public const int E_MACHINE = 18;
+    public const ushort EM_386 = 3;
+    public const ushort EM_ARM = 40;
+    public const ushort EM_X86_64 = 62;
+    public const ushort EM_AARCH64 = 183;
 }
 
 /// <summary>sched_setaffinity(2): glibc's cpu_set_t holds CPU_SETSIZE (1024) bits (bits/cpu-set.h).</summary>

@@ -263,7 +263,7 @@ public sealed class InterestTracer
             {
                 if (epollFds.Contains(epollFd))
                 {
-                    waiting[tid] = (process.Key, epollFd, MultiplexerCallDecoder.KernelName(call));
+                    waiting[tid] = (process.Key, epollFd, call.Name);
                 }
             }
         }

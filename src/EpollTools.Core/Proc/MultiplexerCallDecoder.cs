@@ -37,6 +37,23 @@ public sealed class DecodedCall
     public string? Note { get; init; }
 }
 
+/// <summary>How a call's arguments are laid out in the caller's memory.</summary>
+public enum ArgumentLayout
+{
+    /// <summary>A 64-bit program: fd_set words of 8 bytes, __kernel_timespec and timeval of 16.</summary>
+    Native,
+
+    /// <summary>A 32-bit x86 program's calls with the old times: 32-bit pointers, fd_set words of 4 bytes, timespec and timeval of 8.</summary>
+    Compat32,
+
+    /// <summary>A 32-bit x86 program's calls with 64-bit times (the *_time64 calls, epoll_pwait2): timespec of 16 bytes.</summary>
+    Compat32Time64,
+}
+
+/// <summary>A multiplexing wait as one table numbers it: the call, its name in that table, and its argument layout.</summary>
+/// <param name="ArgumentsInMemory">i386's old select: its one argument points to the five (struct sel_arg_struct).</param>
+public readonly record struct MultiplexerSyscall(MultiplexerCall Call, string Name, ArgumentLayout Layout, bool ArgumentsInMemory = false);
+
 /// <summary>
 /// Which system call numbers are the multiplexing waits, and what their arguments mean. Pure: the process's memory
 /// is reached only through the <see cref="MemoryReader"/> it is given, so captured samples and fakes test it.
@@ -50,34 +67,49 @@ public static class MultiplexerCallDecoder
     public const int MaxSelectFds = 1 << 20;
 
     private const int PollFdSize = 8;      // struct pollfd: int fd; short events; short revents
-    private const int TimeSpecSize = 16;   // struct __kernel_timespec: s64 tv_sec; long long tv_nsec
-    private const int TimeValSize = 16;    // struct __kernel_old_timeval on 64-bit: long tv_sec; long tv_usec
+    private const int OldSelectArgumentsSize = 20; // struct sel_arg_struct: five u32 (n, inp, outp, exp, tvp)
     private const string Unreadable = "not readable";
 
-    /// <summary>The call a system call number is on this architecture, or null if it is not a multiplexing wait.</summary>
-    public static MultiplexerCall? Identify(Architecture architecture, long number) => architecture switch
+    /// <summary>The wait a system call number is in <paramref name="abi"/>'s table, or null if it is not a multiplexing wait.</summary>
+    public static MultiplexerSyscall? Identify(SyscallAbi abi, long number) => abi switch
     {
-        Architecture.X64 => number switch
+        SyscallAbi.X64 => number switch
         {
-            X64_epoll_wait => MultiplexerCall.EpollWait,
-            X64_epoll_pwait => MultiplexerCall.EpollPwait,
-            X64_epoll_pwait2 => MultiplexerCall.EpollPwait2,
-            X64_poll => MultiplexerCall.Poll,
-            X64_ppoll => MultiplexerCall.Ppoll,
-            X64_select => MultiplexerCall.Select,
-            X64_pselect6 => MultiplexerCall.Pselect6,
+            X64_epoll_wait => Native(MultiplexerCall.EpollWait),
+            X64_epoll_pwait => Native(MultiplexerCall.EpollPwait),
+            X64_epoll_pwait2 => Native(MultiplexerCall.EpollPwait2),
+            X64_poll => Native(MultiplexerCall.Poll),
+            X64_ppoll => Native(MultiplexerCall.Ppoll),
+            X64_select => Native(MultiplexerCall.Select),
+            X64_pselect6 => Native(MultiplexerCall.Pselect6),
             _ => null,
         },
-        Architecture.Arm64 => number switch
+        SyscallAbi.Arm64 => number switch
         {
-            Generic_epoll_pwait => MultiplexerCall.EpollPwait,
-            Generic_epoll_pwait2 => MultiplexerCall.EpollPwait2,
-            Generic_ppoll => MultiplexerCall.Ppoll,
-            Generic_pselect6 => MultiplexerCall.Pselect6,
+            Generic_epoll_pwait => Native(MultiplexerCall.EpollPwait),
+            Generic_epoll_pwait2 => Native(MultiplexerCall.EpollPwait2),
+            Generic_ppoll => Native(MultiplexerCall.Ppoll),
+            Generic_pselect6 => Native(MultiplexerCall.Pselect6),
+            _ => null,
+        },
+        SyscallAbi.I386 => number switch
+        {
+            I386_select => new(MultiplexerCall.Select, "select", ArgumentLayout.Compat32, ArgumentsInMemory: true),
+            I386__newselect => new(MultiplexerCall.Select, "_newselect", ArgumentLayout.Compat32),
+            I386_poll => new(MultiplexerCall.Poll, "poll", ArgumentLayout.Compat32),
+            I386_epoll_wait => new(MultiplexerCall.EpollWait, "epoll_wait", ArgumentLayout.Compat32),
+            I386_pselect6 => new(MultiplexerCall.Pselect6, "pselect6", ArgumentLayout.Compat32),
+            I386_ppoll => new(MultiplexerCall.Ppoll, "ppoll", ArgumentLayout.Compat32),
+            I386_epoll_pwait => new(MultiplexerCall.EpollPwait, "epoll_pwait", ArgumentLayout.Compat32),
+            I386_pselect6_time64 => new(MultiplexerCall.Pselect6, "pselect6_time64", ArgumentLayout.Compat32Time64),
+            I386_ppoll_time64 => new(MultiplexerCall.Ppoll, "ppoll_time64", ArgumentLayout.Compat32Time64),
+            I386_epoll_pwait2 => new(MultiplexerCall.EpollPwait2, "epoll_pwait2", ArgumentLayout.Compat32Time64),
             _ => null,
         },
         _ => null,
     };
+
+    private static MultiplexerSyscall Native(MultiplexerCall call) => new(call, KernelName(call), ArgumentLayout.Native);
 
     /// <summary>The call's name as the kernel and man pages write it.</summary>
     public static string KernelName(MultiplexerCall call) => call switch
@@ -91,10 +123,38 @@ public static class MultiplexerCallDecoder
         _ => "pselect6",
     };
 
-    /// <summary>Decodes the six raw arguments of <paramref name="call"/> (as /proc/&lt;pid&gt;/task/&lt;tid&gt;/syscall shows them).</summary>
-    public static DecodedCall Decode(MultiplexerCall call, IReadOnlyList<ulong> args, MemoryReader read)
+    /// <summary>Decodes the six raw arguments of a 64-bit program's <paramref name="call"/> (as /proc/&lt;pid&gt;/task/&lt;tid&gt;/syscall shows them).</summary>
+    public static DecodedCall Decode(MultiplexerCall call, IReadOnlyList<ulong> args, MemoryReader read) =>
+        Decode(Native(call), args, read);
+
+    /// <summary>Decodes the six raw arguments of <paramref name="syscall"/> in its table's layout.</summary>
+    public static DecodedCall Decode(MultiplexerSyscall syscall, IReadOnlyList<ulong> args, MemoryReader read)
     {
-        switch (call)
+        var call = syscall.Call;
+        var layout = syscall.Layout;
+        if (layout != ArgumentLayout.Native)
+        {
+            args = args.Select(arg => (ulong)(uint)arg).ToArray(); // a 32-bit program's registers are 32 bits wide
+        }
+
+        if (syscall.ArgumentsInMemory)
+        {
+            Span<byte> packed = stackalloc byte[OldSelectArgumentsSize];
+            if (!read(args[0], packed))
+            {
+                return new DecodedCall { Timeout = Unreadable, Note = "select's arguments could not be read from the process's memory" };
+            }
+
+            var unpacked = new ulong[6];
+            for (int i = 0; i < 5; i++)
+            {
+                unpacked[i] = BinaryPrimitives.ReadUInt32LittleEndian(packed[(i * 4)..]);
+            }
+
+            args = unpacked;
+        }
+
+        switch (syscall.Call)
         {
             case MultiplexerCall.EpollWait:
             case MultiplexerCall.EpollPwait:
@@ -105,7 +165,7 @@ public static class MultiplexerCallDecoder
 
             case MultiplexerCall.EpollPwait2:
             {
-                var (ms, text, note) = ReadTimeSpec(args[3], read);
+                var (ms, text, note) = ReadTimeSpec(args[3], layout, read);
                 return new DecodedCall { EpollFd = AsInt(args[0]), MaxEvents = AsInt(args[2]), TimeoutMilliseconds = ms, Timeout = text, Note = note };
             }
 
@@ -114,7 +174,7 @@ public static class MultiplexerCallDecoder
             {
                 var (ms, text, timeoutNote) = call == MultiplexerCall.Poll
                     ? WithoutNote(FromMilliseconds(AsInt(args[2])))
-                    : ReadTimeSpec(args[2], read);
+                    : ReadTimeSpec(args[2], layout, read);
                 uint nfds = (uint)args[1];
                 var (fds, fdsNote) = ReadPollFds(args[0], nfds, read);
                 return new DecodedCall { Nfds = nfds, Fds = fds, TimeoutMilliseconds = ms, Timeout = text, Note = Notes(fdsNote, timeoutNote) };
@@ -122,12 +182,12 @@ public static class MultiplexerCallDecoder
 
             default:
             {
-                var (ms, text, timeoutNote) = call == MultiplexerCall.Select ? ReadTimeVal(args[4], read) : ReadTimeSpec(args[4], read);
+                var (ms, text, timeoutNote) = call == MultiplexerCall.Select ? ReadTimeVal(args[4], layout, read) : ReadTimeSpec(args[4], layout, read);
                 int nfds = AsInt(args[0]);
                 int bits = Math.Clamp(nfds, 0, MaxSelectFds);
-                var (readFds, readNote) = ReadFdSet(args[1], bits, "read", read);
-                var (writeFds, writeNote) = ReadFdSet(args[2], bits, "write", read);
-                var (exceptFds, exceptNote) = ReadFdSet(args[3], bits, "except", read);
+                var (readFds, readNote) = ReadFdSet(args[1], bits, layout, "read", read);
+                var (writeFds, writeNote) = ReadFdSet(args[2], bits, layout, "write", read);
+                var (exceptFds, exceptNote) = ReadFdSet(args[3], bits, layout, "except", read);
                 string? cut = nfds > MaxSelectFds ? $"nfds {nfds}: only fds below {MaxSelectFds} were read" : null;
                 return new DecodedCall
                 {
@@ -159,41 +219,54 @@ public static class MultiplexerCallDecoder
 
     private static (double?, string, string?) WithoutNote((double?, string) timeout) => (timeout.Item1, timeout.Item2, null);
 
-    private static (double?, string, string?) ReadTimeSpec(ulong address, MemoryReader read)
+    /// <summary>
+    /// Two signed words (seconds, then nano- or microseconds): 8 bytes each in __kernel_timespec, a 64-bit program's
+    /// timeval and a 32-bit program's *_time64 calls; 4 bytes each in old_timespec32 and old_timeval32.
+    /// </summary>
+    private static bool ReadTimePair(ulong address, bool words32, MemoryReader read, out long seconds, out long fraction)
+    {
+        Span<byte> buffer = stackalloc byte[words32 ? 8 : 16];
+        seconds = fraction = 0;
+        if (!read(address, buffer))
+        {
+            return false;
+        }
+
+        seconds = words32 ? BinaryPrimitives.ReadInt32LittleEndian(buffer) : BinaryPrimitives.ReadInt64LittleEndian(buffer);
+        fraction = words32 ? BinaryPrimitives.ReadInt32LittleEndian(buffer[4..]) : BinaryPrimitives.ReadInt64LittleEndian(buffer[8..]);
+        return true;
+    }
+
+    private static (double?, string, string?) ReadTimeSpec(ulong address, ArgumentLayout layout, MemoryReader read)
     {
         if (address == 0)
         {
             return (-1, "infinite", null); // a NULL timespec blocks
         }
 
-        Span<byte> buffer = stackalloc byte[TimeSpecSize];
-        if (!read(address, buffer))
+        if (!ReadTimePair(address, layout == ArgumentLayout.Compat32, read, out long seconds, out long nanoseconds))
         {
             return (null, Unreadable, "the timeout's timespec could not be read from the process's memory");
         }
 
-        long seconds = BinaryPrimitives.ReadInt64LittleEndian(buffer);
-        long nanoseconds = BinaryPrimitives.ReadInt64LittleEndian(buffer[8..]);
         return seconds < 0 || nanoseconds is < 0 or >= 1_000_000_000
             ? (null, "invalid", $"the timespec holds {seconds} s {nanoseconds} ns, which the kernel refuses (EINVAL)")
             : Finite(seconds * 1000.0 + nanoseconds / 1e6);
     }
 
-    private static (double?, string, string?) ReadTimeVal(ulong address, MemoryReader read)
+    private static (double?, string, string?) ReadTimeVal(ulong address, ArgumentLayout layout, MemoryReader read)
     {
         if (address == 0)
         {
             return (-1, "infinite", null);
         }
 
-        Span<byte> buffer = stackalloc byte[TimeValSize];
-        if (!read(address, buffer))
+        // Select has no *_time64 call: a 32-bit program's timeval is always old_timeval32.
+        if (!ReadTimePair(address, layout != ArgumentLayout.Native, read, out long seconds, out long microseconds))
         {
             return (null, Unreadable, "the timeout's timeval could not be read from the process's memory");
         }
 
-        long seconds = BinaryPrimitives.ReadInt64LittleEndian(buffer);
-        long microseconds = BinaryPrimitives.ReadInt64LittleEndian(buffer[8..]);
         return seconds < 0 || microseconds < 0
             ? (null, "invalid", $"the timeval holds {seconds} s {microseconds} us, which the kernel refuses (EINVAL)")
             : Finite(seconds * 1000.0 + microseconds / 1e3);
@@ -240,14 +313,19 @@ public static class MultiplexerCallDecoder
         return (fds, nfds > MaxPollEntries ? Notes($"only the first {MaxPollEntries} of {nfds} entries were read", note) : note);
     }
 
-    private static (int[], string?) ReadFdSet(ulong address, int bits, string name, MemoryReader read)
+    private static (int[], string?) ReadFdSet(ulong address, int bits, ArgumentLayout layout, string name, MemoryReader read)
     {
         if (address == 0 || bits == 0)
         {
             return (Array.Empty<int>(), null); // a NULL set watches nothing
         }
 
-        var buffer = new byte[(bits + 63) / 64 * 8]; // fd_set is an array of unsigned long
+        // fd_set is an array of unsigned long (compat_ulong_t for a 32-bit program); on a little-endian machine fd n is
+        // bit n % 8 of byte n / 8 either way, and only the words the kernel reads are read, so that a set at the end
+        // of a mapping is not refused for bytes past it.
+        int wordBytes = layout == ArgumentLayout.Native ? 8 : 4;
+        int wordBits = wordBytes * 8;
+        var buffer = new byte[(bits + wordBits - 1) / wordBits * wordBytes];
         if (!read(address, buffer))
         {
             return (Array.Empty<int>(), $"the {name} set could not be read from the process's memory");

@@ -1,6 +1,41 @@
 using System;
+using System.Runtime.InteropServices;
+using EpollTools.Core.Native;
 
 namespace EpollTools.Core.Proc;
+
+/// <summary>The system call table a process calls through: its numbers and how its arguments are laid out.</summary>
+public enum SyscallAbi
+{
+    /// <summary>A table the module does not decode (32-bit ARM, x32, another machine): calls are shown by number.</summary>
+    Other,
+    X64,
+    Arm64,
+
+    /// <summary>A 32-bit x86 program (on an x86-64 kernel): i386 numbers, 32-bit pointers, fd_set words and times.</summary>
+    I386,
+}
+
+/// <summary>Which <see cref="SyscallAbi"/> a machine or a program uses.</summary>
+public static class SyscallAbis
+{
+    /// <summary>The table of 64-bit programs on this machine.</summary>
+    public static SyscallAbi OfMachine(Architecture architecture) => architecture switch
+    {
+        Architecture.X64 => SyscallAbi.X64,
+        Architecture.Arm64 => SyscallAbi.Arm64,
+        _ => SyscallAbi.Other,
+    };
+
+    /// <summary>The table of a program from its ELF class and machine.</summary>
+    public static SyscallAbi OfElf(byte elfClass, ushort machine) => (elfClass, machine) switch
+    {
+        (ElfConstants.ELFCLASS64, ElfConstants.EM_X86_64) => SyscallAbi.X64,
+        (ElfConstants.ELFCLASS64, ElfConstants.EM_AARCH64) => SyscallAbi.Arm64,
+        (ElfConstants.ELFCLASS32, ElfConstants.EM_386) => SyscallAbi.I386,
+        _ => SyscallAbi.Other, // x32 (ELFCLASS32 with EM_X86_64), 32-bit ARM...
+    };
+}
 
 /// <summary>The blocking readiness calls Get-MultiplexerWait recognises.</summary>
 public enum MultiplexerCall
@@ -61,8 +96,11 @@ public sealed class MultiplexerWait
     /// <summary>Whether <see cref="Call"/> is one of the multiplexing calls (false only with -IncludeAllThreads).</summary>
     public bool IsMultiplexerWait { get; init; }
 
-    /// <summary>The system call number as the kernel shows it; -1 when running or not in a system call.</summary>
+    /// <summary>The system call number as the kernel shows it, in <see cref="Abi"/>'s table; -1 when running or not in a system call.</summary>
     public long SyscallNumber { get; init; }
+
+    /// <summary>The system call table the process calls through: I386 for a 32-bit x86 program (other numbers, 32-bit layouts).</summary>
+    public SyscallAbi Abi { get; init; }
 
     /// <summary>The epoll fd an epoll_wait, epoll_pwait or epoll_pwait2 waits on: pipe the object to Get-EpollInterest.</summary>
     public int? EpollFd { get; init; }

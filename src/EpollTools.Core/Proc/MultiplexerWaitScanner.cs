@@ -44,15 +44,15 @@ public sealed class MultiplexerWaitScanner
     {
         string processName = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
         var threads = ProcFs.ListThreads(pid);
-        bool compat = ProcFs.Is32BitProcess(pid) == true;
+        var abi = ProcFs.ReadSyscallAbi(pid) ?? SyscallAbis.OfMachine(_architecture);
         // A kernel thread makes no system call: its syscall file reads "0 0x0 ...", which would look like read(2).
         bool kernelThread = ProcFs.ReadProcessFile(pid, "stat") is string stat && TaskParser.ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_KTHREAD) != 0;
         var waits = new List<MultiplexerWait>();
         foreach (int tid in threads)
         {
             var wait = kernelThread
-                ? includeAllThreads ? Describe(pid, processName, tid, ThreadSyscall.Running with { Activity = SyscallActivity.NotInSyscall }, KernelThreadCall, null, null) : null
-                : ScanThread(pid, processName, tid, compat, includeAllThreads);
+                ? includeAllThreads ? Describe(pid, processName, tid, abi, ThreadSyscall.Running with { Activity = SyscallActivity.NotInSyscall }, KernelThreadCall, null, null) : null
+                : ScanThread(pid, processName, tid, abi, includeAllThreads);
             if (wait is not null)
             {
                 waits.Add(wait);
@@ -62,7 +62,7 @@ public sealed class MultiplexerWaitScanner
         return waits;
     }
 
-    private MultiplexerWait? ScanThread(int pid, string processName, int tid, bool compat, bool includeAllThreads)
+    private MultiplexerWait? ScanThread(int pid, string processName, int tid, SyscallAbi abi, bool includeAllThreads)
     {
         // The call's arguments point into memory the thread reuses once it returns: read the call again after its
         // memory and keep the result only if the thread was in the same call all along (one retry). The same call
@@ -79,10 +79,10 @@ public sealed class MultiplexerWaitScanner
                 return null;
             }
 
-            var call = syscall.Activity == SyscallActivity.InSyscall && !compat ? MultiplexerCallDecoder.Identify(_architecture, syscall.Number) : null;
+            var call = syscall.Activity == SyscallActivity.InSyscall ? MultiplexerCallDecoder.Identify(abi, syscall.Number) : null;
             if (call is null)
             {
-                return includeAllThreads ? Describe(pid, processName, tid, syscall, OtherCall(syscall, compat, _architecture), null, ranBefore) : null;
+                return includeAllThreads ? Describe(pid, processName, tid, abi, syscall, OtherCall(syscall, abi), null, ranBefore) : null;
             }
 
             var decoded = MultiplexerCallDecoder.Decode(call.Value, syscall.Arguments, (address, destination) => ProcFs.ReadMemory(pid, address, destination));
@@ -90,7 +90,7 @@ public sealed class MultiplexerWaitScanner
             var after = again is null ? null : TaskParser.ParseSyscall(again);
             if (after is not null && after.SameCallAs(syscall) && ProcFs.ReadTaskFile(pid, tid, "schedstat") == ranBefore)
             {
-                return Describe(pid, processName, tid, syscall, MultiplexerCallDecoder.KernelName(call.Value), (call.Value, decoded), ranBefore);
+                return Describe(pid, processName, tid, abi, syscall, call.Value.Name, (call.Value.Call, decoded), ranBefore);
             }
         }
 
@@ -100,20 +100,24 @@ public sealed class MultiplexerWaitScanner
     /// <summary>What Call says of a kernel thread.</summary>
     public const string KernelThreadCall = "kernel thread";
 
-    /// <summary>What a thread outside the multiplexing calls is doing: the call by name where the table knows it (x86-64), else by number.</summary>
-    private static string OtherCall(ThreadSyscall syscall, bool compat, Architecture architecture) => syscall.Activity switch
+    /// <summary>
+    /// What a thread outside the multiplexing calls is doing: the call by name where the table knows it (x86-64), else
+    /// by number, with the table named when it is not the machine's own (its numbers mean other calls).
+    /// </summary>
+    private string OtherCall(ThreadSyscall syscall, SyscallAbi abi) => syscall.Activity switch
     {
         SyscallActivity.Running => "running",
         SyscallActivity.NotInSyscall => "not in a syscall",
-        _ when compat => $"syscall {syscall.Number.ToString(CultureInfo.InvariantCulture)} (32-bit)",
-        _ when architecture == Architecture.X64 && X64SyscallNames.Of(syscall.Number) is string name => name,
+        _ when abi == SyscallAbi.X64 && X64SyscallNames.Of(syscall.Number) is string name => name,
+        _ when abi == SyscallAbi.I386 => $"syscall {syscall.Number.ToString(CultureInfo.InvariantCulture)} (i386)",
+        _ when abi != SyscallAbis.OfMachine(_architecture) => $"syscall {syscall.Number.ToString(CultureInfo.InvariantCulture)} (32-bit)",
         _ => "syscall " + syscall.Number.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <param name="wait">The multiplexing call and its decoded arguments; null for a thread in another call.</param>
     /// <returns>Null when the thread exited while it was read: it is skipped, as a process that exits is.</returns>
     /// <param name="runStamp">The thread's schedstat as it was read (<see cref="MultiplexerWait.RunStamp"/>).</param>
-    private MultiplexerWait? Describe(int pid, string processName, int tid, ThreadSyscall syscall, string callName, (MultiplexerCall Call, DecodedCall Decoded)? wait, string? runStamp)
+    private MultiplexerWait? Describe(int pid, string processName, int tid, SyscallAbi abi, ThreadSyscall syscall, string callName, (MultiplexerCall Call, DecodedCall Decoded)? wait, string? runStamp)
     {
         var decoded = wait?.Decoded;
         string? stat = ProcFs.ReadTaskFile(pid, tid, "stat");
@@ -142,6 +146,7 @@ public sealed class MultiplexerWaitScanner
             Call = callName,
             IsMultiplexerWait = wait is not null,
             SyscallNumber = syscall.Number,
+            Abi = abi,
             EpollFd = decoded?.EpollFd,
             MaxEvents = decoded?.MaxEvents,
             RegistrationCount = registrations,
@@ -294,11 +299,11 @@ public sealed class MultiplexerWaitScanner
     /// The threads of <paramref name="pid"/> blocked in epoll_wait, epoll_pwait or epoll_pwait2 now, with the epoll fd
     /// each waits on: one read of each thread's syscall file, nothing decoded from memory, and of the state of those
     /// in an epoll call: a thread that is stopped, traced, frozen or exiting is not waiting and is left out. A process
-    /// that is gone or unreadable, and a 32-bit process (other call numbers), give none.
+    /// that is gone or unreadable gives none.
     /// </summary>
-    public static List<(int Tid, int EpollFd, MultiplexerCall Call)> EpollWaitsOf(int pid)
+    public static List<(int Tid, int EpollFd, MultiplexerSyscall Call)> EpollWaitsOf(int pid)
     {
-        var waits = new List<(int, int, MultiplexerCall)>();
+        var waits = new List<(int, int, MultiplexerSyscall)>();
         foreach (var (tid, _, epollFd, call) in ThreadsInEpollWaits(pid))
         {
             if (ThreadCondition.Read(pid, tid) is { CanBeWoken: true })
@@ -313,16 +318,17 @@ public sealed class MultiplexerWaitScanner
     /// <summary>
     /// The threads of <paramref name="pid"/> whose syscall file shows epoll_wait, epoll_pwait or epoll_pwait2 now,
     /// held ones included, with that line as read and the epoll fd it names. A process that is gone or whose threads
-    /// cannot be listed, and a 32-bit process (other call numbers), give none; a syscall file this caller may not
+    /// cannot be listed gives none; a syscall file this caller may not
     /// read (it needs ptrace attach access) throws <see cref="ProcessAccessDeniedException"/>.
     /// </summary>
-    internal static IEnumerable<(int Tid, string Syscall, int EpollFd, MultiplexerCall Call)> ThreadsInEpollWaits(int pid)
+    internal static IEnumerable<(int Tid, string Syscall, int EpollFd, MultiplexerSyscall Call)> ThreadsInEpollWaits(int pid)
     {
-        var architecture = RuntimeInformation.OSArchitecture;
+        SyscallAbi abi;
         List<int> threads;
         try
         {
-            threads = ProcFs.Is32BitProcess(pid) == true ? new List<int>() : ProcFs.ListThreads(pid);
+            abi = ProcFs.ReadSyscallAbi(pid) ?? SyscallAbis.OfMachine(RuntimeInformation.OSArchitecture);
+            threads = ProcFs.ListThreads(pid);
         }
         catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
         {
@@ -333,8 +339,8 @@ public sealed class MultiplexerWaitScanner
         {
             string? text = ProcFs.ReadTaskFile(pid, tid, "syscall");
             if (text is not null && TaskParser.ParseSyscall(text) is { Activity: SyscallActivity.InSyscall, Arguments.Length: > 0 } syscall
-                && MultiplexerCallDecoder.Identify(architecture, syscall.Number) is MultiplexerCall call
-                && call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2)
+                && MultiplexerCallDecoder.Identify(abi, syscall.Number) is MultiplexerSyscall call
+                && call.Call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2)
             {
                 yield return (tid, text, (int)syscall.Arguments[0], call);
             }

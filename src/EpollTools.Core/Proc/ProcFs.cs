@@ -275,11 +275,11 @@ public static class ProcFs
     }
 
     /// <summary>
-    /// Whether the process runs a 32-bit program (ELFCLASS32 in its executable's header), whose system call numbers
-    /// are the compat table's, not this architecture's. Null when the executable cannot be read (kernel threads have
-    /// none).
+    /// Which system call table the process calls through, from its executable's ELF header (class and machine): a
+    /// 32-bit x86 program on an x86-64 kernel uses the i386 numbers and 32-bit argument layouts. Null when the
+    /// executable cannot be read (kernel threads have none).
     /// </summary>
-    public static unsafe bool? Is32BitProcess(int pid)
+    public static unsafe SyscallAbi? ReadSyscallAbi(int pid)
     {
         int fd = NativeMethods.open($"{Root}/{pid}/exe", OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
         if (fd < 0)
@@ -288,10 +288,16 @@ public static class ProcFs
         }
 
         using var handle = new FileDescriptorHandle(fd);
-        byte* ident = stackalloc byte[ElfConstants.EI_CLASS + 1];
-        return NativeMethods.read(fd, ident, (nuint)(ElfConstants.EI_CLASS + 1)) == ElfConstants.EI_CLASS + 1
-            ? ident[ElfConstants.EI_CLASS] == ElfConstants.ELFCLASS32
-            : null;
+        const int headerStart = ElfConstants.E_MACHINE + sizeof(ushort);
+        byte* header = stackalloc byte[headerStart];
+        if (NativeMethods.read(fd, header, headerStart) != headerStart)
+        {
+            return null;
+        }
+
+        // e_machine is in the file's byte order; every architecture this module runs on is little-endian.
+        ushort machine = (ushort)(header[ElfConstants.E_MACHINE] | header[ElfConstants.E_MACHINE + 1] << 8);
+        return SyscallAbis.OfElf(header[ElfConstants.EI_CLASS], machine);
     }
 
     /// <summary>CLOCK_MONOTONIC in milliseconds: the clock the scheduler's se.exec_start is kept in (near enough).</summary>

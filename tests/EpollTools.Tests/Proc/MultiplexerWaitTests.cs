@@ -84,23 +84,52 @@ public sealed class MultiplexerWaitTests
     [InlineData(271, MultiplexerCall.Ppoll)]
     [InlineData(23, MultiplexerCall.Select)]
     [InlineData(270, MultiplexerCall.Pselect6)]
-    public void KnowsTheX64Numbers(long number, MultiplexerCall call) => Assert.Equal(call, MultiplexerCallDecoder.Identify(Architecture.X64, number));
+    public void KnowsTheX64Numbers(long number, MultiplexerCall call) => Assert.Equal(call, MultiplexerCallDecoder.Identify(SyscallAbi.X64, number)?.Call);
 
     [Theory]
     [InlineData(22, MultiplexerCall.EpollPwait)]
     [InlineData(441, MultiplexerCall.EpollPwait2)]
     [InlineData(73, MultiplexerCall.Ppoll)]
     [InlineData(72, MultiplexerCall.Pselect6)]
-    public void KnowsTheArm64Numbers(long number, MultiplexerCall call) => Assert.Equal(call, MultiplexerCallDecoder.Identify(Architecture.Arm64, number));
+    public void KnowsTheArm64Numbers(long number, MultiplexerCall call) => Assert.Equal(call, MultiplexerCallDecoder.Identify(SyscallAbi.Arm64, number)?.Call);
+
+    [Theory]
+    [InlineData(82, MultiplexerCall.Select, "select", ArgumentLayout.Compat32)]
+    [InlineData(142, MultiplexerCall.Select, "_newselect", ArgumentLayout.Compat32)]
+    [InlineData(168, MultiplexerCall.Poll, "poll", ArgumentLayout.Compat32)]
+    [InlineData(256, MultiplexerCall.EpollWait, "epoll_wait", ArgumentLayout.Compat32)]
+    [InlineData(308, MultiplexerCall.Pselect6, "pselect6", ArgumentLayout.Compat32)]
+    [InlineData(309, MultiplexerCall.Ppoll, "ppoll", ArgumentLayout.Compat32)]
+    [InlineData(319, MultiplexerCall.EpollPwait, "epoll_pwait", ArgumentLayout.Compat32)]
+    [InlineData(413, MultiplexerCall.Pselect6, "pselect6_time64", ArgumentLayout.Compat32Time64)]
+    [InlineData(414, MultiplexerCall.Ppoll, "ppoll_time64", ArgumentLayout.Compat32Time64)]
+    [InlineData(441, MultiplexerCall.EpollPwait2, "epoll_pwait2", ArgumentLayout.Compat32Time64)]
+    public void KnowsTheI386Numbers(long number, MultiplexerCall call, string name, ArgumentLayout layout)
+    {
+        var identified = MultiplexerCallDecoder.Identify(SyscallAbi.I386, number);
+        Assert.Equal(call, identified?.Call);
+        Assert.Equal(name, identified?.Name);
+        Assert.Equal(layout, identified?.Layout);
+    }
+
+    [Theory]
+    [InlineData(ElfConstants.ELFCLASS64, ElfConstants.EM_X86_64, SyscallAbi.X64)]
+    [InlineData(ElfConstants.ELFCLASS64, ElfConstants.EM_AARCH64, SyscallAbi.Arm64)]
+    [InlineData(ElfConstants.ELFCLASS32, ElfConstants.EM_386, SyscallAbi.I386)]
+    [InlineData(ElfConstants.ELFCLASS32, ElfConstants.EM_X86_64, SyscallAbi.Other)] // x32: not decoded
+    [InlineData(ElfConstants.ELFCLASS32, ElfConstants.EM_ARM, SyscallAbi.Other)]
+    public void NamesTheTableFromTheElfHeader(byte elfClass, ushort machine, SyscallAbi abi) => Assert.Equal(abi, SyscallAbis.OfElf(elfClass, machine));
 
     [Fact]
     public void DoesNotMistakeOtherCallsForWaits()
     {
-        Assert.Null(MultiplexerCallDecoder.Identify(Architecture.X64, 230)); // clock_nanosleep
-        Assert.Null(MultiplexerCallDecoder.Identify(Architecture.X64, 0));   // read
-        Assert.Null(MultiplexerCallDecoder.Identify(Architecture.Arm64, 7)); // fremovexattr on arm64, not poll
-        Assert.Null(MultiplexerCallDecoder.Identify(Architecture.Arm64, 232));
-        Assert.Null(MultiplexerCallDecoder.Identify(Architecture.X86, 168));
+        Assert.Null(MultiplexerCallDecoder.Identify(SyscallAbi.X64, 230)); // clock_nanosleep
+        Assert.Null(MultiplexerCallDecoder.Identify(SyscallAbi.X64, 0));   // read
+        Assert.Null(MultiplexerCallDecoder.Identify(SyscallAbi.Arm64, 7)); // fremovexattr on arm64, not poll
+        Assert.Null(MultiplexerCallDecoder.Identify(SyscallAbi.Arm64, 232));
+        Assert.Null(MultiplexerCallDecoder.Identify(SyscallAbi.I386, 7));   // waitpid on i386, not poll
+        Assert.Null(MultiplexerCallDecoder.Identify(SyscallAbi.I386, 232)); // i386's 232 is not epoll_wait
+        Assert.Null(MultiplexerCallDecoder.Identify(SyscallAbi.Other, 168));
     }
 
     [Fact]
@@ -180,6 +209,67 @@ public sealed class MultiplexerWaitTests
         Assert.Equal("invalid", decoded.Timeout);
     }
 
+    [Fact]
+    public void DecodesCapturedI386NewselectWith32BitWordsAndTimeval()
+    {
+        var select = TaskParser.ParseSyscall(Sample("task-syscall-i386-newselect.txt"))!;
+        var memory = new FakeMemory();
+        memory.Put(0xffc390dc, Words32(1 << 0 | 1 << 3, 0));  // read set: fds 0 and 3, two compat_ulong words
+        memory.Put(0xffc390d4, Words32(0, 1 << (40 - 32))); // except set: fd 40, in the second word
+        memory.Put(0xffc390b4, Words32(4200, 500000));      // old_timeval32
+        var decoded = MultiplexerCallDecoder.Decode(MultiplexerCallDecoder.Identify(SyscallAbi.I386, select.Number)!.Value, select.Arguments, memory.Read);
+        Assert.Equal(41, decoded.Nfds);
+        Assert.Equal(new[] { 0, 3 }, decoded.ReadFds);
+        Assert.Equal(new[] { 40 }, decoded.ExceptFds);
+        Assert.Equal(4200500, decoded.TimeoutMilliseconds);
+        Assert.Null(decoded.Note); // 8 bytes a set were enough: no 64-bit word was asked for past them
+    }
+
+    [Fact]
+    public void DecodesCapturedI386OldSelectThroughItsArgumentBlock()
+    {
+        var select = TaskParser.ParseSyscall(Sample("task-syscall-i386-select.txt"))!;
+        var memory = new FakeMemory();
+        memory.Put(0xffc71ab0, Words32(41, 0x5000, 0, 0x5008, 0x5010)); // struct sel_arg_struct
+        memory.Put(0x5000, Words32(1 << 3, 0));
+        memory.Put(0x5008, Words32(0, 1 << (40 - 32)));
+        memory.Put(0x5010, Words32(77, 0));
+        var decoded = MultiplexerCallDecoder.Decode(MultiplexerCallDecoder.Identify(SyscallAbi.I386, select.Number)!.Value, select.Arguments, memory.Read);
+        Assert.Equal(41, decoded.Nfds);
+        Assert.Equal(new[] { 3 }, decoded.ReadFds);
+        Assert.Equal(new[] { 40 }, decoded.ExceptFds);
+        Assert.Equal("77 s", decoded.Timeout);
+
+        var unreadable = MultiplexerCallDecoder.Decode(MultiplexerCallDecoder.Identify(SyscallAbi.I386, select.Number)!.Value, select.Arguments, new FakeMemory().Read);
+        Assert.Equal("not readable", unreadable.Timeout);
+        Assert.Contains("select's arguments could not be read", unreadable.Note);
+    }
+
+    [Fact]
+    public void ReadsAnI386TimespecAsTwo32BitWordsAndTheTime64CallsAsTwo64BitWords()
+    {
+        var ppoll = TaskParser.ParseSyscall(Sample("task-syscall-i386-ppoll.txt"))!;
+        var memory = new FakeMemory();
+        memory.Put(0xff8f4250, PollFd(0, 1), PollFd(3, 1), PollFd(-1, 1), PollFd(40, 3));
+        memory.Put(0xff8f41fc, Words32(1234, 500_000_000));
+        var decoded = MultiplexerCallDecoder.Decode(MultiplexerCallDecoder.Identify(SyscallAbi.I386, 309)!.Value, ppoll.Arguments, memory.Read);
+        Assert.Equal(new[] { (0, 1), (3, 1), (40, 3) }, decoded.Fds);
+        Assert.Equal(1234500, decoded.TimeoutMilliseconds);
+
+        memory.Put(0xff8f41fc, TimeSpec(2345, 250_000_000));
+        var time64 = MultiplexerCallDecoder.Decode(MultiplexerCallDecoder.Identify(SyscallAbi.I386, 414)!.Value, ppoll.Arguments, memory.Read);
+        Assert.Equal(2345250, time64.TimeoutMilliseconds);
+    }
+
+    [Fact]
+    public void IgnoresTheUpperHalfOfAnI386Register()
+    {
+        // A 32-bit program's registers are 32 bits: what a 64-bit view shows above them is not part of its argument.
+        var decoded = MultiplexerCallDecoder.Decode(MultiplexerCallDecoder.Identify(SyscallAbi.I386, 256)!.Value, new ulong[] { 0xdead_0000_0006, 0x1000, 5, 0x5_0009_27c0, 0, 0 }, new FakeMemory().Read);
+        Assert.Equal(6, decoded.EpollFd);
+        Assert.Equal(600000, decoded.TimeoutMilliseconds);
+    }
+
     [Theory]
     [InlineData(0xffffffffUL, -1.0, "infinite")]
     [InlineData(0xfffffffeUL, -1.0, "infinite")]
@@ -223,6 +313,17 @@ public sealed class MultiplexerWaitTests
         foreach (int fd in fds)
         {
             bytes[fd / 8] |= (byte)(1 << (fd % 8));
+        }
+
+        return bytes;
+    }
+
+    private static byte[] Words32(params int[] words)
+    {
+        var bytes = new byte[words.Length * 4];
+        for (int i = 0; i < words.Length; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(i * 4), words[i]);
         }
 
         return bytes;

@@ -116,6 +116,11 @@ public sealed class ParserFuzzTests
             {
                 _ = MultiplexerCallDecoder.Decode(call, syscall.Arguments, (_, _) => false);
             }
+
+            if (MultiplexerCallDecoder.Identify(SyscallAbi.I386, syscall.Number) is MultiplexerSyscall compat)
+            {
+                _ = MultiplexerCallDecoder.Decode(compat, syscall.Arguments, (_, _) => false);
+            }
         }
     }
 
