@@ -44,6 +44,7 @@ public sealed class EpollInterestScanner
     /// </summary>
     public const int TableLookupThreshold = 1024;
 
+
     private readonly Action<string> _verbose;
 
     /// <summary>The holds of processes read in this scan (see <see cref="HoldOf"/>).</summary>
@@ -267,6 +268,7 @@ public sealed class EpollInterestScanner
         }
 
         FdTable? ownerFds = null;
+        bool? heldStill = null; // whether the interest list was unchanged on a second read, asked at the first stale line no fd holds
         int[]? waiting = null;
         foreach (var line in info.EpollTargets.OrderBy(t => t.Tfd).ThenBy(t => t.Offset))
         {
@@ -317,17 +319,38 @@ public sealed class EpollInterestScanner
                     {
                         ownerFds ??= SafeTable(owner.Pid, pid => Tables.Get(pid, readAt)); // the whole table: the file may be under any fd
                         stillOpenAs = FindHolder(owner, line, ownerFds);
+                        if (stillOpenAs is null && heldStill is null)
+                        {
+                            // The table may predate a dup made just before the registered number was closed (a file
+                            // moved to another number). So it is listed again, and the interest list read again after
+                            // it: only if the list held still across the listing is a file under none of its fds not
+                            // open in this process (lines of anonymous inodes look alike: no line can be followed
+                            // through a change).
+                            ownerFds = SafeTable(owner.Pid, pid => Tables.Get(pid, Stopwatch.GetTimestamp()));
+                            heldStill = InterestListUnchanged(owner, info, directories);
+                            stillOpenAs = FindHolder(owner, line, ownerFds);
+                        }
+
+                        if (stillOpenAs is null && heldStill == false)
+                        {
+                            verdict = verdict with { State = RegistrationState.Unknown };
+                        }
                     }
 
                     var described = stillOpenAs is int holder ? DescribeHolder(owner, line, holder) : null;
-                    if (stillOpenAs is not null && described is null)
+                    bool moved = stillOpenAs is not null && described is null;
+                    if (moved)
                     {
                         _verbose($"Process {owner.Pid} epoll fd {owner.Fd}: the file registered as fd {line.Tfd} moved away from fd {stillOpenAs} while it was read; its target is reported Unknown.");
                         stillOpenAs = null;
+                        verdict = verdict with { State = RegistrationState.Unknown };
                     }
 
+                    string file = $"(ino {line.Ino:x}, device {line.Device})";
                     target = described
-                        ?? (TargetKind.Unknown, $"registered file not open in {(others.Any ? "these processes" : "this process")} (ino {line.Ino:x}, device {line.Device})");
+                        ?? (moved ? (TargetKind.Unknown, $"unproven: the registered file {file} moved to another fd while it was read")
+                            : verdict.State == RegistrationState.Unknown ? (TargetKind.Unknown, $"unproven: the registered file {file} was under no fd found while the process changed its interest list")
+                            : (TargetKind.Unknown, $"registered file not open in {(others.Any ? "these processes" : "this process")} {file}"));
                 }
                 else if (verdict.State == RegistrationState.Unknown && exact && directories.HasExited(owner.Pid))
                 {
@@ -339,7 +362,14 @@ public sealed class EpollInterestScanner
                 else
                 {
                     target = Resolver.Resolve(verdict.Pid, line.Tfd, verdict.Link, directories);
-                    if (verdict.State == RegistrationState.Unknown)
+                    if (verdict.State == RegistrationState.Current && directories.ReadLink(verdict.Pid, line.Tfd) != verdict.Link)
+                    {
+                        // The number was judged from one link and described (statx, fdinfo) a moment later: if it
+                        // shows another link now, the file described may not be the one judged.
+                        verdict = verdict with { State = RegistrationState.Unknown };
+                        target = (TargetKind.Unknown, $"unproven: fd {line.Tfd} changed while it was read (it was {verdict.Link})");
+                    }
+                    else if (verdict.State == RegistrationState.Unknown)
                     {
                         // What the fd is now, said as such: it is not proven to be the registered file.
                         target = (TargetKind.Unknown, $"unproven: fd {line.Tfd} is now {target.Description}");
@@ -686,6 +716,20 @@ public sealed class EpollInterestScanner
             && ProcFs.ReadFdTarget(owner.Pid, holder) == link
             ? described
             : null;
+    }
+
+    /// <summary>Whether the owner's interest list reads now as it did in <paramref name="first"/>, line for line.</summary>
+    private static bool InterestListUnchanged(EpollFdRecord owner, FdInfo first, FdDirectories directories)
+    {
+        try
+        {
+            return directories.Of(owner.Pid, owner.Identity)?.ParseFdInfo(owner.Fd) is FdInfo again
+                && again.EpollTargets.SequenceEqual(first.EpollTargets);
+        }
+        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The fd of the owner that still holds a stale registration's file, found with kcmp among fds of the same inode.</summary>
