@@ -120,12 +120,18 @@ function Invoke-Package([switch] $NoBuild) {
     $manifest = Test-ModuleManifest -Path ([IO.Path]::Combine($root, 'EpollTools.psd1'))
     $target = [IO.Path]::Combine($outRoot, 'EpollTools')
     if ([IO.Directory]::Exists($target)) { [IO.Directory]::Delete($target, $true) }
+    # The README and the help point at docs/ and examples/: they ship too, so that every link resolves where the
+    # module is installed.
+    $shipped = foreach ($folder in 'docs', 'examples') {
+        Get-ChildItem -Path ([IO.Path]::Combine($root, $folder)) -File -Recurse |
+            ForEach-Object { [IO.Path]::GetRelativePath($root, $_.FullName) }
+    }
     $files = @(
-        'EpollTools.psd1', 'LICENSE', 'README.md',
-        'module/EpollTools.format.ps1xml', 'module/Assert-EpollToolsBuilt.ps1',
+        'LICENSE', 'README.md',
+        'module/EpollTools.format.ps1xml',
         'module/bin/EpollTools.dll', 'module/bin/EpollTools.Core.dll',
         'en-US/EpollTools.dll-Help.xml', 'en-US/about_EpollTools.help.txt'
-    )
+    ) + $shipped
     foreach ($relative in $files) {
         $source = [IO.Path]::Combine($root, $relative)
         if (-not [IO.File]::Exists($source)) { throw "Package: $relative is missing; did the build run?" }
@@ -133,6 +139,14 @@ function Invoke-Package([switch] $NoBuild) {
         [void] [IO.Directory]::CreateDirectory([IO.Path]::GetDirectoryName($destination))
         [IO.File]::Copy($source, $destination, $true)
     }
+
+    # A package is always built: the clone's check that module/bin exists (ScriptsToProcess, which would also show
+    # as a module of its own in Get-Module and outlive Remove-Module) is left out of its manifest.
+    $manifestText = [IO.File]::ReadAllText([IO.Path]::Combine($root, 'EpollTools.psd1'))
+    $withoutCheck = [regex]::Replace($manifestText, "(?m)^\s*ScriptsToProcess\s*=.*\r?\n", '')
+    if ($withoutCheck -eq $manifestText) { throw 'Package: the manifest has no ScriptsToProcess line to leave out; update Invoke-Package.' }
+    [IO.File]::WriteAllText([IO.Path]::Combine($target, 'EpollTools.psd1'), $withoutCheck)
+    $null = Test-ModuleManifest -Path ([IO.Path]::Combine($target, 'EpollTools.psd1'))
     "Packaged EpollTools $($manifest.Version) in $target" | Out-Host
 }
 

@@ -117,6 +117,30 @@ Describe 'Add-EpollFd, Set-EpollFd and Remove-EpollFd' {
         $ep.Registrations[0].Flags | Should -Match '^IN'
     }
 
+    It 'takes the instance by position too, as Wait-Epoll and Close-EpollInstance do: <Form>' -ForEach @(
+        @{ Form = 'Add-EpollFd $ep -Fd $efd'; Script = { Add-EpollFd $ep -Fd $efd -Events In } }
+        @{ Form = 'Add-EpollFd $ep $efd In, ET'; Script = { Add-EpollFd $ep $efd In, ET } }
+        @{ Form = '$ep | Add-EpollFd $efd In, ET'; Script = { $ep | Add-EpollFd $efd In, ET } }
+        @{ Form = 'Add-EpollFd -Instance $ep $efd'; Script = { Add-EpollFd -Instance $ep $efd } }
+    ) {
+        & $Script
+        (Get-KernelInterest $ep.Fd).ContainsKey($efd.Fd) | Should -BeTrue
+        Set-EpollFd $ep $efd Out
+        (Get-KernelInterest $ep.Fd)[$efd.Fd].Events | Should -Be 0x1c
+        Remove-EpollFd $ep $efd
+        (Get-KernelInterest $ep.Fd).ContainsKey($efd.Fd) | Should -BeFalse
+    }
+
+    It 'registers an instance in another when it is named with -Fd, by position or from the pipeline' {
+        $inner = New-EpollInstance
+        try {
+            Add-EpollFd $ep -Fd $inner
+            $ep | Add-EpollFd -Fd $efd
+            @((Get-KernelInterest $ep.Fd).Keys | Sort-Object) | Should -Be @(@($inner.Fd, $efd.Fd) | Sort-Object)
+        }
+        finally { $inner.Dispose() }
+    }
+
     It 'adds a batch of raw fd numbers in one call, each with its own fd as data' {
         $pair = New-SocketPair
         try {

@@ -34,6 +34,9 @@ Add-EpollFd -Instance `$ep -Fd `$efd -Events In, ET
 Close-EpollInstance `$ep; Close-Fd `$efd
 'help=' + (Get-Help Get-EpollInterest).Synopsis
 'about=' + ((Get-Help about_EpollTools | Out-String) -match 'level-triggered')
+'modules=' + ((Get-Module).Name -join ',')
+Remove-Module EpollTools
+'afterRemove=' + ((Get-Module).Name -join ',')
 "@
     $null = [IO.Directory]::CreateDirectory([IO.Path]::Combine($workDir, 'repository'))
     $null = [IO.Directory]::CreateDirectory([IO.Path]::Combine($workDir, 'home'))
@@ -63,6 +66,29 @@ Describe './build.ps1 -Task Package, published and installed with PSResourceGet'
         foreach ($file in 'EpollTools.psd1', 'LICENSE', 'module/EpollTools.format.ps1xml', 'module/bin/EpollTools.dll', 'module/bin/EpollTools.Core.dll', 'en-US/EpollTools.dll-Help.xml', 'en-US/about_EpollTools.help.txt') {
             [IO.File]::Exists([IO.Path]::Combine($packaged, $file)) | Should -BeTrue -Because "the package needs $file"
         }
+    }
+
+    It 'ships every file the packaged README points at (docs/, examples/)' {
+        $readme = [IO.File]::ReadAllText([IO.Path]::Combine($packaged, 'README.md'))
+        # Markdown links and code spans that name a file under docs/ or examples/.
+        $named = @([regex]::Matches($readme, '(?<![\w/.])((?:docs|examples)/[\w./-]+\.(?:md|ps1|c))') | ForEach-Object { $_.Groups[1].Value } | Sort-Object -Unique)
+        $named.Count | Should -BeGreaterThan 5
+        foreach ($file in $named) {
+            [IO.File]::Exists([IO.Path]::Combine($packaged, $file)) | Should -BeTrue -Because "README.md points at $file"
+        }
+        # The help's pages are the docs' own: the ones the help names ship too.
+        foreach ($page in 'docs/about_EpollTools.md', 'docs/debugging-a-stuck-process.md', 'docs/cmdlets/Get-EpollInterest.md') {
+            [IO.File]::Exists([IO.Path]::Combine($packaged, $page)) | Should -BeTrue
+        }
+    }
+
+    It 'imports as one module, and Remove-Module leaves nothing of it behind' {
+        $manifest = Import-PowerShellDataFile ([IO.Path]::Combine($packaged, 'EpollTools.psd1'))
+        $manifest.ContainsKey('ScriptsToProcess') | Should -BeFalse -Because 'a package is built: the clone''s build check would show as a module of its own'
+        @($values.modules -split ',') | Should -Contain 'EpollTools'
+        @($values.modules -split ',') | Should -Not -Contain 'Assert-EpollToolsBuilt'
+        @($values.afterRemove -split ',') | Should -Not -Contain 'EpollTools'
+        @($values.afterRemove -split ',') | Should -Not -Contain 'Assert-EpollToolsBuilt'
     }
 
     It 'publishes to a local repository, installs into a clean pwsh, imports by name and works there' {

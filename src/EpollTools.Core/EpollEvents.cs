@@ -93,6 +93,21 @@ public static class EpollEventsText
         return result;
     }
 
+    /// <summary>Whether <paramref name="text"/> reads as a mask (see <see cref="Parse"/>), and which.</summary>
+    public static bool TryParse(string text, out EpollEvents events)
+    {
+        try
+        {
+            events = Parse(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            events = EpollEvents.None;
+            return false;
+        }
+    }
+
     /// <summary>The kernel's short names joined with '|', e.g. "IN|ERR|HUP|ET"; unknown bits as hex.</summary>
     public static string ToShortString(EpollEvents events)
     {

@@ -115,6 +115,14 @@ public sealed class FdArgumentTransformationAttribute : ArgumentTransformationAt
             return already;
         }
 
+        if (NamesEpollEvents(input))
+        {
+            // "In", "IN|ET": an event mask, never an fd. Left for the type conversion to refuse, which PowerShell
+            // takes as "not this parameter" while it tries a positional argument on each parameter set: in
+            // $ep | Add-EpollFd $fd In, the second argument is then tried as -Events, not failed as -Fd.
+            return inputData;
+        }
+
         var result = new List<FdArgument>();
         if (input is IEnumerable sequence && input is not string)
         {
@@ -129,6 +137,13 @@ public sealed class FdArgumentTransformationAttribute : ArgumentTransformationAt
         }
 
         return result.ToArray();
+    }
+
+    private static bool NamesEpollEvents(object? input)
+    {
+        var items = input is object[] array ? array : new[] { input };
+        return items.Length > 0 && Array.TrueForAll(items, item =>
+            (item is PSObject p ? p.BaseObject : item) is string text && !int.TryParse(text, out _) && EpollEventsText.TryParse(text, out _));
     }
 }
 

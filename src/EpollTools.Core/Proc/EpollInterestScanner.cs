@@ -362,10 +362,19 @@ public sealed class EpollInterestScanner
                 else
                 {
                     target = Resolver.Resolve(verdict.Pid, line.Tfd, verdict.Link, directories);
-                    if (verdict.State == RegistrationState.Current && directories.ReadLink(verdict.Pid, line.Tfd) != verdict.Link)
+                    if (verdict.State == RegistrationState.Current && LinkInode(verdict.Link!) is null
+                        && directories.ReadLink(verdict.Pid, line.Tfd) != verdict.Link)
                     {
-                        // The number was judged from one link and described (statx, fdinfo) a moment later: if it
-                        // shows another link now, the file described may not be the one judged.
+                        // An anonymous inode or a file with a path was judged (kcmp, statx) and described (its fdinfo,
+                        // statx) in reads after its link: if the number shows another link now, the file described
+                        // may not be the one judged. (A socket or pipe is judged and described by the inode its link
+                        // names.) A process that is exiting closes them all: not a change of its registrations.
+                        if (verdict.Pid == owner.Pid && directories.HasExited(owner.Pid))
+                        {
+                            _verbose(ExitedWhileRead(owner));
+                            yield break;
+                        }
+
                         verdict = verdict with { State = RegistrationState.Unknown };
                         target = (TargetKind.Unknown, $"unproven: fd {line.Tfd} changed while it was read (it was {verdict.Link})");
                     }

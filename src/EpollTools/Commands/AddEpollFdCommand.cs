@@ -4,12 +4,13 @@ using EpollTools.Core;
 namespace EpollTools.Commands;
 
 /// <summary>Add-EpollFd: EPOLL_CTL_ADD for each fd.</summary>
-[Cmdlet(VerbsCommon.Add, "EpollFd")]
+[Cmdlet(VerbsCommon.Add, "EpollFd", DefaultParameterSetName = ByInstanceSet)]
 [OutputType(typeof(EpollInstance))]
 public sealed class AddEpollFdCommand : EpollControlCommandBase
 {
     /// <summary>The events to watch; the kernel always adds Err and Hup.</summary>
-    [Parameter(Position = 1)]
+    [Parameter(Position = 1, ParameterSetName = FromPipelineSet)]
+    [Parameter(Position = 2, ParameterSetName = ByInstanceSet)]
     [EpollEventsTransformation]
     public new EpollEvents Events { get; set; } = EpollEvents.In;
 

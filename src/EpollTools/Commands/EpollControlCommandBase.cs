@@ -10,13 +10,24 @@ namespace EpollTools.Commands;
 /// </summary>
 public abstract class EpollControlCommandBase : PSCmdlet
 {
+    /// <summary>The instance comes from the pipeline ($ep | Add-EpollFd $fd In); the fds are the first positional argument.</summary>
+    internal const string FromPipelineSet = "FromPipeline";
+
+    /// <summary>The instance is the first positional argument (Add-EpollFd $ep $fd In), as Wait-Epoll and Close-EpollInstance take it.</summary>
+    internal const string ByInstanceSet = "ByInstance";
+
     /// <summary>The epoll instance to change; also bound from the Instance property of Wait-Epoll's events.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = FromPipelineSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByInstanceSet)]
     [ValidateNotNull]
     public EpollInstance Instance { get; set; } = null!;
 
-    /// <summary>The fds: numbers or objects that own an fd; also bound from the Fd property of Wait-Epoll's events.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    /// <summary>
+    /// The fds: numbers or objects that own an fd; also bound from the Fd property of Wait-Epoll's events. (An epoll
+    /// instance registered in another is named: -Fd $inner, since by position an instance is the one to change.)
+    /// </summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = FromPipelineSet)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = ByInstanceSet)]
     [FdArgumentTransformation]
     [ValidateNotNullOrEmpty]
     public FdArgument[] Fd { get; set; } = Array.Empty<FdArgument>();

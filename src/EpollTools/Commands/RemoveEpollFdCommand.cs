@@ -4,7 +4,7 @@ using EpollTools.Core;
 namespace EpollTools.Commands;
 
 /// <summary>Remove-EpollFd: EPOLL_CTL_DEL for each fd.</summary>
-[Cmdlet(VerbsCommon.Remove, "EpollFd", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsCommon.Remove, "EpollFd", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ByInstanceSet)]
 [OutputType(typeof(EpollInstance))]
 public sealed class RemoveEpollFdCommand : EpollControlCommandBase
 {

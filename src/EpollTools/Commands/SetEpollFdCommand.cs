@@ -4,12 +4,13 @@ using EpollTools.Core;
 namespace EpollTools.Commands;
 
 /// <summary>Set-EpollFd: EPOLL_CTL_MOD for each fd; also re-arms a ONESHOT registration that fired.</summary>
-[Cmdlet(VerbsCommon.Set, "EpollFd", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "EpollFd", SupportsShouldProcess = true, DefaultParameterSetName = ByInstanceSet)]
 [OutputType(typeof(EpollInstance))]
 public sealed class SetEpollFdCommand : EpollControlCommandBase
 {
     /// <summary>The new event mask; it replaces the old one.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = FromPipelineSet)]
+    [Parameter(Mandatory = true, Position = 2, ParameterSetName = ByInstanceSet)]
     [EpollEventsTransformation]
     public new EpollEvents Events { get; set; }
 
