@@ -145,7 +145,7 @@ Describe 'Threads held by a tracer (a ptrace stop)' {
     }
 
     It 'leaves the held thread out of the threads waiting on the instance (-TargetPort)' {
-        $row = Get-EpollInterest -TargetPort $herd.port -WarningAction SilentlyContinue | Where-Object ProcessId -eq $herd.pid
+        $row = Get-EpollInterest -TargetPort $herd.port -PerConnection -WarningAction SilentlyContinue | Where-Object ProcessId -eq $herd.pid
         $expected = @($workers | Where-Object ThreadId -ne $held.ThreadId | ForEach-Object ThreadId | Sort-Object)
         @($row.WaitingThreadIds | Sort-Object) | Should -Be $expected
     }

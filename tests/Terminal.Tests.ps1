@@ -65,6 +65,19 @@ Describe 'The default views in a real 80-column terminal' -Skip:(-not $hasScript
         ($lines -join "`n") | Should -Match "(?m)^\s+$($edge.socket) IN\|ET\s+0x2002 UNIX STREAM CONNECTED, peer$"
     }
 
+    It 'draws Get-EpollInterest -TargetPort within 80 columns, counted and per connection' {
+        $mix = Start-Fixture $shapesExe 'exclusive-mix'
+        try {
+            # Each command to the host on its own, as at a prompt (one script's output is one table otherwise).
+            $lines = Invoke-InTerminal "Get-EpollInterest -TargetPort $($mix.port) -WarningAction SilentlyContinue | Out-Host; Get-EpollInterest -TargetPort $($mix.port) -PerConnection -WarningAction SilentlyContinue | Out-Host"
+            Assert-Fits $lines
+            $text = $lines -join "`n"
+            $text | Should -Match "(?m)^\s*$($mix.port)\s+$($mix.pid) stuck-shap\S+\s+\d+\s+1\s+0 waiting: tid \d+$"
+            @($lines | Where-Object { $_ -match '^\s+! 3 instances, 2 EXCLUSIVE$' }) | Should -HaveCount 6 -Because $text
+        }
+        finally { Stop-Helper $mix.Process }
+    }
+
     It 'draws Get-FdInfo within 80 columns: flags split between flags, a socket''s peer whole' {
         $lines = Invoke-InTerminal @'
 $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $listener.Start()

@@ -32,9 +32,88 @@ AfterAll {
     finally { Assert-NoFdLeak $fdBaseline }
 }
 
-Describe 'Get-EpollInterest -TargetPort' {
+Describe 'Get-EpollInterest -TargetPort, counted' {
+    BeforeAll {
+        # A server in this process: a listener and 40 accepted connections in one instance, a quarter one-shot, the
+        # rest edge-triggered; 8 clients sent 10 bytes each, a wait then fired 2 of the one-shots; one more client
+        # waits in the accept queue.
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $port = $listener.LocalEndpoint.Port
+        $server = New-EpollInstance
+        Add-EpollFd $server $listener.Server In
+        $clients = [Collections.Generic.List[object]]::new()
+        $accepted = [Collections.Generic.List[object]]::new()
+        for ($i = 0; $i -lt 40; $i++) {
+            $client = [Net.Sockets.TcpClient]::new()
+            $client.Connect([Net.IPAddress]::Loopback, $port)
+            $clients.Add($client)
+            $socket = $listener.AcceptSocket()
+            $accepted.Add($socket)
+            Add-EpollFd $server $socket $(if ($i % 4) { 'IN|ET' } else { 'IN|ONESHOT' })
+        }
+        for ($i = 0; $i -lt 8; $i++) { $null = $clients[$i].Client.Send([byte[]](1..10)) }
+        Wait-Until { @(Wait-Epoll $server -Timeout 0 -MaxEvents 64).Count -gt 0 } | Should -BeTrue
+        $waiting = [Net.Sockets.TcpClient]::new()
+        $waiting.Connect([Net.IPAddress]::Loopback, $port)
+    }
+
+    AfterAll {
+        Close-EpollInstance $server
+        foreach ($socket in @($clients) + @($accepted) + $waiting) { $socket.Dispose() }
+        $listener.Stop()
+    }
+
+    It 'gives one object for the instance: the listener, the connections by state, the queues, the fired one-shots' {
+        $watch = @(Get-EpollInterest -Id $PID -TargetPort $port)
+        $watch | Should -HaveCount 1
+        $watch[0].PSObject.TypeNames[0] | Should -Be 'EpollTools.Core.Proc.PortWatch'
+        $watch[0].Port | Should -Be $port
+        $watch[0].EpollFd | Should -Be $server.Fd
+        $watch[0].Listening | Should -Be 1
+        $watch[0].Connections | Should -Be 40
+        $watch[0].States | Should -Be 'ESTABLISHED 40'
+        $watch[0].NotYetAccepted | Should -Be 1
+        $watch[0].BytesUnread | Should -Be 80
+        $watch[0].RequestedFlags | Should -Be 'IN|ET 30, IN|ONESHOT 8, ONESHOT 2, IN 1'
+        $watch[0].Diagnoses | Should -HaveCount 1
+        $watch[0].Diagnoses[0].Kind | Should -Be 'OneShotDisarmed'
+        $fired = @($accepted[0], $accepted[4] | ForEach-Object { [int] $_.Handle } | Sort-Object)
+        $watch[0].Diagnoses[0].Summary | Should -Be "2 of 41 sockets: one-shot fired, not re-armed (fd $($fired -join ', '))"
+    }
+
+    It 'counts what ss counts on the same sockets' {
+        # ss -tn: one line per connection of the port's local side, Recv-Q first; the one in the accept queue is
+        # established too (no fd has it yet, so no instance registers it).
+        $ssLines = @(& ss -Htn state established "( sport = :$port )")
+        $ssLines | Should -HaveCount 41
+        $queued = ($ssLines | ForEach-Object { [long] (-split $_)[0] } | Measure-Object -Sum).Sum
+        (Get-EpollInterest -Id $PID -TargetPort $port).BytesUnread | Should -Be $queued
+    }
+
+    It 'gives a row per socket with -PerConnection' {
+        $rows = @(Get-EpollInterest -Id $PID -TargetPort $port -PerConnection)
+        $rows | Should -HaveCount 41
+        $rows[0].PSObject.TypeNames[0] | Should -Be 'EpollTools.Core.Proc.EpollInterest#Watcher'
+    }
+
+    It 'renders in 80 columns, the fired one-shots under the counts, also after serialization' {
+        $watch = Get-EpollInterest -Id $PID -TargetPort $port
+        foreach ($object in $watch, [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($watch))) {
+            $lines = @(($object | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd)
+            $lines | Where-Object { $_.Length -gt 80 } | Should -BeNullOrEmpty
+            $lines | Where-Object { $_ -match '^\s*Port\s' } | Should -Match '^\s*Port\s+Pid\s+Process\s+EpollFd\s+Listen\s+Conns\s+Sockets$'
+            @($lines | Where-Object { $_ -match "^\s*$port\s+$PID\s+\S+\s+$($server.Fd)\s+1\s+40 ESTABLISHED 40$" }) | Should -HaveCount 1
+            $lines | Should -Contain ((' ' * 48) + '1 not yet accepted')
+            $lines | Should -Contain ((' ' * 48) + '80 bytes unread')
+            @($lines | Where-Object { $_ -match '^\s+! 2 of 41 sockets: one-shot$' }) | Should -HaveCount 1
+        }
+    }
+}
+
+Describe 'Get-EpollInterest -TargetPort -PerConnection' {
     It 'finds every instance on the host that registers the listening socket, with its mask and its waiting thread' {
-        $rows = @(Find-Watcher -TargetPort $mix.port)
+        $rows = @(Find-Watcher -PerConnection -TargetPort $mix.port)
         $rows | Should -HaveCount 3
         foreach ($row in $rows) {
             $row.ProcessId | Should -Be $mix.pid
@@ -52,31 +131,31 @@ Describe 'Get-EpollInterest -TargetPort' {
     }
 
     It 'lists every thread that waits on a shared instance' {
-        $row = Find-Watcher -TargetPort $herd.port
+        $row = Find-Watcher -PerConnection -TargetPort $herd.port
         $row.EpollFd | Should -Be $herd.epoll
         @($row.WaitingThreadIds | Sort-Object) | Should -Be @(Get-Waiters $herd.pid $herd.epoll)
         @($row.WaitingThreadIds) | Should -HaveCount 3
     }
 
     It 'takes several ports, and searches only the processes named when -Id is given' {
-        @(Find-Watcher -TargetPort $mix.port, $herd.port) | Should -HaveCount 4
-        @(Get-EpollInterest -Id $herd.pid -TargetPort $mix.port -ErrorVariable said -ErrorAction SilentlyContinue) | Should -HaveCount 0
+        @(Find-Watcher -PerConnection -TargetPort $mix.port, $herd.port) | Should -HaveCount 4
+        @(Get-EpollInterest -Id $herd.pid -PerConnection -TargetPort $mix.port -ErrorVariable said -ErrorAction SilentlyContinue) | Should -HaveCount 0
         $said[0].FullyQualifiedErrorId | Should -Be 'TargetNotWatched,EpollTools.Commands.GetEpollInterestCommand'
         $said[0].Exception.Message | Should -Be "No epoll instance of the processes read watches a TCP or UDP socket on local port $($mix.port)."
-        @(Get-EpollInterest -Id $herd.pid -TargetPort $mix.port, $herd.port -ErrorVariable said -ErrorAction SilentlyContinue) | Should -HaveCount 1
+        @(Get-EpollInterest -Id $herd.pid -PerConnection -TargetPort $mix.port, $herd.port -ErrorVariable said -ErrorAction SilentlyContinue) | Should -HaveCount 1
         @($said.FullyQualifiedErrorId) | Should -Be @('TargetNotWatched,EpollTools.Commands.GetEpollInterestCommand')
     }
 
     It 'matches the local port only: the client end of a connection to the port is not a watcher of it' {
         # epoll-fixture registers its listener (in two instances) and the accepted end; the client end is not registered.
-        $rows = @(Find-Watcher -TargetPort $fx.tcp_port)
+        $rows = @(Find-Watcher -PerConnection -TargetPort $fx.tcp_port)
         @($rows.TargetFd | Sort-Object) | Should -Be @($fx.accepted, $fx.listener, $fx.listener | Sort-Object)
-        @(Get-EpollInterest -TargetPort $fx.client_port -ErrorVariable said -ErrorAction SilentlyContinue -WarningAction SilentlyContinue) | Should -HaveCount 0
+        @(Get-EpollInterest -PerConnection -TargetPort $fx.client_port -ErrorVariable said -ErrorAction SilentlyContinue -WarningAction SilentlyContinue) | Should -HaveCount 0
         $said[0].FullyQualifiedErrorId | Should -Be 'TargetNotWatched,EpollTools.Commands.GetEpollInterestCommand'
     }
 
     It 'renders one group per file, a row per instance, the waiting threads and each diagnosis, in 80 columns' {
-        $lines = @((Find-Watcher -TargetPort $mix.port | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd)
+        $lines = @((Find-Watcher -PerConnection -TargetPort $mix.port | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd)
         $lines | Where-Object { $_.Length -gt 80 } | Should -BeNullOrEmpty
         $lines | Should -Contain "   Watched: TCP 127.0.0.1:$($mix.port) LISTEN"
         $lines | Where-Object { $_ -match '^\s*Pid\s' } | Should -Match '^\s*Pid\s+Process\s+EpollFd\s+Tfd\s+Requested\s+Waiting$'
@@ -85,7 +164,7 @@ Describe 'Get-EpollInterest -TargetPort' {
         @($lines | Where-Object { $_ -match '^\s+! 3 instances, 2 EXCLUSIVE$' }) | Should -HaveCount 3
 
         # The same view for the objects as they come back from remoting.
-        $copy = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize(@(Find-Watcher -TargetPort $mix.port)))
+        $copy = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize(@(Find-Watcher -PerConnection -TargetPort $mix.port)))
         $copy[0].PSObject.TypeNames[0] | Should -Be 'Deserialized.EpollTools.Core.Proc.EpollInterest#Watcher'
         $copied = @(($copy | Out-String -Width 80) -split "`n" | ForEach-Object TrimEnd)
         $copied | Should -Contain "   Watched: TCP 127.0.0.1:$($mix.port) LISTEN"

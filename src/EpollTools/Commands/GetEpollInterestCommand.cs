@@ -9,7 +9,7 @@ namespace EpollTools.Commands;
 
 /// <summary>Get-EpollInterest: the epoll interest lists of processes, from /proc, flags decoded and targets resolved.</summary>
 [Cmdlet(VerbsCommon.Get, "EpollInterest", DefaultParameterSetName = IdSet)]
-[OutputType(typeof(EpollInterest))]
+[OutputType(typeof(EpollInterest), typeof(PortWatch))]
 public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase, IDisposable
 {
     /// <summary>Set by Ctrl+C: ends the settle interval at once.</summary>
@@ -52,6 +52,13 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
     [ValidateNotNullOrEmpty]
     [ValidateRange(1, 65535)]
     public int[]? TargetPort { get; set; }
+
+    /// <summary>
+    /// With -TargetPort: one row per registered socket, instead of one PortWatch per instance and port that counts
+    /// them (listeners, connections by state, queued bytes, diagnoses summed up).
+    /// </summary>
+    [Parameter]
+    public SwitchParameter PerConnection { get; set; }
 
     /// <summary>-Target or -TargetPort with no process named: the whole host is searched, as with -All.</summary>
     protected override bool SearchesHost => (Target is not null || TargetPort is not null) && ParameterSetName == IdSet
@@ -195,6 +202,20 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
             }
         }
 
+        if (TargetPort is not null && !PerConnection)
+        {
+            // A port's sockets counted per instance: thousands of connections are one object. Rows of -Target files
+            // in the same call, and sockets not on the ports asked for, stay rows.
+            var onPorts = OnPorts(scanner, watchers, TargetPort.ToHashSet());
+            foreach (var watch in PortWatches.Summarize(onPorts))
+            {
+                WriteObject(watch);
+            }
+
+            var counted = onPorts.Select(pair => pair.Row).ToHashSet();
+            watchers.RemoveAll(counted.Contains);
+        }
+
         foreach (var file in watchers.GroupBy(w => (w.TargetInode, w.TargetDevice)))
         {
             foreach (var interest in file)
@@ -202,6 +223,22 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
                 WriteObject(WithView(interest, "Watcher"));
             }
         }
+    }
+
+    /// <summary>The rows whose socket has one of <paramref name="ports"/> as its local port, each with its socket.</summary>
+    private static List<(EpollInterest Row, SocketEntry? Socket)> OnPorts(EpollInterestScanner scanner, List<EpollInterest> rows, HashSet<int> ports)
+    {
+        var found = new List<(EpollInterest, SocketEntry?)>();
+        foreach (var row in rows)
+        {
+            if (row.TargetKind == TargetKind.Socket && row.TargetInode is ulong inode
+                && scanner.Resolver.FindSocket(row.TargetProcessId, inode) is { LocalPort: int port } socket && ports.Contains(port))
+            {
+                found.Add((row, socket));
+            }
+        }
+
+        return found;
     }
 
     /// <summary>
