@@ -12,9 +12,12 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
     Import-EpollTools
+    $fdBaseline = Get-ModuleKindFd
     $cmdlets = @(Get-Command -Module EpollTools -CommandType Cmdlet)
     $approved = @(Get-Verb | ForEach-Object Verb)
 }
+
+AfterAll { Assert-NoFdLeak $fdBaseline }
 
 Describe 'The cmdlets' {
     It 'all use approved verbs (Get-Verb)' {

@@ -6,6 +6,7 @@
 BeforeAll {
     Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
     Import-EpollTools
+    $fdBaseline = Get-ModuleKindFd
     $root = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '..'))
     $workDir = New-WorkDirectory
 
@@ -58,7 +59,8 @@ Remove-Module EpollTools
 }
 
 AfterAll {
-    [IO.Directory]::Delete($workDir, $true)
+    try { [IO.Directory]::Delete($workDir, $true) }
+    finally { Assert-NoFdLeak $fdBaseline }
 }
 
 Describe './build.ps1 -Task Package, published and installed with PSResourceGet' {

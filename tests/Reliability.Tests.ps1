@@ -340,14 +340,20 @@ Describe 'A process with no epoll fd' {
 
 Describe 'A -Name that is not a valid wildcard pattern' {
     It 'is an InvalidNamePattern error naming the pattern, and the other names still run' {
+        # This process, by its name, has an instance with one registration: the valid name must still find it.
+        $ep = New-EpollInstance
+        $efd = New-EventFd
+        Add-EpollFd $ep $efd
+        $ownName = [IO.File]::ReadAllText("/proc/$PID/comm").TrimEnd("`n")
         $errors = $null
-        $rows = @(Get-EpollInterest -Name '[', 'pwsh*' -ErrorAction SilentlyContinue -ErrorVariable errors)
+        $rows = @(Get-EpollInterest -Name '[', $ownName -ErrorAction SilentlyContinue -ErrorVariable errors -WarningAction SilentlyContinue)
+        Close-EpollInstance $ep; Close-Fd $efd
         $errors | Should -HaveCount 1
         $errors[0].FullyQualifiedErrorId | Should -Be 'InvalidNamePattern,EpollTools.Commands.GetEpollInterestCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
         $errors[0].TargetObject | Should -Be '['
         $errors[0].ErrorDetails.RecommendedAction | Should -Match 'backtick'
-        $rows.Count | Should -BeGreaterOrEqual 0
+        @($rows | Where-Object { $_.ProcessId -eq $PID -and $_.EpollFd -eq $ep.Fd }) | Should -HaveCount 1
         { Get-EpollInterest -Name '[' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidNamePattern,*'
     }
 

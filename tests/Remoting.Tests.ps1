@@ -15,6 +15,7 @@ Describe 'PowerShell remoting over SSH' -Skip:([bool] $why) -ForEach @{ Sshd = $
     BeforeAll {
         Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
         Import-EpollTools
+        $fdBaseline = Get-ModuleKindFd
         $manifest = [IO.Path]::Combine((Get-Module EpollTools).ModuleBase, 'EpollTools.psd1')
         $dir = New-WorkDirectory
         Import-Module ([IO.Path]::Combine($PSScriptRoot, 'LoopbackSshd.psm1'))
@@ -25,9 +26,12 @@ Describe 'PowerShell remoting over SSH' -Skip:([bool] $why) -ForEach @{ Sshd = $
     }
 
     AfterAll {
-        $sessions | Remove-PSSession
-        Stop-LoopbackSshd $server.Process
-        [IO.Directory]::Delete($dir, $true)
+        try {
+            $sessions | Remove-PSSession
+            Stop-LoopbackSshd $server.Process
+            [IO.Directory]::Delete($dir, $true)
+        }
+        finally { Assert-NoFdLeak $fdBaseline }
     }
 
     It 'runs Get-EpollInterest -All on the other side and brings the rows back as Deserialized objects' {

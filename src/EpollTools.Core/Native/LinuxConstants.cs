@@ -1,5 +1,6 @@
 // Every kernel and libc constant the module uses, defined once and named as in the headers it comes from.
-// Values are the x86-64 / arm64 (asm-generic) ones; both architectures agree on everything below.
+// Values are the x86-64 / arm64 (asm-generic) ones; both architectures agree on everything below except where a
+// constant says otherwise (four open flags, and the system call numbers, which are given per table).
 namespace EpollTools.Core.Native;
 
 /// <summary>Error numbers: include/uapi/asm-generic/errno-base.h and errno.h.</summary>
