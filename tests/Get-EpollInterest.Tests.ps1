@@ -294,6 +294,41 @@ Describe 'Get-EpollInterest on the fixture' {
             }
         }
 
+        It 'leaves kernel threads out of -Id and -Name completion: they hold no fds' {
+            # kthreadd (pid 2) is the kernel threads' parent on every kernel of the last decade.
+            $kthreadd = [IO.File]::ReadAllText('/proc/2/comm').TrimEnd("`n")
+            $result = TabExpansion2 -inputScript 'Get-EpollInterest -Id 2' -cursorColumn 23
+            $result.CompletionMatches | Where-Object CompletionText -eq '2' | Should -BeNullOrEmpty
+            $line = "Get-EpollInterest -Name $kthreadd"
+            $result = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+            $result.CompletionMatches | Where-Object CompletionText -eq $kthreadd | Should -BeNullOrEmpty
+        }
+
+        It 'completes -EpollFd with the epoll fds of the process -Id names, never with file names' {
+            $line = "Get-EpollInterest -Id $($fx.pid) -EpollFd "
+            $result = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+            $expected = @(Get-ChildItem "/proc/$($fx.pid)/fd" | Where-Object { $_.LinkTarget -eq 'anon_inode:[eventpoll]' } | ForEach-Object { [int] $_.Name } | Sort-Object)
+            $expected.Count | Should -BeGreaterThan 0
+            @($result.CompletionMatches.CompletionText | ForEach-Object { [int] $_ } | Sort-Object) | Should -Be $expected
+            $registered = @([IO.File]::ReadAllLines("/proc/$($fx.pid)/fdinfo/$($fx.epoll)") | Where-Object { $_ -like 'tfd:*' }).Count
+            ($result.CompletionMatches | Where-Object CompletionText -eq "$($fx.epoll)").ToolTip | Should -Be "epoll fd $($fx.epoll) of $($fx.pid) ($registered registered)"
+        }
+
+        It 'completes -TargetPort with the ports something listens on, never with file names' {
+            $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+            $listener.Start()
+            try {
+                $port = $listener.LocalEndpoint.Port
+                $line = 'Get-EpollInterest -TargetPort ' + "$port".Substring(0, 3)
+                $result = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+                $match = @($result.CompletionMatches | Where-Object CompletionText -eq "$port")
+                $match | Should -HaveCount 1
+                $match[0].ToolTip | Should -Be "$port (TCP)"
+                $result.CompletionMatches | Where-Object { $_.CompletionText -notmatch '^\d+$' } | Should -BeNullOrEmpty
+            }
+            finally { $listener.Stop() }
+        }
+
         It 'shows an epoll instance shared after fork once, with all its holders' {
             $shared = @(Get-EpollInterest -Id $fx.pid, $fx.child | Where-Object { $_.Data -eq 0x5a5a })
             $shared | Should -HaveCount 1

@@ -9,16 +9,21 @@ using EpollTools.Core.Proc;
 
 namespace EpollTools;
 
-/// <summary>Tab completion of -Id: the live pids that start with what was typed, each shown with its name.</summary>
+/// <summary>
+/// Tab completion of -Id: the live pids that start with what was typed, each shown with its name. Kernel threads are
+/// left out: they hold no fds and wait on nothing a user could ask about.
+/// </summary>
 public sealed class ProcessIdCompleter : IArgumentCompleter
 {
+    internal static bool IsKernelThread(int pid) => ProcFs.ReadProcessFile(pid, "stat") is string stat && TaskParser.IsKernelThread(stat);
+
     public IEnumerable<CompletionResult> CompleteArgument(
         string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         foreach (int pid in ProcFs.ListPids())
         {
             string text = pid.ToString(CultureInfo.InvariantCulture);
-            if (!text.StartsWith(wordToComplete, StringComparison.Ordinal))
+            if (!text.StartsWith(wordToComplete, StringComparison.Ordinal) || IsKernelThread(pid))
             {
                 continue;
             }
@@ -32,7 +37,7 @@ public sealed class ProcessIdCompleter : IArgumentCompleter
     }
 }
 
-/// <summary>Tab completion of -Name: the names (/proc/&lt;pid&gt;/comm) of live processes, each once, sorted.</summary>
+/// <summary>Tab completion of -Name: the names (/proc/&lt;pid&gt;/comm) of live processes, each once, sorted; no kernel thread.</summary>
 public sealed class ProcessNameCompleter : IArgumentCompleter
 {
     private static readonly Regex PlainWord = new(@"^[\w.:/+-]+$", RegexOptions.CultureInvariant);
@@ -47,7 +52,7 @@ public sealed class ProcessNameCompleter : IArgumentCompleter
         foreach (int pid in ProcFs.ListPids())
         {
             string? name = ProcFs.ReadComm(pid);
-            if (name is not null && SafeIsMatch(pattern, name))
+            if (name is not null && SafeIsMatch(pattern, name) && !ProcessIdCompleter.IsKernelThread(pid))
             {
                 names[name] = names.TryGetValue(name, out int count) ? count + 1 : 1;
             }
@@ -72,6 +77,80 @@ public sealed class ProcessNameCompleter : IArgumentCompleter
         catch (WildcardPatternException)
         {
             return false; // a half-typed pattern such as "ng[" completes nothing rather than failing
+        }
+    }
+}
+
+/// <summary>
+/// Tab completion of -EpollFd: the epoll fds of the process -Id names (the first, if several), or of this one, each
+/// shown with how many registrations it has.
+/// </summary>
+public sealed class EpollFdCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(
+        string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        int pid = FirstId(fakeBoundParameters["Id"]) ?? Environment.ProcessId;
+        List<(int Fd, string Target)> fds;
+        try
+        {
+            fds = ProcFs.ListFds(pid);
+        }
+        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        {
+            yield break;
+        }
+
+        foreach (var (fd, target) in fds)
+        {
+            string text = fd.ToString(CultureInfo.InvariantCulture);
+            if (target == "anon_inode:[eventpoll]" && text.StartsWith(wordToComplete, StringComparison.Ordinal))
+            {
+                string count = ProcFs.CountEpollRegistrations(pid, fd) is int n ? $"{n} registered" : "registrations not readable";
+                yield return new CompletionResult(text, text, CompletionResultType.ParameterValue, $"epoll fd {text} of {pid} ({count})");
+            }
+        }
+    }
+
+    private static int? FirstId(object? bound) => bound switch
+    {
+        int id => id,
+        int[] { Length: > 0 } ids => ids[0],
+        object[] { Length: > 0 } items when items[0] is int id => id,
+        _ => null,
+    };
+}
+
+/// <summary>
+/// Tab completion of -TargetPort: the local ports of this network namespace's TCP listeners and bound UDP sockets
+/// (from /proc/net), each once, with what listens there.
+/// </summary>
+public sealed class LocalPortCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(
+        string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var ports = new SortedDictionary<int, SortedSet<string>>();
+        foreach (var socket in TargetResolver.ListeningSockets(Environment.ProcessId))
+        {
+            if (socket.LocalPort is int port && port > 0)
+            {
+                if (!ports.TryGetValue(port, out var kinds))
+                {
+                    ports[port] = kinds = new SortedSet<string>(StringComparer.Ordinal);
+                }
+
+                kinds.Add(socket.Protocol);
+            }
+        }
+
+        foreach (var (port, kinds) in ports)
+        {
+            string text = port.ToString(CultureInfo.InvariantCulture);
+            if (text.StartsWith(wordToComplete, StringComparison.Ordinal))
+            {
+                yield return new CompletionResult(text, text, CompletionResultType.ParameterValue, $"{text} ({string.Join(", ", kinds)})");
+            }
         }
     }
 }

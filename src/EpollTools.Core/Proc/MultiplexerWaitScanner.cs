@@ -46,7 +46,7 @@ public sealed class MultiplexerWaitScanner
         var threads = ProcFs.ListThreads(pid);
         var abi = ProcFs.ReadSyscallAbi(pid) ?? SyscallAbis.OfMachine(_architecture);
         // A kernel thread makes no system call: its syscall file reads "0 0x0 ...", which would look like read(2).
-        bool kernelThread = ProcFs.ReadProcessFile(pid, "stat") is string stat && TaskParser.ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_KTHREAD) != 0;
+        bool kernelThread = ProcFs.ReadProcessFile(pid, "stat") is string stat && TaskParser.IsKernelThread(stat);
         var waits = new List<MultiplexerWait>();
         foreach (int tid in threads)
         {

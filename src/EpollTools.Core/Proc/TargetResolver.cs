@@ -163,6 +163,27 @@ public sealed class TargetResolver
         return sockets;
     }
 
+    /// <summary>
+    /// The TCP listeners and unconnected UDP sockets of <paramref name="pid"/>'s network namespace (what -TargetPort
+    /// usually asks about), from its /proc/net tables; none where they cannot be read.
+    /// </summary>
+    public static List<SocketEntry> ListeningSockets(int pid)
+    {
+        var found = new List<SocketEntry>();
+        foreach (var (file, protocol) in InetTables.Take(4)) // TCP, TCP6, UDP, UDP6
+        {
+            ProcFs.ReadNetTable(pid, file, line =>
+            {
+                if (NetTableParser.ParseInetLine(line, protocol) is { } entry && (entry.State == "LISTEN" || protocol.StartsWith("UDP", StringComparison.Ordinal) && entry.RemotePort is null or 0))
+                {
+                    found.Add(entry);
+                }
+            });
+        }
+
+        return found;
+    }
+
     private static readonly Lazy<string?> OwnNamespace = new(() => ProcFs.ReadNetNamespace(Environment.ProcessId));
 
     /// <summary>/proc/&lt;pid&gt;/net/unix into <paramref name="sockets"/>, only what the table can vouch for (<see cref="NetTableParser.TrustUnixLines"/>).</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using EpollTools.Core.Native;
 
 namespace EpollTools.Core.Proc;
 
@@ -107,6 +108,9 @@ public static class TaskParser
     /// <summary>The parent's pid (field 4 of stat).</summary>
     public static int? ParseStatParentPid(string text)
         => StatField(text, 4) is string field && int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out int ppid) ? ppid : null;
+
+    /// <summary>Whether a stat line is a kernel thread's (PF_KTHREAD): it makes no system calls and holds no fds.</summary>
+    public static bool IsKernelThread(string stat) => ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_KTHREAD) != 0;
 
     /// <summary>The task's flags (field 9 of stat: PF_EXITING and the like, <see cref="Native.TaskFlags"/>).</summary>
     public static uint? ParseStatFlags(string text)

@@ -197,7 +197,7 @@ public static class ProcessCondition
             return null;
         }
 
-        if (TaskParser.ParseStatFlags(stat) is uint flags && (flags & TaskFlags.PF_KTHREAD) != 0)
+        if (TaskParser.IsKernelThread(stat))
         {
             return $"Process {pid} ({name}) is a kernel thread: it makes no system calls and holds no fds.";
         }

@@ -22,6 +22,7 @@ public abstract class EpollInstanceSelectionCommandBase : ProcessSelectionComman
     /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateFdNumberOrNull]
+    [ArgumentCompleter(typeof(EpollFdCompleter))]
     public int? EpollFd { get; set; }
 
     /// <summary>Whether every process is read though none was named (Get-EpollInterest -Target): then none is an error.</summary>

@@ -51,6 +51,7 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
     [Parameter]
     [ValidateNotNullOrEmpty]
     [ValidateRange(1, 65535)]
+    [ArgumentCompleter(typeof(LocalPortCompleter))]
     public int[]? TargetPort { get; set; }
 
     /// <summary>
