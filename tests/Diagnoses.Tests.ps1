@@ -215,20 +215,20 @@ Describe 'Get-FdInfo -Unwatched: the sockets and pipes nothing of the process wa
         foreach ($row in $rows) { [string] $row.Type | Should -BeIn @('Socket', 'Pipe') }
         $registered = [regex]::Match((Get-FdInfo -Id $shape.edge.pid -Fd $shape.edge.socket).Link, '\d+').Value
         # The other end of the registered socket (its peer): nothing waits in its own queue.
-        @($rows | Where-Object Target -eq "UNIX STREAM CONNECTED, peer socket:[$registered]") | Should -HaveCount 1
+        @($rows | Where-Object Target -eq "UNIX STREAM CONNECTED, peer socket:[$registered] held by $($shape.edge.pid):$($shape.edge.socket) (stuck-shapes)") | Should -HaveCount 1
     }
 
     It 'finds a connection taken out of its instance with data waiting (flow control never resumed), and -Target says none watches it' {
         $app = $shape.unwatched
         $row = @(Get-FdInfo -Id $app.pid -Unwatched | Where-Object Fd -eq $app.socket)
         $row | Should -HaveCount 1
-        $row[0].Target | Should -Match '^UNIX STREAM CONNECTED, peer socket:\[\d+\], 100 bytes unread$'
+        $row[0].Target | Should -Match "^UNIX STREAM CONNECTED, 100 bytes unread, peer socket:\[\d+\] held by $($app.pid):\d+ \(stuck-shapes\)$"
         (Get-FdInfo -Id $app.pid -Unwatched).Fd | Should -Not -Contain $app.watched
 
         $rows = @(Get-EpollInterest -Target "$($app.pid):$($app.socket)" -ErrorVariable said -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
         $rows | Should -HaveCount 0
         $said[0].FullyQualifiedErrorId | Should -Be 'TargetNotWatched,EpollTools.Commands.GetEpollInterestCommand'
-        $said[0].Exception.Message | Should -Match "it is fd $($app.socket) of $($app.pid) \(stuck-shapes\), UNIX STREAM CONNECTED, peer socket:\[\d+\], 100 bytes unread\.$"
+        $said[0].Exception.Message | Should -Match "it is fd $($app.socket) of $($app.pid) \(stuck-shapes\), UNIX STREAM CONNECTED, 100 bytes unread, peer socket:\[\d+\] held by $($app.pid):\d+ \(stuck-shapes\)\.$"
     }
 
     It 'leaves out a socket a thread waits on in poll' {

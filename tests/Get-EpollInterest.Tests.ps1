@@ -75,7 +75,8 @@ Describe 'Get-EpollInterest on the fixture' {
         It 'resolves TCP sockets with addresses, ports and state' {
             (Get-Entry $fx.listener).TargetKind | Should -Be 'Socket'
             (Get-Entry $fx.listener).Target | Should -Be "TCP 127.0.0.1:$($fx.tcp_port) LISTEN"
-            (Get-Entry $fx.accepted).Target | Should -Be "TCP 127.0.0.1:$($fx.tcp_port) -> 127.0.0.1:$($fx.client_port) ESTABLISHED"
+            # The addresses and state, then what the kernel keeps of the traffic (tcp_info): none has moved on this connection.
+            (Get-Entry $fx.accepted).Target | Should -Match "^TCP 127\.0\.0\.1:$($fx.tcp_port) -> 127\.0\.0\.1:$($fx.client_port) ESTABLISHED, idle [\d.]+ (ms|s|min \d+ s), 0 B in, 0 B out, rtt [\d.]+ ms$"
         }
 
         It 'resolves a UDP socket' {
@@ -243,7 +244,7 @@ Describe 'Get-EpollInterest on the fixture' {
             # Wrapped at a space, never inside an address: the peer goes on the next line, whole.
             $row = Get-ViewRow $fx.accepted '0xfeedfacecafebeef'
             $row | Should -Match "\sTCP 127\.0\.0\.1:$($fx.tcp_port) ->$"
-            $lines[[array]::IndexOf($lines, $row) + 1] | Should -Match '^\s{40,}127\.0\.0\.1:\d+ ESTABLISHED$'
+            $lines[[array]::IndexOf($lines, $row) + 1] | Should -Match '^\s{40,}127\.0\.0\.1:\d+ ESTABLISHED, idle'
         }
 
         It 'shows the requested mask and the full 64-bit data' {

@@ -35,9 +35,10 @@ Describe 'A unix socket pair, against ss' -Skip:(-not $hasSs) {
 
     AfterAll { $ep.Dispose(); Close-Fd $pair }
 
-    It 'names the peer and the unread bytes, as ss -x does' {
+    It 'names the peer, who holds it, and the unread bytes, as ss -xp does' {
         $row = Get-EpollInterest -Id $PID -EpollFd $ep.Fd
-        $row.Target | Should -Be "UNIX STREAM CONNECTED, peer socket:[$first], 25 bytes unread"
+        $comm = [IO.File]::ReadAllText("/proc/$PID/comm").TrimEnd("`n")
+        $row.Target | Should -Be "UNIX STREAM CONNECTED, 25 bytes unread, peer socket:[$first] held by $($PID):$($pair.First.Fd) ($comm)"
 
         # ss: "u_str ESTAB <Recv-Q> <Send-Q> * <inode> * <peer inode>"
         $line = @(& ss -xa | Where-Object { $_ -match "^\S+\s+\S+\s+\d+\s+\d+\s+\S+\s+$second\s+\S+\s+\d+" })
@@ -65,14 +66,51 @@ Describe 'A TCP connection whose reader is slow, against ss' -Skip:(-not $hasSs)
             function Get-Queue { "$(@(& ss -tnH "sport = :$port") -split '\s+' | Select-Object -Index 2) $(@(& ss -tnH "dport = :$port") -split '\s+' | Select-Object -Index 1)" }
             $compared = Wait-Until {
                 $before = Get-Queue
-                $ours = '{0} {1}' -f ([regex]::Match((Get-FdInfo -Fd $clientFd).Target, '(\d+) bytes not yet taken by the peer$').Groups[1].Value),
-                    ([regex]::Match((Get-FdInfo -Fd $serverFd).Target, 'ESTABLISHED, (\d+) bytes unread$').Groups[1].Value)
+                $ours = '{0} {1}' -f ([regex]::Match((Get-FdInfo -Fd $clientFd).Target, '(\d+) bytes not yet taken by the peer(,|$)').Groups[1].Value),
+                    ([regex]::Match((Get-FdInfo -Fd $serverFd).Target, 'ESTABLISHED, (\d+) bytes unread(,|$)').Groups[1].Value)
                 $before -eq (Get-Queue) -and $before -eq $ours
             }
             $compared | Should -BeTrue -Because "ss said '$(Get-Queue)' (Send-Q of the sender, Recv-Q of the reader)"
             [long] ((Get-Queue) -split ' ')[0] | Should -BeGreaterThan 0
         }
         finally { $connection.Dispose() }
+    }
+}
+
+Describe 'A TCP connection''s traffic, against ss -ti' -Skip:(-not $hasSs) {
+    It 'says the bytes each way, how long it has been idle and the rtt, as tcp_info has them' {
+        $connection = New-LoopbackConnection
+        try {
+            $null = $connection.Client.Send([byte[]]::new(25))
+            $null = $connection.Server.Send([byte[]]::new(7))
+            Start-Sleep -Milliseconds 1200
+            $port = $connection.Client.LocalEndPoint.Port
+            # ss -ti, the accepted end (its peer is the client's port): bytes_received, bytes_sent, rtt, lastrcv.
+            $facts = -join @(& ss -tinH "dport = :$port")
+            [regex]::Match($facts, '\bbytes_received:(\d+)').Groups[1].Value | Should -Be '25'
+            [regex]::Match($facts, '\bbytes_sent:(\d+)').Groups[1].Value | Should -Be '7'
+            $target = (Get-FdInfo -Fd $connection.ServerFd).Target
+            $target | Should -Match ', idle (1\.[2-9]|[2-9](\.\d)?) s, 25 B in, 7 B out, rtt [\d.]+ ms$'
+            # The rtt of an idle connection does not move: the same as ss's smoothed rtt.
+            $ssRtt = [double] [regex]::Match($facts, '\brtt:([\d.]+)/').Groups[1].Value
+            [double] [regex]::Match($target, 'rtt ([\d.]+) ms').Groups[1].Value | Should -Be $ssRtt
+        }
+        finally { $connection.Dispose() }
+    }
+
+    It 'reads IPv6 connections and UDP sockets from netlink too' {
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::IPv6Loopback, 0)
+        $listener.Start()
+        $client = [Net.Sockets.TcpClient]::new([Net.Sockets.AddressFamily]::InterNetworkV6)
+        $udp = [Net.Sockets.UdpClient]::new(0)
+        try {
+            $client.Connect([Net.IPAddress]::IPv6Loopback, $listener.LocalEndpoint.Port)
+            $accepted = $listener.AcceptSocket()
+            (Get-FdInfo -Fd ([int] $accepted.Handle)).Target | Should -Match "^TCP6 \[::1\]:$($listener.LocalEndpoint.Port) -> \[::1\]:\d+ ESTABLISHED, idle "
+            (Get-FdInfo -Fd ([int] $udp.Client.Handle)).Target | Should -Be "UDP 0.0.0.0:$($udp.Client.LocalEndPoint.Port) UNCONNECTED"
+            $accepted.Dispose()
+        }
+        finally { $client.Dispose(); $udp.Dispose(); $listener.Stop() }
     }
 }
 

@@ -54,15 +54,15 @@ Describe 'The default views in a real 80-column terminal' -Skip:(-not $hasScript
         $lines = Invoke-InTerminal "Get-EpollInterest -Id $($edge.pid) -Readiness"
         Assert-Fits $lines
         $text = $lines -join "`n"
-        $text | Should -Match "(?m)^\s+$($edge.socket) IN\|ET\s+IN\|OUT\s+UNIX STREAM CONNECTED, peer$"
-        $text | Should -Match '(?m)^\s+socket:\[\d+\], 90 bytes unread$'
+        $text | Should -Match "(?m)^\s+$($edge.socket) IN\|ET\s+IN\|OUT\s+UNIX STREAM CONNECTED, 90 bytes unread,$"
+        $text | Should -Match '(?m)^\s+peer socket:\[\d+\] held by \d+:\d+$'
         $text | Should -Match '(?m)^\s+! edge-triggered, IN ready now$'
     }
 
     It 'draws Get-EpollInterest within 80 columns' {
         $lines = Invoke-InTerminal "Get-EpollInterest -Id $($edge.pid)"
         Assert-Fits $lines
-        ($lines -join "`n") | Should -Match "(?m)^\s+$($edge.socket) IN\|ET\s+0x2002 UNIX STREAM CONNECTED, peer$"
+        ($lines -join "`n") | Should -Match "(?m)^\s+$($edge.socket) IN\|ET\s+0x2002 UNIX STREAM CONNECTED, 90 bytes$"
     }
 
     It 'draws Get-EpollInterest -TargetPort within 80 columns, counted and per connection' {
@@ -88,7 +88,7 @@ Get-FdInfo -Id $PID | Where-Object Type -eq Socket
         $text = $lines -join "`n"
         $text | Should -Match '(?m)\sTCP6? 127\.0\.0\.1:\d+ ->$'
         $text | Should -Match '(?m)^\s+127\.0\.0\.1:\d+$'
-        $text | Should -Match '(?m)^\s+ESTABLISHED$'
+        $text | Should -Match '(?m)^\s+ESTABLISHED, idle'
         $text | Should -Not -Match 'ESTA\s*$'
     }
 

@@ -291,7 +291,7 @@ Describe 'Get-EpollInterest -Target' {
                 $said | Should -HaveCount 1
                 $said[0].FullyQualifiedErrorId | Should -Be 'TargetNotWatched,EpollTools.Commands.GetEpollInterestCommand'
                 $said[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-                $said[0].Exception.Message | Should -Match "^No epoll instance on this host watches .*: it is fd $fd of $PID \(.*\), TCP 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ ESTABLISHED, 25 bytes unread\.$"
+                $said[0].Exception.Message | Should -Match "^No epoll instance on this host watches .*: it is fd $fd of $PID \(.*\), TCP 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ ESTABLISHED, 25 bytes unread, idle [^,]+, 25 B in, 0 B out, rtt [\d.]+ ms\.$"
             }
         }
         finally { $connection.Dispose() }

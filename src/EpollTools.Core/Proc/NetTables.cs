@@ -24,7 +24,9 @@ public sealed record SocketEntry(
     ulong? PeerInode = null,
     long? ReceiveQueue = null,
     long? SendQueue = null,
-    string? Unsure = null)
+    string? Unsure = null,
+    TcpFacts? Tcp = null,
+    string? PeerHolder = null)
 {
     /// <summary>
     /// One line, e.g. "TCP 127.0.0.1:80 -> 10.0.0.2:5123 ESTABLISHED" or "UNIX STREAM CONNECTED /run/x.sock, peer
@@ -39,13 +41,17 @@ public sealed record SocketEntry(
 
         if (Path is not null || LocalAddress is null)
         {
-            string peer = PeerInode is ulong other && other != 0 ? $", peer socket:[{other}]" : string.Empty;
-            return $"{Protocol} {State}{(string.IsNullOrEmpty(Path) ? string.Empty : " " + Path)}{peer}{Queued()}";
+            string peer = PeerInode is ulong other && other != 0
+                ? $", peer socket:[{other}]{(PeerHolder is null ? string.Empty : " held by " + PeerHolder)}"
+                : string.Empty;
+            // What waits comes before the peer: a table cut to the terminal's width keeps it.
+            return $"{Protocol} {State}{(string.IsNullOrEmpty(Path) ? string.Empty : " " + Path)}{Queued()}{peer}";
         }
 
         string local = Endpoint(LocalAddress, LocalPort);
         bool connected = RemotePort is > 0;
-        return (connected ? $"{Protocol} {local} -> {Endpoint(RemoteAddress!, RemotePort)} {State}" : $"{Protocol} {local} {State}") + Queued();
+        return (connected ? $"{Protocol} {local} -> {Endpoint(RemoteAddress!, RemotePort)} {State}" : $"{Protocol} {local} {State}") + Queued()
+            + (connected && Tcp is not null ? ", " + Tcp : string.Empty);
     }
 
     /// <summary>
@@ -65,6 +71,59 @@ public sealed record SocketEntry(
 
     private static string Endpoint(IPAddress address, int? port)
         => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
+}
+
+/// <summary>
+/// What the kernel keeps of a TCP connection's traffic (struct tcp_info, as ss -ti shows it): what tells a slow
+/// client from an idle keep-alive, and a lossy path from a quiet one. Fields an older kernel does not send are null.
+/// </summary>
+/// <param name="LastReceivedMilliseconds">Since data was last received (or, before any, since the connection began).</param>
+/// <param name="LastSentMilliseconds">Since data was last sent (likewise).</param>
+/// <param name="RttMilliseconds">The smoothed round-trip time.</param>
+/// <param name="Retransmits">Segments retransmitted over the connection's life.</param>
+public sealed record TcpFacts(
+    uint LastReceivedMilliseconds,
+    uint LastSentMilliseconds,
+    double RttMilliseconds,
+    uint Retransmits,
+    uint Unacknowledged,
+    ulong? BytesReceived,
+    ulong? BytesSent,
+    ulong? BytesAcked)
+{
+    /// <summary>How long no data moved either way, in words ("42 s", "3 min 12 s").</summary>
+    public string Idle => Duration(Math.Min(LastReceivedMilliseconds, LastSentMilliseconds));
+
+    /// <summary>"idle 42 s, 25 B in, 0 B out, rtt 0.05 ms" (and retransmits when there were any), for one line.</summary>
+    public override string ToString()
+    {
+        var parts = new List<string> { "idle " + Idle };
+        if (BytesReceived is ulong received)
+        {
+            parts.Add($"{received.ToString(CultureInfo.InvariantCulture)} B in");
+        }
+
+        if ((BytesSent ?? BytesAcked) is ulong sent)
+        {
+            parts.Add($"{sent.ToString(CultureInfo.InvariantCulture)} B out");
+        }
+
+        parts.Add($"rtt {RttMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)} ms");
+        if (Retransmits > 0)
+        {
+            parts.Add($"{Retransmits.ToString(CultureInfo.InvariantCulture)} retransmitted");
+        }
+
+        return string.Join(", ", parts);
+    }
+
+    private static string Duration(uint milliseconds) => milliseconds switch
+    {
+        < 1000 => $"{milliseconds.ToString(CultureInfo.InvariantCulture)} ms",
+        < 60_000 => $"{(milliseconds / 1000.0).ToString("0.#", CultureInfo.InvariantCulture)} s",
+        < 3_600_000 => $"{(milliseconds / 60_000).ToString(CultureInfo.InvariantCulture)} min {(milliseconds / 1000 % 60).ToString(CultureInfo.InvariantCulture)} s",
+        _ => $"{(milliseconds / 3_600_000).ToString(CultureInfo.InvariantCulture)} h {(milliseconds / 60_000 % 60).ToString(CultureInfo.InvariantCulture)} min",
+    };
 }
 
 /// <summary>
@@ -209,7 +268,7 @@ public static class NetTableParser
     private static int Fields(ReadOnlySpan<char> line, Span<Range> fields) => line.Split(fields, ' ', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>A socket state is one byte (sk_state); a wider value is not a state and its line is skipped.</summary>
-    private static string StateName(byte state, bool datagram)
+    public static string StateName(byte state, bool datagram)
     {
         if (datagram)
         {
@@ -254,14 +313,12 @@ public static class NetTableParser
 
         port = port16;
 
-        address = new IPAddress(bytes);
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
+        address = Plain(new IPAddress(bytes));
         return true;
     }
+
+    /// <summary>An IPv4 address as such, also where a dual-stack IPv6 socket holds it mapped (::ffff:127.0.0.1).</summary>
+    public static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }
 
 /// <summary>The socket types /proc/net/unix prints, as constants usable in a switch (include/linux/net.h).</summary>

@@ -22,7 +22,7 @@ public static class SockDiag
     /// The unix sockets by inode, of this process's network namespace, or of the one <paramref name="pid"/> is in;
     /// null where netlink sock_diag cannot be used there (not built, not allowed, the namespace not enterable).
     /// </summary>
-    public static unsafe Dictionary<ulong, SocketEntry>? ReadUnixSockets(int? pid = null)
+    public static Dictionary<ulong, SocketEntry>? ReadUnixSockets(int? pid = null)
     {
         int fd = pid is int other ? DiagSocketIn($"{ProcFs.Root}/{other}/ns/net") : DiagSocket();
         if (fd < 0)
@@ -33,15 +33,56 @@ public static class SockDiag
         using var handle = new FileDescriptorHandle(fd);
         Span<byte> request = stackalloc byte[SockDiagConstants.NlMsgHdrSize + SockDiagConstants.UnixDiagReqSize];
         SockDiagParser.WriteUnixDumpRequest(request, sequence: 1);
-        fixed (byte* bytes = request)
+        var sockets = new Dictionary<ulong, SocketEntry>();
+        return Dump(fd, request, SockDiagParser.ParseUnixMessage, sockets) ? sockets : null;
+    }
+
+    /// <summary>
+    /// The TCP and UDP sockets (IPv4 and IPv6) by inode, as <see cref="ReadUnixSockets"/> finds the unix ones, each TCP
+    /// socket with its <see cref="TcpFacts"/> (INET_DIAG_INFO: struct tcp_info); null where netlink cannot answer
+    /// for all four.
+    /// </summary>
+    public static Dictionary<ulong, SocketEntry>? ReadInetSockets(int? pid = null)
+    {
+        int fd = pid is int other ? DiagSocketIn($"{ProcFs.Root}/{other}/ns/net") : DiagSocket();
+        if (fd < 0)
         {
-            if (NativeMethods.send(fd, bytes, (nuint)request.Length, 0) != request.Length)
+            return null;
+        }
+
+        using var handle = new FileDescriptorHandle(fd);
+        var sockets = new Dictionary<ulong, SocketEntry>();
+        Span<byte> request = stackalloc byte[SockDiagConstants.NlMsgHdrSize + SockDiagConstants.InetDiagReqV2Size];
+        uint sequence = 0;
+        foreach (var (family, protocol, name) in InetDumps)
+        {
+            SockDiagParser.WriteInetDumpRequest(request, ++sequence, family, protocol);
+            if (!Dump(fd, request, payload => SockDiagParser.ParseInetMessage(payload, name), sockets))
             {
                 return null;
             }
         }
 
-        var sockets = new Dictionary<ulong, SocketEntry>();
+        return sockets;
+    }
+
+    private static readonly (byte Family, byte Protocol, string Name)[] InetDumps =
+    {
+        (SocketConstants.AF_INET, SocketConstants.IPPROTO_TCP, "TCP"), (SocketConstants.AF_INET6, SocketConstants.IPPROTO_TCP, "TCP6"),
+        (SocketConstants.AF_INET, SocketConstants.IPPROTO_UDP, "UDP"), (SocketConstants.AF_INET6, SocketConstants.IPPROTO_UDP, "UDP6"),
+    };
+
+    /// <summary>Sends one dump request and adds the sockets of every answer to <paramref name="sockets"/>; false if it failed.</summary>
+    private static unsafe bool Dump(int fd, ReadOnlySpan<byte> request, SockDiagParser.MessageParser parse, Dictionary<ulong, SocketEntry> sockets)
+    {
+        fixed (byte* bytes = request)
+        {
+            if (NativeMethods.send(fd, bytes, (nuint)request.Length, 0) != request.Length)
+            {
+                return false;
+            }
+        }
+
         var buffer = new byte[ReceiveBufferSize];
         while (true)
         {
@@ -58,15 +99,15 @@ public static class SockDiag
                     continue;
                 }
 
-                return null;
+                return false;
             }
 
-            switch (SockDiagParser.ParseUnixMessages(buffer.AsSpan(0, (int)received), sockets))
+            switch (SockDiagParser.ParseMessages(buffer.AsSpan(0, (int)received), parse, sockets))
             {
                 case SockDiagParser.Progress.Done:
-                    return sockets;
+                    return true;
                 case SockDiagParser.Progress.Failed:
-                    return null;
+                    return false;
             }
         }
     }
@@ -128,7 +169,7 @@ public static class SockDiag
     }
 }
 
-/// <summary>The netlink messages of a unix sock_diag dump, written and read as pure functions of bytes.</summary>
+/// <summary>The netlink messages of unix and inet sock_diag dumps, written and read as pure functions of bytes.</summary>
 public static class SockDiagParser
 {
     /// <summary>Where a dump stands after one datagram of it.</summary>
@@ -139,14 +180,89 @@ public static class SockDiagParser
         Failed,
     }
 
+    /// <summary>One SOCK_DIAG_BY_FAMILY message's payload to a socket; null if it is cut short or names none.</summary>
+    public delegate SocketEntry? MessageParser(ReadOnlySpan<byte> payload);
+
+    /// <summary>
+    /// A SOCK_DIAG_BY_FAMILY dump request (struct inet_diag_req_v2) for every socket of one family and protocol, in
+    /// every state; TCP's with their struct tcp_info.
+    /// </summary>
+    public static void WriteInetDumpRequest(Span<byte> message, uint sequence, byte family, byte protocol)
+    {
+        WriteHeader(message, sequence);
+        var request = message[SockDiagConstants.NlMsgHdrSize..];
+        request[0] = family;                                                                              // sdiag_family
+        request[1] = protocol;                                                                            // sdiag_protocol
+        request[2] = protocol == SocketConstants.IPPROTO_TCP ? SockDiagConstants.InetDiagInfoExtension : (byte)0; // idiag_ext
+        BinaryPrimitives.WriteUInt32LittleEndian(request[4..], uint.MaxValue);                            // idiag_states: all
+    }
+
+    /// <summary>
+    /// One struct inet_diag_msg and its attributes, as <paramref name="protocol"/> ("TCP", "UDP6"...); null if it is
+    /// cut short, or for a socket no fd can hold (inode 0: TIME_WAIT, a connection not yet accepted).
+    /// </summary>
+    public static SocketEntry? ParseInetMessage(ReadOnlySpan<byte> payload, string protocol)
+    {
+        if (payload.Length < SockDiagConstants.InetDiagMsgSize)
+        {
+            return null;
+        }
+
+        ulong inode = BinaryPrimitives.ReadUInt32LittleEndian(payload[SockDiagConstants.InetDiagInode..]);
+        if (inode == 0)
+        {
+            return null;
+        }
+
+        int addressLength = payload[0] == SocketConstants.AF_INET6 ? 16 : 4;
+        var local = NetTableParser.Plain(new System.Net.IPAddress(payload.Slice(SockDiagConstants.InetDiagSource, addressLength)));
+        var remote = NetTableParser.Plain(new System.Net.IPAddress(payload.Slice(SockDiagConstants.InetDiagDestination, addressLength)));
+        int localPort = BinaryPrimitives.ReadUInt16BigEndian(payload[SockDiagConstants.InetDiagSourcePort..]);
+        int remotePort = BinaryPrimitives.ReadUInt16BigEndian(payload[SockDiagConstants.InetDiagDestinationPort..]);
+        long receiveQueue = BinaryPrimitives.ReadUInt32LittleEndian(payload[SockDiagConstants.InetDiagReceiveQueue..]);
+        long sendQueue = BinaryPrimitives.ReadUInt32LittleEndian(payload[SockDiagConstants.InetDiagSendQueue..]);
+        TcpFacts? tcp = null;
+        var attributes = new AttributeReader(payload[SockDiagConstants.InetDiagMsgSize..]);
+        while (attributes.Next(out ushort kind, out var data))
+        {
+            if (kind == SockDiagConstants.INET_DIAG_INFO)
+            {
+                tcp = ParseTcpInfo(data);
+            }
+        }
+
+        if (attributes.Malformed)
+        {
+            return null;
+        }
+
+        bool datagram = !protocol.StartsWith("TCP", StringComparison.Ordinal);
+        return new SocketEntry(inode, protocol, NetTableParser.StateName(payload[1], datagram), local, localPort, remote, remotePort, null, null,
+            receiveQueue, sendQueue, Tcp: tcp);
+    }
+
+    /// <summary>The fields of struct tcp_info that <see cref="TcpFacts"/> holds; null if even the oldest are not there.</summary>
+    public static TcpFacts? ParseTcpInfo(ReadOnlySpan<byte> info)
+    {
+        if (info.Length < TcpInfoLayout.TotalRetransmits + 4)
+        {
+            return null;
+        }
+
+        return new TcpFacts(U32(info, TcpInfoLayout.LastDataReceived), U32(info, TcpInfoLayout.LastDataSent), U32(info, TcpInfoLayout.Rtt) / 1000.0,
+            U32(info, TcpInfoLayout.TotalRetransmits), U32(info, TcpInfoLayout.Unacked),
+            U64(info, TcpInfoLayout.BytesReceived), U64(info, TcpInfoLayout.BytesSent), U64(info, TcpInfoLayout.BytesAcked));
+    }
+
+    private static uint U32(ReadOnlySpan<byte> bytes, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(bytes[offset..]);
+
+    /// <summary>A u64 field, or null where an older kernel's struct ends before it.</summary>
+    private static ulong? U64(ReadOnlySpan<byte> bytes, int offset) => bytes.Length >= offset + 8 ? BinaryPrimitives.ReadUInt64LittleEndian(bytes[offset..]) : null;
+
     /// <summary>A SOCK_DIAG_BY_FAMILY dump request for every unix socket, with its name, peer and queues.</summary>
     public static void WriteUnixDumpRequest(Span<byte> message, uint sequence)
     {
-        message.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(message, (uint)message.Length);                        // nlmsg_len
-        BinaryPrimitives.WriteUInt16LittleEndian(message[4..], SockDiagConstants.SOCK_DIAG_BY_FAMILY);  // nlmsg_type
-        BinaryPrimitives.WriteUInt16LittleEndian(message[6..], SockDiagConstants.NLM_F_REQUEST | SockDiagConstants.NLM_F_DUMP);
-        BinaryPrimitives.WriteUInt32LittleEndian(message[8..], sequence);                                // nlmsg_seq
+        WriteHeader(message, sequence);
         var request = message[SockDiagConstants.NlMsgHdrSize..];
         request[0] = SocketConstants.AF_UNIX;                                                             // sdiag_family
         BinaryPrimitives.WriteUInt32LittleEndian(request[4..], uint.MaxValue);                            // udiag_states: all
@@ -154,12 +270,26 @@ public static class SockDiagParser
             SockDiagConstants.UDIAG_SHOW_NAME | SockDiagConstants.UDIAG_SHOW_PEER | SockDiagConstants.UDIAG_SHOW_RQLEN);
     }
 
+    /// <summary>The netlink header of a dump request that fills <paramref name="message"/>, the rest zeroed.</summary>
+    private static void WriteHeader(Span<byte> message, uint sequence)
+    {
+        message.Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(message, (uint)message.Length);                        // nlmsg_len
+        BinaryPrimitives.WriteUInt16LittleEndian(message[4..], SockDiagConstants.SOCK_DIAG_BY_FAMILY);  // nlmsg_type
+        BinaryPrimitives.WriteUInt16LittleEndian(message[6..], SockDiagConstants.NLM_F_REQUEST | SockDiagConstants.NLM_F_DUMP);
+        BinaryPrimitives.WriteUInt32LittleEndian(message[8..], sequence);                                // nlmsg_seq
+    }
+
+    /// <summary>The unix sockets of one received datagram of a unix dump (see <see cref="ParseMessages"/>).</summary>
+    public static Progress ParseUnixMessages(ReadOnlySpan<byte> datagram, Dictionary<ulong, SocketEntry> sockets)
+        => ParseMessages(datagram, ParseUnixMessage, sockets);
+
     /// <summary>
     /// Adds the sockets of one received datagram (one or more netlink messages) to <paramref name="sockets"/>; says
     /// whether the dump is done, failed (an error message, or bytes that are no message), or goes on. Host byte
     /// order, as netlink is; the machines this runs on are little-endian.
     /// </summary>
-    public static Progress ParseUnixMessages(ReadOnlySpan<byte> datagram, Dictionary<ulong, SocketEntry> sockets)
+    public static Progress ParseMessages(ReadOnlySpan<byte> datagram, MessageParser parse, Dictionary<ulong, SocketEntry> sockets)
     {
         while (datagram.Length >= SockDiagConstants.NlMsgHdrSize)
         {
@@ -180,7 +310,7 @@ public static class SockDiagParser
                 return Progress.Failed;
             }
 
-            if (type == SockDiagConstants.SOCK_DIAG_BY_FAMILY && ParseUnixMessage(datagram[SockDiagConstants.NlMsgHdrSize..(int)length]) is SocketEntry entry)
+            if (type == SockDiagConstants.SOCK_DIAG_BY_FAMILY && parse(datagram[SockDiagConstants.NlMsgHdrSize..(int)length]) is SocketEntry entry)
             {
                 sockets[entry.Inode] = entry;
             }
@@ -211,17 +341,9 @@ public static class SockDiagParser
         string? path = null;
         ulong? peer = null;
         long? receiveQueue = null, sendQueue = null;
-        var attributes = payload[SockDiagConstants.UnixDiagMsgSize..];
-        while (attributes.Length >= SockDiagConstants.RtAttrSize)
+        var attributes = new AttributeReader(payload[SockDiagConstants.UnixDiagMsgSize..]);
+        while (attributes.Next(out ushort kind, out var data))
         {
-            ushort length = BinaryPrimitives.ReadUInt16LittleEndian(attributes);
-            ushort kind = BinaryPrimitives.ReadUInt16LittleEndian(attributes[2..]);
-            if (length < SockDiagConstants.RtAttrSize || length > attributes.Length)
-            {
-                return null;
-            }
-
-            var data = attributes[SockDiagConstants.RtAttrSize..length];
             switch (kind)
             {
                 case SockDiagConstants.UNIX_DIAG_NAME:
@@ -235,9 +357,11 @@ public static class SockDiagParser
                     sendQueue = BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
                     break;
             }
+        }
 
-            int next = Align(length);
-            attributes = next >= attributes.Length ? ReadOnlySpan<byte>.Empty : attributes[next..];
+        if (attributes.Malformed)
+        {
+            return null;
         }
 
         return new SocketEntry(inode, NetTableParser.UnixProtocol(type), StateOf(state), null, null, null, null, path ?? string.Empty, peer, receiveQueue, sendQueue);
@@ -270,4 +394,37 @@ public static class SockDiagParser
 
     /// <summary>NLMSG_ALIGN and RTA_ALIGN: 4 bytes.</summary>
     private static int Align(int length) => (length + 3) & ~3;
+
+    /// <summary>The struct rtattr attributes after a message's fixed part, one at a time; Malformed if one overran them.</summary>
+    private ref struct AttributeReader
+    {
+        private ReadOnlySpan<byte> _rest;
+
+        public AttributeReader(ReadOnlySpan<byte> attributes) => _rest = attributes;
+
+        public bool Malformed { get; private set; }
+
+        public bool Next(out ushort kind, out ReadOnlySpan<byte> data)
+        {
+            kind = 0;
+            data = default;
+            if (_rest.Length < SockDiagConstants.RtAttrSize)
+            {
+                return false;
+            }
+
+            ushort length = BinaryPrimitives.ReadUInt16LittleEndian(_rest);
+            kind = BinaryPrimitives.ReadUInt16LittleEndian(_rest[2..]);
+            if (length < SockDiagConstants.RtAttrSize || length > _rest.Length)
+            {
+                Malformed = true;
+                return false;
+            }
+
+            data = _rest[SockDiagConstants.RtAttrSize..length];
+            int next = Align(length);
+            _rest = next >= _rest.Length ? ReadOnlySpan<byte>.Empty : _rest[next..];
+            return true;
+        }
+    }
 }

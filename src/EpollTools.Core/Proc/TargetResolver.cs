@@ -20,11 +20,15 @@ public sealed class TargetResolver
         ("udplite", "UDPLITE"), ("udplite6", "UDPLITE6"), ("raw", "RAW"), ("raw6", "RAW6"),
     };
 
+    /// <summary>How many of <see cref="InetTables"/>, from the first, <see cref="SockDiag.ReadInetSockets"/> reads instead.</summary>
+    private const int NetlinkInetTables = 4;
+
     private readonly Dictionary<string, Task<Dictionary<ulong, SocketEntry>>> _socketsByNamespace = new();
     private readonly Dictionary<int, string> _namespaces = new();
     private readonly FdTables _tables;
     private readonly Dictionary<int, string> _names = new();
     private PipeFd[]? _pipeEnds;
+    private Dictionary<ulong, (int Pid, int Fd)>? _socketHolders;
     private Dictionary<string, List<(int Pid, int Fd)>>? _pathHolders;
 
     /// <param name="tables">The fd tables the scan shares, so that the search for a pipe's other end does not list again what another reader listed.</param>
@@ -80,7 +84,41 @@ public sealed class TargetResolver
 
     /// <summary>The socket line for a "socket:[inode]" target, looked up in the process's network namespace.</summary>
     public string DescribeSocket(int pid, string linkTarget)
-        => FindSocket(pid, BracketNumber(linkTarget)) is SocketEntry entry ? entry.ToString() : $"{linkTarget} (not in /proc/{pid}/net: netlink, packet or another family)";
+    {
+        if (FindSocket(pid, BracketNumber(linkTarget)) is not SocketEntry entry)
+        {
+            return $"{linkTarget} (not in /proc/{pid}/net: netlink, packet or another family)";
+        }
+
+        // A connected unix socket's other end, named by who holds it (as ss -xp and lsfd's UNIX.IPEER do).
+        return entry.PeerInode is ulong peer && peer != 0 && PeerHolderOf(peer) is string holder
+            ? (entry with { PeerHolder = holder }).ToString()
+            : entry.ToString();
+    }
+
+    /// <summary>"1234:7 (nginx)": the first process found holding the socket with <paramref name="inode"/>, from the host's fd tables.</summary>
+    private string? PeerHolderOf(ulong inode)
+    {
+        _socketHolders ??= IndexSockets();
+        return _socketHolders.TryGetValue(inode, out var holder) ? $"{holder.Pid}:{holder.Fd} ({NameOf(holder.Pid)})" : null;
+    }
+
+    private Dictionary<ulong, (int Pid, int Fd)> IndexSockets()
+    {
+        var holders = new Dictionary<ulong, (int, int)>();
+        foreach (var table in HostTables())
+        {
+            foreach (var entry in table.Entries)
+            {
+                if (entry.Kind == FdLinkKind.Socket)
+                {
+                    holders.TryAdd(entry.Inode, (table.Pid, entry.Fd));
+                }
+            }
+        }
+
+        return holders;
+    }
 
     /// <summary>
     /// The socket with <paramref name="inode"/> in the network namespace of <paramref name="pid"/> (TCP, UDP, raw,
@@ -143,12 +181,20 @@ public sealed class TargetResolver
             }
         }
 
-        foreach (var (file, protocol) in InetTables)
+        // TCP and UDP as ss reads them (netlink sock_diag, TCP with struct tcp_info); the text tables where netlink
+        // cannot answer, and always for the kinds it is not asked about (UDP-lite, raw).
+        bool here = ProcFs.ReadNetNamespace(pid) is string ns && ns == OwnNamespace.Value;
+        var inet = SockDiag.ReadInetSockets(here ? null : pid);
+        foreach (var entry in inet?.Values ?? Enumerable.Empty<SocketEntry>())
+        {
+            Add(entry);
+        }
+
+        foreach (var (file, protocol) in inet is null ? InetTables : InetTables.Skip(NetlinkInetTables))
         {
             ProcFs.ReadNetTable(pid, file, line => Add(NetTableParser.ParseInetLine(line, protocol)));
         }
 
-        bool here = ProcFs.ReadNetNamespace(pid) is string ns && ns == OwnNamespace.Value;
         if (SockDiag.ReadUnixSockets(here ? null : pid) is { } unix)
         {
             foreach (var entry in unix.Values)
@@ -170,7 +216,7 @@ public sealed class TargetResolver
     public static List<SocketEntry> ListeningSockets(int pid)
     {
         var found = new List<SocketEntry>();
-        foreach (var (file, protocol) in InetTables.Take(4)) // TCP, TCP6, UDP, UDP6
+        foreach (var (file, protocol) in InetTables.Take(NetlinkInetTables))
         {
             ProcFs.ReadNetTable(pid, file, line =>
             {
