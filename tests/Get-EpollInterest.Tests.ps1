@@ -275,6 +275,39 @@ Describe 'Get-EpollInterest on the fixture' {
         }
     }
 
+    Context 'CSV' {
+        It 'writes a list property''s items, not its type name, with Export-Csv and ConvertTo-Csv' {
+            # A fired one-shot has a diagnosis; every row has its holders; a -Target row has its waiting threads.
+            $rows = @(Get-EpollInterest -Id $fx.pid -EpollFd $fx.fired_epoll) + @(Get-EpollInterest -Target "$($fx.pid):$($fx.listener)" -WarningAction SilentlyContinue)
+            $csv = @($rows | ConvertTo-Csv) -join "`n"
+            $csv | Should -Not -Match 'System\.|\[\]'
+            $table = @($csv | ConvertFrom-Csv)
+            $table[0].Diagnoses | Should -Be $rows[0].Diagnoses[0].Summary
+            $table[0].Holders | Should -Be "$($fx.pid):$($fx.fired_epoll)"
+            $table[-1].WaitingThreadIds | Should -Be (@($rows[-1].WaitingThreadIds) -join '; ')
+
+            $path = [IO.Path]::Combine($workDir, 'interest.csv')
+            $rows | Export-Csv -Path $path
+            [IO.File]::ReadAllText($path) | Should -Be (($csv -split "`n" | ForEach-Object { $_ + [Environment]::NewLine }) -join '')
+        }
+
+        It 'does so for Get-MultiplexerWait and Get-FdInfo too' {
+            $waits = @(Get-MultiplexerWait -Id $PID -IncludeAllThreads | Select-Object -First 3)
+            @($waits | ConvertTo-Csv) -join "`n" | Should -Not -Match 'System\.|\[\]'
+            @(Get-FdInfo -Fd $fx.epoll -Id $fx.pid | ConvertTo-Csv) -join "`n" | Should -Not -Match 'System\.|\[\]'
+            (Get-FdInfo -Fd $fx.epoll -Id $fx.pid | ConvertTo-Csv | ConvertFrom-Csv).EpollTargets | Should -Match '^tfd: +\d+ events:'
+        }
+
+        It 'keeps the items as a list for scripts and through serialization' {
+            $row = Get-EpollInterest -Target "$($fx.pid):$($fx.listener)" -WarningAction SilentlyContinue | Select-Object -First 1
+            $row.Holders.Count | Should -BeGreaterThan 0
+            $row.Holders[0] | Should -Match '^\d+:\d+$'
+            $copy = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($row))
+            @($copy.Holders) | Should -Be @($row.Holders)
+            @($copy.WaitingThreadIds) | Should -Be @($row.WaitingThreadIds)
+        }
+    }
+
     Context 'processes' {
         It 'completes -Name with the names of live processes, each once with its count' {
             $result = TabExpansion2 -inputScript 'Get-EpollInterest -Name epoll-fi' -cursorColumn 32

@@ -1,4 +1,5 @@
 using System;
+using EpollTools.Core;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
@@ -34,14 +35,14 @@ public sealed class SelectResult
     public int Nfds { get; init; }
 
     /// <summary>The read set as the kernel left it: only the fds that are ready (the rest were cleared).</summary>
-    public int[] ReadFds { get; init; } = Array.Empty<int>();
+    public ItemList<int> ReadFds { get; init; } = ItemList<int>.Empty;
 
-    public int[] WriteFds { get; init; } = Array.Empty<int>();
+    public ItemList<int> WriteFds { get; init; } = ItemList<int>.Empty;
 
-    public int[] ExceptFds { get; init; } = Array.Empty<int>();
+    public ItemList<int> ExceptFds { get; init; } = ItemList<int>.Empty;
 
     /// <summary>Each ready fd with its set, in set order then fd order.</summary>
-    public SelectReadyFd[] Ready { get; init; } = Array.Empty<SelectReadyFd>();
+    public ItemList<SelectReadyFd> Ready { get; init; } = ItemList<SelectReadyFd>.Empty;
 
     /// <summary>The timeout asked for, in ms: -1 for none (block), 0 to poll.</summary>
     public int TimeoutMilliseconds { get; init; }
@@ -84,7 +85,7 @@ public sealed class PollResult
     /// <summary>poll's return value: the number of entries with a non-zero revents.</summary>
     public int Count { get; init; }
 
-    public PollEntryResult[] Entries { get; init; } = Array.Empty<PollEntryResult>();
+    public ItemList<PollEntryResult> Entries { get; init; } = ItemList<PollEntryResult>.Empty;
 
     public int TimeoutMilliseconds { get; init; }
 }

@@ -25,7 +25,7 @@ public static class DiagnosisConfirmation
         var again = second.GroupBy(w => (w.ProcessId, w.ThreadId)).ToDictionary(g => g.Key, g => g.First());
         foreach (var wait in first)
         {
-            if (wait.Diagnoses.Length == 0)
+            if (wait.Diagnoses.Count == 0)
             {
                 continue;
             }

@@ -1,4 +1,5 @@
 using System;
+using EpollTools.Core;
 
 namespace EpollTools.Core.Proc;
 
@@ -56,7 +57,7 @@ public sealed class EpollInterest
     public ulong? EpollInode { get; init; }
 
     /// <summary>Every process:fd that holds this epoll instance (several after fork or fd passing).</summary>
-    public string[] Holders { get; init; } = Array.Empty<string>();
+    public ItemList<string> Holders { get; init; } = ItemList<string>.Empty;
 
     public int TargetFd { get; init; }
 
@@ -122,13 +123,13 @@ public sealed class EpollInterest
     /// fd still registered, an EXCLUSIVE mix; with -Readiness also unread input under edge-triggering and a pipe whose
     /// other end is gone. Empty when nothing is found.
     /// </summary>
-    public Diagnosis[] Diagnoses { get; internal set; } = Array.Empty<Diagnosis>();
+    public ItemList<Diagnosis> Diagnoses { get; internal set; } = ItemList<Diagnosis>.Empty;
 
     /// <summary>
     /// With -Target or -TargetPort: the threads of the instance's holders blocked in an epoll wait on this instance
     /// when it was read. Null when not read (the other modes leave it to Get-MultiplexerWait).
     /// </summary>
-    public int[]? WaitingThreadIds { get; internal set; }
+    public ItemList<int>? WaitingThreadIds { get; internal set; }
 
     /// <summary>
     /// The kernel's order among registrations with the same tfd number (kcmp's toff). Internal: it is only meaningful

@@ -1,4 +1,5 @@
 using System;
+using EpollTools.Core;
 using System.Collections.Generic;
 using System.Linq;
 
@@ -34,19 +35,19 @@ public sealed class FdDescription
     public ulong? Ino { get; init; }
 
     /// <summary>Every "key: value" line of the fdinfo, in order, including the type-specific ones and those this module does not know.</summary>
-    public Dictionary<string, string> Fields { get; init; } = new();
+    public FieldDictionary Fields { get; init; } = new();
 
     /// <summary>For an epoll fd: its registration lines ("tfd: 5 events: 19 data: 5 ...").</summary>
-    public string[] EpollTargets { get; init; } = Array.Empty<string>();
+    public ItemList<string> EpollTargets { get; init; } = ItemList<string>.Empty;
 
     /// <summary>For inotify and fanotify fds: their watch and mark lines.</summary>
-    public string[] Watches { get; init; } = Array.Empty<string>();
+    public ItemList<string> Watches { get; init; } = ItemList<string>.Empty;
 
     /// <summary>Lines of the fdinfo that were neither key: value nor a known multi-field line.</summary>
-    public string[] UnknownLines { get; init; } = Array.Empty<string>();
+    public ItemList<string> UnknownLines { get; init; } = ItemList<string>.Empty;
 
     /// <summary>Lines that could not be read, with the reason.</summary>
-    public string[] ParseErrors { get; init; } = Array.Empty<string>();
+    public ItemList<string> ParseErrors { get; init; } = ItemList<string>.Empty;
 
     public override string ToString() => $"{ProcessId} fd {Fd} {Type} {Target}";
 
@@ -54,7 +55,7 @@ public sealed class FdDescription
     public static FdDescription Create(int pid, string name, int fd, string link, (TargetKind Kind, string Description) target, string fdInfoText)
     {
         var info = FdInfoParser.Parse(fdInfoText);
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        var fields = new FieldDictionary();
         foreach (var (key, value) in info.Fields)
         {
             fields.TryAdd(key, value);

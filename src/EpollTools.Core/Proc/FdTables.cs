@@ -215,6 +215,9 @@ public sealed class FdTables
     /// A registration is judged against a table listed after its interest list was read: one listed before would lack
     /// an fd opened and registered in between, and call a new connection's registration closed.
     /// </remarks>
+    /// <summary>The tables listed so far, as they are now.</summary>
+    public ICollection<FdTable> Listed => _tables.Values;
+
     public FdTable Get(int pid, long listedSince = 0)
     {
         if (_tables.TryGetValue(pid, out var table) && table.ListedAt >= listedSince)

@@ -1,4 +1,5 @@
 using System;
+using EpollTools.Core;
 using System.Runtime.InteropServices;
 using EpollTools.Core.Native;
 
@@ -115,14 +116,14 @@ public sealed class MultiplexerWait
     public long? Nfds { get; init; }
 
     /// <summary>The fds a poll or select waits on, from the process's memory.</summary>
-    public WaitedFd[] Fds { get; init; } = Array.Empty<WaitedFd>();
+    public ItemList<WaitedFd> Fds { get; init; } = ItemList<WaitedFd>.Empty;
 
     /// <summary>select's three sets, as the process passed them (the kernel overwrites them only when the call returns).</summary>
-    public int[] ReadFds { get; init; } = Array.Empty<int>();
+    public ItemList<int> ReadFds { get; init; } = ItemList<int>.Empty;
 
-    public int[] WriteFds { get; init; } = Array.Empty<int>();
+    public ItemList<int> WriteFds { get; init; } = ItemList<int>.Empty;
 
-    public int[] ExceptFds { get; init; } = Array.Empty<int>();
+    public ItemList<int> ExceptFds { get; init; } = ItemList<int>.Empty;
 
     /// <summary>
     /// The timeout the call was given, in milliseconds, in the calls' own convention: -1 waits forever, 0 returns at
@@ -152,7 +153,7 @@ public sealed class MultiplexerWait
     public string? TracerName { get; init; }
 
     /// <summary>Where the thread sleeps in the kernel, from /proc/&lt;pid&gt;/task/&lt;tid&gt;/stack (with -IncludeKernelStack, as root).</summary>
-    public string[]? KernelStack { get; init; }
+    public ItemList<string>? KernelStack { get; init; }
 
     /// <summary>Where in the kernel the thread sleeps (/proc/&lt;pid&gt;/task/&lt;tid&gt;/wchan), e.g. "ep_poll", "do_sys_poll".</summary>
     public string WaitChannel { get; init; } = string.Empty;
@@ -172,7 +173,7 @@ public sealed class MultiplexerWait
     /// epoll instance with nothing registered or with every registration stale, or several threads waiting on one
     /// instance. Empty when nothing is found.
     /// </summary>
-    public Diagnosis[] Diagnoses { get; internal set; } = Array.Empty<Diagnosis>();
+    public ItemList<Diagnosis> Diagnoses { get; internal set; } = ItemList<Diagnosis>.Empty;
 
     /// <summary>What could not be read, if anything (memory not readable, arrays cut short).</summary>
     public string? Note { get; init; }

@@ -1,4 +1,5 @@
 using System;
+using EpollTools.Core;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -21,7 +22,7 @@ public sealed class PortWatch
     public int EpollFd { get; init; }
 
     /// <summary>Every process:fd that holds the instance (see <see cref="EpollInterest.Holders"/>).</summary>
-    public string[] Holders { get; init; } = Array.Empty<string>();
+    public ItemList<string> Holders { get; init; } = ItemList<string>.Empty;
 
     /// <summary>Registered sockets with no peer: TCP listeners, unconnected UDP sockets.</summary>
     public int Listening { get; init; }
@@ -42,10 +43,10 @@ public sealed class PortWatch
     public string RequestedFlags { get; init; } = string.Empty;
 
     /// <summary>The threads blocked in an epoll wait on the instance now; null when not read.</summary>
-    public int[]? WaitingThreadIds { get; init; }
+    public ItemList<int>? WaitingThreadIds { get; init; }
 
     /// <summary>The registrations' diagnoses, one per kind, each saying on how many sockets and which fds.</summary>
-    public Diagnosis[] Diagnoses { get; init; } = Array.Empty<Diagnosis>();
+    public ItemList<Diagnosis> Diagnoses { get; init; } = ItemList<Diagnosis>.Empty;
 
     public override string ToString() =>
         $"port {Port}: {ProcessId} ({ProcessName}) epoll fd {EpollFd}, {Listening} listening, {Connections} connections";
@@ -121,7 +122,7 @@ public static class PortWatches
     /// with the first one's explanation. Nothing found on a connection is lost in the count. A lone socket's
     /// diagnoses are its own.
     /// </summary>
-    private static Diagnosis[] SumDiagnoses(List<EpollInterest> rows) => rows.Count == 1 ? rows[0].Diagnoses : rows
+    private static ItemList<Diagnosis> SumDiagnoses(List<EpollInterest> rows) => rows.Count == 1 ? rows[0].Diagnoses : rows
         .SelectMany(row => row.Diagnoses.Select(d => (Row: row, Diagnosis: d)))
         .GroupBy(found => found.Diagnosis.Kind)
         .OrderBy(kind => kind.Key)

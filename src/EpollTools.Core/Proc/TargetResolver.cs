@@ -28,6 +28,7 @@ public sealed class TargetResolver
     private readonly FdTables _tables;
     private readonly Dictionary<int, string> _names = new();
     private PipeFd[]? _pipeEnds;
+    private Dictionary<ulong, (int Pid, int Fd)>? _listedSocketHolders;
     private Dictionary<ulong, (int Pid, int Fd)>? _socketHolders;
     private Dictionary<string, List<(int Pid, int Fd)>>? _pathHolders;
 
@@ -96,17 +97,30 @@ public sealed class TargetResolver
             : entry.ToString();
     }
 
-    /// <summary>"1234:7 (nginx)": the first process found holding the socket with <paramref name="inode"/>, from the host's fd tables.</summary>
+    /// <summary>
+    /// "1234:7 (nginx)": a process holding the socket with <paramref name="inode"/>. The tables this call has listed
+    /// already are asked first (a socket pair's other end is most often in the same process or its workers); the
+    /// whole host's, listed once, only for a peer in none of them.
+    /// </summary>
     private string? PeerHolderOf(ulong inode)
     {
-        _socketHolders ??= IndexSockets();
-        return _socketHolders.TryGetValue(inode, out var holder) ? $"{holder.Pid}:{holder.Fd} ({NameOf(holder.Pid)})" : null;
+        _listedSocketHolders ??= IndexSockets(_tables.Listed);
+        if (!_listedSocketHolders.TryGetValue(inode, out var holder))
+        {
+            _socketHolders ??= IndexSockets(HostTables());
+            if (!_socketHolders.TryGetValue(inode, out holder))
+            {
+                return null;
+            }
+        }
+
+        return $"{holder.Pid}:{holder.Fd} ({NameOf(holder.Pid)})";
     }
 
-    private Dictionary<ulong, (int Pid, int Fd)> IndexSockets()
+    private static Dictionary<ulong, (int Pid, int Fd)> IndexSockets(IEnumerable<FdTable> tables)
     {
         var holders = new Dictionary<ulong, (int, int)>();
-        foreach (var table in HostTables())
+        foreach (var table in tables)
         {
             foreach (var entry in table.Entries)
             {

@@ -59,7 +59,7 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase, IDi
 
             // Whether several threads share an instance is known only once every selected process is read.
             MultiplexerWaitScanner.DiagnoseSharedInstances(waits);
-            if (SettleInterval > 0 && waits.Any(w => w.Diagnoses.Length > 0))
+            if (SettleInterval > 0 && waits.Any(w => w.Diagnoses.Count > 0))
             {
                 if (_stopping.Wait(SettleInterval))
                 {
@@ -82,7 +82,7 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase, IDi
     {
         var scanner = new MultiplexerWaitScanner { IncludeKernelStack = IncludeKernelStack };
         var again = new List<MultiplexerWait>();
-        foreach (int pid in waits.Where(w => w.Diagnoses.Length > 0).Select(w => w.ProcessId).Distinct())
+        foreach (int pid in waits.Where(w => w.Diagnoses.Count > 0).Select(w => w.ProcessId).Distinct())
         {
             try
             {
