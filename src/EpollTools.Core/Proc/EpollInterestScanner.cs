@@ -226,6 +226,8 @@ public sealed class EpollInterestScanner
             pids => { if (registeredOnly is null) { Tables.Load(pids, readAt); } }, pid => SafeTable(pid, TableOf));
         bool exact = info.EpollTargets.Count <= ExactCheckLimit;
         bool fromTables = others.Any && info.EpollTargets.Count > TableLookupThreshold;
+        // Naming each unix socket's peer may list every process's fds: past this size, only from tables listed anyway.
+        Resolver.SearchHostForPeers = info.EpollTargets.Count <= TableLookupThreshold;
         if (fromTables && !noResolve)
         {
             // Every holder's table is wanted, listed on every core at once. A pipe needs whole tables (the search for

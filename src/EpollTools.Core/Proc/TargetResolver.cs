@@ -28,7 +28,8 @@ public sealed class TargetResolver
     private readonly FdTables _tables;
     private readonly Dictionary<int, string> _names = new();
     private PipeFd[]? _pipeEnds;
-    private Dictionary<ulong, (int Pid, int Fd)>? _listedSocketHolders;
+    private readonly Dictionary<ulong, (int Pid, int Fd)> _listedSocketHolders = new();
+    private readonly HashSet<FdTable> _indexedTables = new(ReferenceEqualityComparer.Instance);
     private Dictionary<ulong, (int Pid, int Fd)>? _socketHolders;
     private Dictionary<string, List<(int Pid, int Fd)>>? _pathHolders;
 
@@ -98,16 +99,44 @@ public sealed class TargetResolver
     }
 
     /// <summary>
+    /// Whether a unix socket's peer may be looked for in every process's fd table, listed for it if no search has
+    /// listed them yet: true by default; a scan turns it off for an instance too large for that to be cheap, where a
+    /// peer is named only from the tables listed anyway.
+    /// </summary>
+    public bool SearchHostForPeers { get; set; } = true;
+
+    /// <summary>
     /// "1234:7 (nginx)": a process holding the socket with <paramref name="inode"/>. The tables this call has listed
     /// already are asked first (a socket pair's other end is most often in the same process or its workers); the
-    /// whole host's, listed once, only for a peer in none of them.
+    /// whole host's, listed once, only for a peer in none of them (see <see cref="SearchHostForPeers"/>).
     /// </summary>
     private string? PeerHolderOf(ulong inode)
     {
-        _listedSocketHolders ??= IndexSockets(_tables.Listed);
+        if (_indexedTables.Count != _tables.Listed.Count)
+        {
+            // Tables listed since the last look are added; one listed again replaces nothing already found.
+            foreach (var table in _tables.Listed.Where(_indexedTables.Add))
+            {
+                IndexSockets(table, _listedSocketHolders);
+            }
+        }
+
         if (!_listedSocketHolders.TryGetValue(inode, out var holder))
         {
-            _socketHolders ??= IndexSockets(HostTables());
+            if (_socketHolders is null && !SearchHostForPeers)
+            {
+                return null;
+            }
+
+            if (_socketHolders is null)
+            {
+                _socketHolders = new Dictionary<ulong, (int Pid, int Fd)>();
+                foreach (var table in HostTables())
+                {
+                    IndexSockets(table, _socketHolders);
+                }
+            }
+
             if (!_socketHolders.TryGetValue(inode, out holder))
             {
                 return null;
@@ -117,21 +146,15 @@ public sealed class TargetResolver
         return $"{holder.Pid}:{holder.Fd} ({NameOf(holder.Pid)})";
     }
 
-    private static Dictionary<ulong, (int Pid, int Fd)> IndexSockets(IEnumerable<FdTable> tables)
+    private static void IndexSockets(FdTable table, Dictionary<ulong, (int Pid, int Fd)> holders)
     {
-        var holders = new Dictionary<ulong, (int, int)>();
-        foreach (var table in tables)
+        foreach (var entry in table.Entries)
         {
-            foreach (var entry in table.Entries)
+            if (entry.Kind == FdLinkKind.Socket)
             {
-                if (entry.Kind == FdLinkKind.Socket)
-                {
-                    holders.TryAdd(entry.Inode, (table.Pid, entry.Fd));
-                }
+                holders.TryAdd(entry.Inode, (table.Pid, entry.Fd));
             }
         }
-
-        return holders;
     }
 
     /// <summary>
