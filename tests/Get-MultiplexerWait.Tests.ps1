@@ -274,10 +274,28 @@ Describe 'Get-MultiplexerWait under churn' {
             # One call site, one array, one timespec: only the thread's not having run tells the two apart.
             "churn-same: ppoll $($churn.eventfd) IN timeout 0.1"
             "churn-same: ppoll $($churn.pipe_read) OUT timeout 1.2"
+            "churn-short: epoll_pwait fd $($churn.epoll) max 1 timeout 5"
         )
         $seen.Keys | Where-Object { $_ -notin $allowed } | Should -BeNullOrEmpty
         $seen.Keys | Where-Object { $_ -like 'churn-epoll:*' } | Should -Not -BeNullOrEmpty -Because 'the loop must have seen the threads wait'
         $seen.Keys | Where-Object { $_ -like 'churn-same:*' } | Should -Not -BeNullOrEmpty -Because 'the loop must have seen the one-site thread wait'
+    }
+
+    It 'skips a thread that exits while it is read, never showing it without its name' {
+        $rows = 0
+        $nameless = 0
+        $short = 0
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while ($clock.ElapsedMilliseconds -lt 2000) {
+            foreach ($wait in Get-MultiplexerWait -Id $churn.pid -IncludeAllThreads -SettleInterval 0 -ErrorAction Stop -WarningAction SilentlyContinue) {
+                $rows++
+                if ([string]::IsNullOrEmpty($wait.ThreadName) -or [string]::IsNullOrEmpty($wait.State)) { $nameless++ }
+                if ($wait.ThreadName -eq 'churn-short') { $short++ }
+            }
+        }
+        Write-Host "    thread churn: $rows rows, $short of short-lived threads, $nameless nameless"
+        $nameless | Should -Be 0
+        $short | Should -BeGreaterThan 0 -Because 'the loop must have seen short-lived threads'
     }
 
     It 'skips processes that exit while -All reads them, without an error' {
