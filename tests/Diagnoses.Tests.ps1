@@ -204,7 +204,7 @@ Describe 'No false alarm on a healthy edge-triggered server under load (tests/fi
     }
 
     It 'gives no diagnosis in 100 scans once each is confirmed by a second look' {
-        Measure-Flag -Settle ([EpollTools.Core.Proc.DiagnosisConfirmation]::DefaultSettleMilliseconds) -Scans 100 | Should -Be 0
+        Measure-Flag -Settle ([EpollTools.Core.Interest.DiagnosisConfirmation]::DefaultSettleMilliseconds) -Scans 100 | Should -Be 0
     }
 }
 

@@ -1,15 +1,17 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
-using System.Collections.ObjectModel;
 using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Runtime.InteropServices;
 using System.Threading;
 using EpollTools.Core;
+using EpollTools.Core.Multiplexers;
+using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Bench;
 
@@ -210,8 +212,8 @@ internal static class Program
                 File.ReadAllText(fdinfo);
                 foreach (var (pid, fd) in targets)
                 {
-                    EpollTools.Core.Proc.ProcFs.ReadFdTarget(pid, fd);
-                    EpollTools.Core.Proc.ProcFs.ReadFdInfo(pid, fd);
+                    EpollTools.Core.ProcFiles.ProcFs.ReadFdTarget(pid, fd);
+                    EpollTools.Core.ProcFiles.ProcFs.ReadFdInfo(pid, fd);
                 }
             }));
             // The floor set for the default view: fdinfo, and one readlink per target (a pipe or socket is
@@ -221,7 +223,7 @@ internal static class Program
                 File.ReadAllText(fdinfo);
                 foreach (var (pid, fd) in targets)
                 {
-                    EpollTools.Core.Proc.ProcFs.ReadFdTarget(pid, fd);
+                    EpollTools.Core.ProcFiles.ProcFs.ReadFdTarget(pid, fd);
                 }
             }));
             int cheapCount = 0;
@@ -258,11 +260,11 @@ internal static class Program
                     File.ReadAllText(fdinfo);
                     foreach (int pid in holder.AllPids)
                     {
-                        foreach (var (fd, link) in EpollTools.Core.Proc.ProcFs.ListFds(pid))
+                        foreach (var (fd, link) in EpollTools.Core.ProcFiles.ProcFs.ListFds(pid))
                         {
                             if (link.StartsWith("pipe:", StringComparison.Ordinal))
                             {
-                                EpollTools.Core.Proc.ProcFs.StatFd(pid, fd, link: true);
+                                EpollTools.Core.ProcFiles.ProcFs.StatFd(pid, fd, link: true);
                             }
                         }
                     }

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using EpollTools.Core.Native;
+using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Core;
 
@@ -344,7 +345,7 @@ public sealed class EpollInstance : IDisposable
             return requested;
         }
 
-        int registered = Proc.ProcFs.CountEpollRegistrations(Environment.ProcessId, Fd) ?? requested;
+        int registered = ProcFiles.ProcFs.CountEpollRegistrations(Environment.ProcessId, Fd) ?? requested;
         return Math.Clamp(registered, 1, requested);
     }
 

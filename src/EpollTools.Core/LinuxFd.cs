@@ -1,5 +1,7 @@
 using System;
 using EpollTools.Core.Native;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Core;
 
@@ -194,7 +196,7 @@ public class LinuxFd : IDisposable
     {
         bool isWrite = pollEvents == PollConstants.POLLOUT;
         int flags = GetStatusFlags();
-        if (isWrite ? !Proc.FlagNames.CanWrite(flags) : !Proc.FlagNames.CanRead(flags))
+        if (isWrite ? !Parsing.FlagNames.CanWrite(flags) : !Parsing.FlagNames.CanRead(flags))
         {
             throw new FdAccessModeException(Fd, Kind, isWrite);
         }
@@ -238,7 +240,7 @@ public class LinuxFd : IDisposable
 /// <summary>Names what an fd of this process is, from its /proc/self/fd link.</summary>
 public static class FdDescriber
 {
-    public static string Describe(int fd) => Proc.ProcFs.ReadLink($"/proc/self/fd/{fd}") ?? "?";
+    public static string Describe(int fd) => ProcFiles.ProcFs.ReadLink($"/proc/self/fd/{fd}") ?? "?";
 }
 
 /// <summary>A read of an fd open only for writing, or a write of one open only for reading (EBADF from the kernel).</summary>

@@ -1,6 +1,7 @@
 using System;
 using System.Management.Automation;
 using System.Runtime.InteropServices;
+using EpollTools.Core.ProcFiles;
 
 namespace EpollTools;
 
@@ -43,6 +44,6 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
         System.Threading.Tasks.Parallel.For(0, 1, _ => { });
 
         // Whether pidfs names processes here: learned once, with a pidfd of this process and one of init.
-        _ = Core.Proc.ProcessIdentity.PidfsInode(Environment.ProcessId);
+        _ = Core.ProcFiles.ProcessIdentity.PidfsInode(Environment.ProcessId);
     }
 }

@@ -5,7 +5,9 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Text.RegularExpressions;
-using EpollTools.Core.Proc;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Targets;
 
 namespace EpollTools;
 

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using EpollTools.Core;
-using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
 
 namespace EpollTools;
 

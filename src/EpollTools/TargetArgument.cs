@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using EpollTools.Core;
+using EpollTools.Core.Interest;
 using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
 
 namespace EpollTools;
 

@@ -1,5 +1,4 @@
 using System;
-using EpollTools.Core;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;

@@ -1,5 +1,4 @@
 using System;
-using EpollTools.Core;
 
 namespace EpollTools.Core.Proc;
 

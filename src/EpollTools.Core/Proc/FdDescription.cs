@@ -1,7 +1,7 @@
 using System;
-using EpollTools.Core;
 using System.Collections.Generic;
 using System.Linq;
+using EpollTools.Core.Parsing;
 
 namespace EpollTools.Core.Proc;
 
@@ -72,7 +72,7 @@ public sealed class FdDescription
             Target = target.Description,
             Pos = info.Pos,
             Flags = info.Flags,
-            FlagNames = info.Flags is int flags ? Proc.FlagNames.DecodeOpenFlags(flags) : null,
+            FlagNames = info.Flags is int flags ? Parsing.FlagNames.DecodeOpenFlags(flags) : null,
             MntId = info.MntId,
             Ino = info.Ino,
             Fields = fields,

@@ -1,7 +1,7 @@
 using System;
-using EpollTools.Core;
 using System.Runtime.InteropServices;
 using EpollTools.Core.Native;
+using EpollTools.Core.Parsing;
 
 namespace EpollTools.Core.Proc;
 
@@ -15,27 +15,6 @@ public enum SyscallAbi
 
     /// <summary>A 32-bit x86 program (on an x86-64 kernel): i386 numbers, 32-bit pointers, fd_set words and times.</summary>
     I386,
-}
-
-/// <summary>Which <see cref="SyscallAbi"/> a machine or a program uses.</summary>
-public static class SyscallAbis
-{
-    /// <summary>The table of 64-bit programs on this machine.</summary>
-    public static SyscallAbi OfMachine(Architecture architecture) => architecture switch
-    {
-        Architecture.X64 => SyscallAbi.X64,
-        Architecture.Arm64 => SyscallAbi.Arm64,
-        _ => SyscallAbi.Other,
-    };
-
-    /// <summary>The table of a program from its ELF class and machine.</summary>
-    public static SyscallAbi OfElf(byte elfClass, ushort machine) => (elfClass, machine) switch
-    {
-        (ElfConstants.ELFCLASS64, ElfConstants.EM_X86_64) => SyscallAbi.X64,
-        (ElfConstants.ELFCLASS64, ElfConstants.EM_AARCH64) => SyscallAbi.Arm64,
-        (ElfConstants.ELFCLASS32, ElfConstants.EM_386) => SyscallAbi.I386,
-        _ => SyscallAbi.Other, // x32 (ELFCLASS32 with EM_X86_64), 32-bit ARM...
-    };
 }
 
 /// <summary>The blocking readiness calls Get-MultiplexerWait recognises.</summary>

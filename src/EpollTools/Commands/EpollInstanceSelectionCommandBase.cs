@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
-using EpollTools.Core.Proc;
+using EpollTools.Core.Interest;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Waits;
 
 namespace EpollTools.Commands;
 

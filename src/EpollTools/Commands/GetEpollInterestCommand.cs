@@ -3,7 +3,11 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using EpollTools.Core;
+using EpollTools.Core.Interest;
+using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Targets;
 
 namespace EpollTools.Commands;
 

@@ -2,7 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using EpollTools.Core;
+using EpollTools.Core.Interest;
 using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Targets;
 
 namespace EpollTools.Commands;
 

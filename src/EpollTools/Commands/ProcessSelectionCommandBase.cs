@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
-using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Commands;
 

@@ -3,7 +3,9 @@ using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
 using EpollTools.Core;
+using EpollTools.Core.Interest;
 using EpollTools.Core.Proc;
+using EpollTools.Core.Tracing;
 
 namespace EpollTools.Commands;
 

@@ -1,5 +1,7 @@
 using System.Linq;
 using EpollTools.Core;
+using EpollTools.Core.Interest;
+using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
 using Xunit;
 

@@ -1,6 +1,8 @@
 using System;
 using System.Linq;
 using EpollTools.Core;
+using EpollTools.Core.Interest;
+using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
 using Xunit;
 

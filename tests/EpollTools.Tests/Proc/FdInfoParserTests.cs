@@ -3,7 +3,7 @@ using System.IO;
 using System.Linq;
 using System.Net;
 using EpollTools.Core;
-using EpollTools.Core.Proc;
+using EpollTools.Core.Parsing;
 using Xunit;
 
 namespace EpollTools.Tests.Proc;

@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using EpollTools.Core;
-using EpollTools.Core.Proc;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Targets;
 using Xunit;
 
 namespace EpollTools.Tests.Proc;

@@ -4,7 +4,9 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
 using EpollTools.Core.Native;
+using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
+using EpollTools.Core.Waits;
 using Xunit;
 using static EpollTools.Tests.Proc.FdInfoParserTests;
 

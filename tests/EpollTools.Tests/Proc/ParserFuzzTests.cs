@@ -3,7 +3,9 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
+using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
+using EpollTools.Core.Waits;
 using Xunit;
 
 namespace EpollTools.Tests.Proc;

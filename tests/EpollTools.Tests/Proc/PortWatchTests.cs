@@ -1,6 +1,8 @@
 using System.Linq;
 using System.Net;
 using EpollTools.Core;
+using EpollTools.Core.Interest;
+using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
 using Xunit;
 

@@ -3,7 +3,9 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using EpollTools.Core.Interest;
 using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
 using Xunit;
 
 namespace EpollTools.Tests.Proc;

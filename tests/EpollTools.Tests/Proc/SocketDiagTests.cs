@@ -4,7 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using EpollTools.Core.Native;
-using EpollTools.Core.Proc;
+using EpollTools.Core.Parsing;
 using Xunit;
 
 namespace EpollTools.Tests.Proc;

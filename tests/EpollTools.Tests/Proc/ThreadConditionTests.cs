@@ -1,5 +1,7 @@
 using EpollTools.Core.Native;
+using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
+using EpollTools.Core.Waits;
 using Xunit;
 using static EpollTools.Tests.Proc.FdInfoParserTests;
 

@@ -1,7 +1,10 @@
 using System;
 using System.Linq;
 using EpollTools.Core;
+using EpollTools.Core.Interest;
+using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
+using EpollTools.Core.Tracing;
 using Xunit;
 
 namespace EpollTools.Tests.Proc;

@@ -1,7 +1,8 @@
 using System;
 using EpollTools.Core.Native;
+using EpollTools.Core.Parsing;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.ProcFiles;
 
 /// <summary>
 /// The devices of the kernel's socket and pipe filesystems (sockfs, pipefs), learned once from a socket pair and a

@@ -4,8 +4,11 @@ using System.Globalization;
 using System.Linq;
 using System.Threading.Tasks;
 using EpollTools.Core.Native;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Targets;
 
 /// <summary>
 /// Says what a process's fd is, in one readable line: sockets from the process's own network namespace tables,

@@ -1,4 +1,4 @@
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Parsing;
 
 /// <summary>
 /// Device numbers as the kernel prints them in fdinfo (sdev): its internal dev_t, include/linux/kdev_t.h

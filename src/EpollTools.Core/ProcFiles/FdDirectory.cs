@@ -2,8 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using EpollTools.Core.Native;
+using EpollTools.Core.Parsing;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.ProcFiles;
 
 /// <summary>
 /// A process's /proc/&lt;pid&gt;/fd, opened once so that each fd's link and status are read relative to it

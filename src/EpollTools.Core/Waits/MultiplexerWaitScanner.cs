@@ -3,9 +3,14 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Runtime.InteropServices;
+using EpollTools.Core.Interest;
 using EpollTools.Core.Native;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Targets;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Waits;
 
 /// <summary>
 /// Finds the threads of a process that are blocked in a multiplexing wait, from /proc/&lt;pid&gt;/task/&lt;tid&gt;/syscall,
@@ -44,7 +49,7 @@ public sealed class MultiplexerWaitScanner
     {
         string processName = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
         var threads = ProcFs.ListThreads(pid);
-        var abi = ProcFs.ReadSyscallAbi(pid) ?? SyscallAbis.OfMachine(_architecture);
+        var abi = SyscallAbis.OfProcess(pid) ?? SyscallAbis.OfMachine(_architecture);
         // A kernel thread makes no system call: its syscall file reads "0 0x0 ...", which would look like read(2).
         bool kernelThread = ProcFs.ReadProcessFile(pid, "stat") is string stat && TaskParser.IsKernelThread(stat);
         var waits = new List<MultiplexerWait>();
@@ -327,7 +332,7 @@ public sealed class MultiplexerWaitScanner
         List<int> threads;
         try
         {
-            abi = ProcFs.ReadSyscallAbi(pid) ?? SyscallAbis.OfMachine(RuntimeInformation.OSArchitecture);
+            abi = SyscallAbis.OfProcess(pid) ?? SyscallAbis.OfMachine(RuntimeInformation.OSArchitecture);
             threads = ProcFs.ListThreads(pid);
         }
         catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)

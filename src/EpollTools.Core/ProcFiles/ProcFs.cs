@@ -3,8 +3,9 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using EpollTools.Core.Native;
+using EpollTools.Core.Parsing;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.ProcFiles;
 
 /// <summary>What statx says about a file: its type and mode bits, inode and devices.</summary>
 public readonly record struct FileStatus(int Mode, ulong Ino, uint DevMajor, uint DevMinor, uint RdevMajor, uint RdevMinor)
@@ -275,11 +276,10 @@ public static class ProcFs
     }
 
     /// <summary>
-    /// Which system call table the process calls through, from its executable's ELF header (class and machine): a
-    /// 32-bit x86 program on an x86-64 kernel uses the i386 numbers and 32-bit argument layouts. Null when the
-    /// executable cannot be read (kernel threads have none).
+    /// The ELF class and machine of the process's executable (e_ident[EI_CLASS] and e_machine), which say which
+    /// system call table it calls through; null when the executable cannot be read (kernel threads have none).
     /// </summary>
-    public static unsafe SyscallAbi? ReadSyscallAbi(int pid)
+    public static unsafe (byte ElfClass, ushort Machine)? ReadElfMachine(int pid)
     {
         int fd = NativeMethods.open($"{Root}/{pid}/exe", OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
         if (fd < 0)
@@ -296,8 +296,7 @@ public static class ProcFs
         }
 
         // e_machine is in the file's byte order; every architecture this module runs on is little-endian.
-        ushort machine = (ushort)(header[ElfConstants.E_MACHINE] | header[ElfConstants.E_MACHINE + 1] << 8);
-        return SyscallAbis.OfElf(header[ElfConstants.EI_CLASS], machine);
+        return (header[ElfConstants.EI_CLASS], (ushort)(header[ElfConstants.E_MACHINE] | header[ElfConstants.E_MACHINE + 1] << 8));
     }
 
     /// <summary>CLOCK_MONOTONIC in milliseconds: the clock the scheduler's se.exec_start is kept in (near enough).</summary>

@@ -2,7 +2,7 @@ using System;
 using System.Globalization;
 using EpollTools.Core.Native;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Parsing;
 
 /// <summary>What /proc/&lt;pid&gt;/task/&lt;tid&gt;/syscall says a thread is doing.</summary>
 public enum SyscallActivity

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Parsing;
 
 /// <summary>
 /// Parses /proc/&lt;pid&gt;/fdinfo/&lt;fd&gt; text (Documentation/filesystems/proc.rst, "Information about open

@@ -3,8 +3,13 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Runtime.ExceptionServices;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Targets;
+using EpollTools.Core.Waits;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Interest;
 
 /// <summary>
 /// One epoll fd found in a process. Its fdinfo is read when its instance is expanded, not kept from the search: on a

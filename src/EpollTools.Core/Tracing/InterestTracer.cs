@@ -2,80 +2,14 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using EpollTools.Core.Interest;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Targets;
+using EpollTools.Core.Waits;
 
-namespace EpollTools.Core.Proc;
-
-/// <summary>What changed between two samples of an interest list, or of the threads waiting on it.</summary>
-public enum InterestChangeKind
-{
-    /// <summary>A registration appeared (EPOLL_CTL_ADD).</summary>
-    Added,
-
-    /// <summary>A registration went away (EPOLL_CTL_DEL, or the last fd of its file closed).</summary>
-    Removed,
-
-    /// <summary>Its mask or data changed (EPOLL_CTL_MOD).</summary>
-    Modified,
-
-    /// <summary>A one-shot registration fired: its mask now reads as flags alone.</summary>
-    Disarmed,
-
-    /// <summary>A disarmed one-shot registration was armed again (EPOLL_CTL_MOD).</summary>
-    Rearmed,
-
-    /// <summary>The epoll fd was closed, or its process exited: it is no longer traced.</summary>
-    InstanceClosed,
-
-    /// <summary>A thread entered an epoll wait on the instance.</summary>
-    StartedWaiting,
-
-    /// <summary>A thread left its epoll wait on the instance.</summary>
-    StoppedWaiting,
-}
-
-/// <summary>One change seen by Trace-EpollInterest, with when it was seen. Plain properties, so that it survives serialization.</summary>
-public sealed class EpollInterestChange
-{
-    /// <summary>When the sample that saw the change was taken (the change happened since the sample before).</summary>
-    public DateTime Time { get; init; }
-
-    /// <summary>Since the trace began.</summary>
-    public TimeSpan Elapsed { get; init; }
-
-    public InterestChangeKind Change { get; init; }
-
-    public int ProcessId { get; init; }
-
-    public string ProcessName { get; init; } = string.Empty;
-
-    public int EpollFd { get; init; }
-
-    /// <summary>The registration's fd number; null for instance and thread changes.</summary>
-    public int? TargetFd { get; init; }
-
-    /// <summary>The stored mask before the change (null when added).</summary>
-    public EpollEvents? OldEvents { get; init; }
-
-    /// <summary>The stored mask after the change (null when removed).</summary>
-    public EpollEvents? Events { get; init; }
-
-    public ulong? OldData { get; init; }
-
-    public ulong? Data { get; init; }
-
-    /// <summary>What the registered file is, as Get-EpollInterest describes it (resolved when the change was seen).</summary>
-    public string? Target { get; init; }
-
-    /// <summary>For StartedWaiting and StoppedWaiting: the thread.</summary>
-    public int? ThreadId { get; init; }
-
-    public string? ThreadName { get; init; }
-
-    /// <summary>The change in one line: "IN|ET 0x5 -> IN|OUT|ET 0x5", "tid 123 (worker) entered epoll_wait".</summary>
-    public string Detail { get; init; } = string.Empty;
-
-    public override string ToString() => $"{Time:HH:mm:ss.fff} {ProcessId} epoll {EpollFd} {Change} {Detail}";
-}
+namespace EpollTools.Core.Tracing;
 
 /// <summary>The differences between two readings of one interest list, as pure functions of the parsed lines.</summary>
 public static class InterestDiff

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Parsing;
 
 /// <summary>One registration line of an epoll fd's fdinfo (fs/eventpoll.c ep_show_fdinfo).</summary>
 public sealed record EpollTargetLine(

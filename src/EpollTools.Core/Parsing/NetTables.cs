@@ -2,8 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Net;
+using EpollTools.Core.Native;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Parsing;
 
 /// <summary>
 /// A socket as the kernel describes it (sock_diag over netlink, or a /proc/&lt;pid&gt;/net table), found by its inode.

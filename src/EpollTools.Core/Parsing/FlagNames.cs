@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using EpollTools.Core.Native;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Parsing;
 
 /// <summary>Names for the open flags fdinfo prints in octal, and for signal masks.</summary>
 public static class FlagNames

@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Generic;
 using EpollTools.Core.Native;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.ProcFiles;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Waits;
 
 /// <summary>
 /// "Now" in the clock that stamps se.exec_start in /proc/&lt;pid&gt;/task/&lt;tid&gt;/sched: each CPU's task clock

@@ -5,9 +5,10 @@ using System.Globalization;
 using System.Linq;
 using System.Runtime.InteropServices;
 using EpollTools.Core.Native;
+using EpollTools.Core.Proc;
 using static EpollTools.Core.Native.MultiplexerSyscallNumbers;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Waits;
 
 /// <summary>Copies <c>destination.Length</c> bytes of the inspected process's memory at <c>address</c>; false if it cannot.</summary>
 public delegate bool MemoryReader(ulong address, Span<byte> destination);

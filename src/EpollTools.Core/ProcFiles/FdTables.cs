@@ -8,7 +8,7 @@ using System.Runtime.ExceptionServices;
 using System.Threading.Tasks;
 using EpollTools.Core.Native;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.ProcFiles;
 
 /// <summary>What an fd's /proc link names, as an <see cref="FdEntry"/> keeps it.</summary>
 public enum FdLinkKind : byte

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using EpollTools.Core.Native;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Interest;
 
 /// <summary>The kernel has no pidfd_getfd (before Linux 5.6), so readiness cannot be read.</summary>
 public sealed class ReadinessNotSupportedException : Exception

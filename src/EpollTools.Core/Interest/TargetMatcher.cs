@@ -4,8 +4,12 @@ using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
 using EpollTools.Core.Native;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Targets;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Interest;
 
 /// <summary>A file named by text, as an operator writes it: a process's fd, a socket or pipe inode, or a path.</summary>
 public abstract record TargetSpec

@@ -1,7 +1,10 @@
 using System;
 using System.Collections.Generic;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Waits;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Interest;
 
 /// <summary>
 /// The sockets and pipes a process watches: registered in one of its epoll instances, or in the fds of one of its

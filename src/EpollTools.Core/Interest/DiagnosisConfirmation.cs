@@ -1,8 +1,12 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Waits;
 
-namespace EpollTools.Core.Proc;
+namespace EpollTools.Core.Interest;
 
 /// <summary>
 /// Diagnoses drawn from one look at a moving process are checked by a second look after a settle interval: a busy,
