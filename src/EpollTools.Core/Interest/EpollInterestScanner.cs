@@ -217,7 +217,7 @@ public sealed class EpollInterestScanner
         // Tables used to judge these lines are listed after this point: one listed earlier (by the search for epoll
         // fds) would lack an fd opened and registered since, and call that registration closed.
         long readAt = Stopwatch.GetTimestamp();
-        string[] holders = instance.Select(r => $"{r.Pid}:{r.Fd}").ToArray();
+        ItemList<string> holders = instance.Select(r => $"{r.Pid}:{r.Fd}").ToArray(); // one list for every row of the instance
         Dictionary<int, FdTable>? registeredOnly = null;
         var identities = instance.GroupBy(r => r.Pid).ToDictionary(g => g.Key, g => g.First().Identity);
         FdTable TableOf(int pid)
@@ -276,7 +276,7 @@ public sealed class EpollInterestScanner
 
         FdTable? ownerFds = null;
         bool? heldStill = null; // whether the interest list was unchanged on a second read, asked at the first stale line no fd holds
-        int[]? waiting = null;
+        ItemList<int>? waiting = null;
         foreach (var line in info.EpollTargets.OrderBy(t => t.Tfd).ThenBy(t => t.Offset))
         {
             if (only is not null)
