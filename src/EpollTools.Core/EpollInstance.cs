@@ -209,10 +209,10 @@ public sealed class EpollInstance : IDisposable
 
         // Only a positive timeout needs the clock (for the time left after EINTR); reading it costs a tenth of the wait.
         long started = timeoutMs > 0 ? Stopwatch.GetTimestamp() : 0;
-        bool added = false;
+        HandleInUse inUse;
         try
         {
-            _fd.Handle.DangerousAddRef(ref added);
+            inUse = HandleInUse.Take(_fd.Handle);
         }
         catch (ObjectDisposedException)
         {
@@ -277,10 +277,7 @@ public sealed class EpollInstance : IDisposable
         finally
         {
             ReturnBuffer(buffer);
-            if (added)
-            {
-                _fd.Handle.DangerousRelease();
-            }
+            inUse.Dispose();
         }
     }
 
@@ -403,21 +400,10 @@ public sealed class EpollInstance : IDisposable
         var layout = EpollEventLayout.Current;
         byte* ev = stackalloc byte[EpollEventLayout.MaxSize];
         layout.Write(new Span<byte>(ev, layout.Size), events, data);
-        bool added = false;
-        _fd.Handle.DangerousAddRef(ref added);
-        try
+        using var inUse = HandleInUse.Take(_fd.Handle);
+        if (NativeMethods.epoll_ctl(Fd, op, fd, ev) < 0)
         {
-            if (NativeMethods.epoll_ctl(Fd, op, fd, ev) < 0)
-            {
-                throw LinuxErrorException.FromLastError($"epoll_ctl({opName})", fd);
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                _fd.Handle.DangerousRelease();
-            }
+            throw LinuxErrorException.FromLastError($"epoll_ctl({opName})", fd);
         }
     }
 }

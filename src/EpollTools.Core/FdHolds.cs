@@ -14,7 +14,7 @@ namespace EpollTools.Core;
 /// </summary>
 public sealed class FdHolds : IDisposable
 {
-    private readonly List<(SafeHandle Handle, object Owner)> _held = new();
+    private readonly List<(SafeHandle Handle, HandleInUse InUse, object Owner)> _held = new();
     private readonly List<(WaitCanceller Signal, object Owner, int Fd)> _signals = new();
 
     private FdHolds()
@@ -87,7 +87,7 @@ public sealed class FdHolds : IDisposable
             }
         }
 
-        foreach (var (handle, owner) in _held)
+        foreach (var (handle, _, owner) in _held)
         {
             if (handle.IsClosed || (owner is LinuxFd { IsClosed: true } or EpollInstance { IsClosed: true }))
             {
@@ -98,9 +98,9 @@ public sealed class FdHolds : IDisposable
 
     public void Dispose()
     {
-        foreach (var (handle, _) in _held)
+        foreach (var (_, inUse, _) in _held)
         {
-            handle.DangerousRelease();
+            inUse.Dispose();
         }
 
         _held.Clear();
@@ -109,20 +109,8 @@ public sealed class FdHolds : IDisposable
 
     private void Hold(SafeHandle handle, object owner, int fd)
     {
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            throw Closed(owner, fd);
-        }
-
-        if (added)
-        {
-            _held.Add((handle, owner));
-        }
+        var inUse = HandleInUse.TryTake(handle);
+        _held.Add(inUse.IsHeld ? (handle, inUse, owner) : throw Closed(owner, fd));
     }
 
     private static ObjectDisposedException Closed(object owner, int fd, bool during = false)

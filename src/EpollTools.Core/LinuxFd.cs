@@ -156,32 +156,21 @@ public class LinuxFd : IDisposable
     protected unsafe nint Transfer(byte* buffer, int count, bool isWrite)
     {
         LiveFd();
-        bool added = false;
-        _fd.Handle.DangerousAddRef(ref added);
-        try
+        using var inUse = HandleInUse.Take(_fd.Handle);
+        while (true)
         {
-            while (true)
+            nint rc = isWrite
+                ? NativeMethods.write(Fd, buffer, (nuint)count)
+                : NativeMethods.read(Fd, buffer, (nuint)count);
+            if (rc >= 0)
             {
-                nint rc = isWrite
-                    ? NativeMethods.write(Fd, buffer, (nuint)count)
-                    : NativeMethods.read(Fd, buffer, (nuint)count);
-                if (rc >= 0)
-                {
-                    return rc;
-                }
-
-                var error = LinuxErrorException.FromLastError(isWrite ? "write" : "read", Fd);
-                if (error.Errno != Errno.EINTR)
-                {
-                    throw error;
-                }
+                return rc;
             }
-        }
-        finally
-        {
-            if (added)
+
+            var error = LinuxErrorException.FromLastError(isWrite ? "write" : "read", Fd);
+            if (error.Errno != Errno.EINTR)
             {
-                _fd.Handle.DangerousRelease();
+                throw error;
             }
         }
     }
@@ -206,22 +195,11 @@ public class LinuxFd : IDisposable
             return;
         }
 
-        bool added = false;
-        try
+        using var inUse = HandleInUse.Take(_fd.Handle);
+        var closing = _fd.CloseSignal() ?? throw ClosedError();
+        if (WaitCanceller.WaitFor(Fd, pollEvents, -1, canceller, closing) == WaitOutcome.Closed)
         {
-            _fd.Handle.DangerousAddRef(ref added);
-            var closing = _fd.CloseSignal() ?? throw ClosedError();
-            if (WaitCanceller.WaitFor(Fd, pollEvents, -1, canceller, closing) == WaitOutcome.Closed)
-            {
-                throw new ObjectDisposedException(ToString(), $"fd {Fd} was closed while a {(isWrite ? "write" : "read")} waited on it.");
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                _fd.Handle.DangerousRelease();
-            }
+            throw new ObjectDisposedException(ToString(), $"fd {Fd} was closed while a {(isWrite ? "write" : "read")} waited on it.");
         }
     }
 

@@ -44,23 +44,12 @@ public sealed class WaitCanceller : IDisposable
     public unsafe void Cancel()
     {
         _cancelled = true;
-        bool added = false;
-        try
+        using var inUse = HandleInUse.TryTake(_eventFd);
+        if (inUse.IsHeld)
         {
-            _eventFd.DangerousAddRef(ref added);
+            // (Not held: the wait is over already, and there is nothing to wake.)
             ulong one = 1;
             NativeMethods.write(_eventFd.Number, (byte*)&one, sizeof(ulong));
-        }
-        catch (ObjectDisposedException)
-        {
-            // The wait is over already; nothing to wake.
-        }
-        finally
-        {
-            if (added)
-            {
-                _eventFd.DangerousRelease();
-            }
         }
     }
 
@@ -77,83 +66,63 @@ public sealed class WaitCanceller : IDisposable
     {
         long started = Stopwatch.GetTimestamp();
         var fds = stackalloc NativeMethods.PollFd[3];
-        bool cancellerHeld = false;
-        bool closingHeld = false;
-        try
+        using var cancellerInUse = canceller is null ? default : HandleInUse.Take(canceller._eventFd);
+        using var closingInUse = HandleInUse.TryTake(closing?._eventFd);
+        if (closing is not null && !closingInUse.IsHeld)
         {
-            canceller?._eventFd.DangerousAddRef(ref cancellerHeld);
-            try
-            {
-                closing?._eventFd.DangerousAddRef(ref closingHeld);
-            }
-            catch (ObjectDisposedException)
-            {
-                return WaitOutcome.Closed; // the owner finished closing before this wait began
-            }
-
-            // poll(2) writes only revents, so the entries are set once for every retry.
-            int count = 0;
-            fds[count++] = new NativeMethods.PollFd { Fd = fd, Events = events };
-            if (canceller is not null)
-            {
-                fds[count++] = new NativeMethods.PollFd { Fd = canceller._eventFd.Number, Events = PollConstants.POLLIN };
-            }
-
-            if (closing is not null)
-            {
-                fds[count++] = new NativeMethods.PollFd { Fd = closing._eventFd.Number, Events = PollConstants.POLLIN };
-            }
-
-            while (true)
-            {
-                canceller?.ThrowIfCancelled();
-                if (closing is { IsCancelled: true })
-                {
-                    return WaitOutcome.Closed;
-                }
-
-                int rc = NativeMethods.poll(fds, (nuint)count, RemainingMs(timeoutMs, started));
-                if (rc < 0)
-                {
-                    var error = LinuxErrorException.FromLastError("poll", fd);
-                    if (error.Errno == Errno.EINTR)
-                    {
-                        continue;
-                    }
-
-                    throw error;
-                }
-
-                canceller?.ThrowIfCancelled();
-                if (closing is { IsCancelled: true })
-                {
-                    return WaitOutcome.Closed;
-                }
-
-                if (rc == 0)
-                {
-                    return WaitOutcome.TimedOut;
-                }
-
-                if ((fds[0].REvents & PollConstants.POLLNVAL) != 0)
-                {
-                    throw new LinuxErrorException(Errno.EBADF, "poll", fd);
-                }
-
-                return WaitOutcome.Ready;
-            }
+            return WaitOutcome.Closed; // the owner finished closing before this wait began
         }
-        finally
+
+        // poll(2) writes only revents, so the entries are set once for every retry.
+        int count = 0;
+        fds[count++] = new NativeMethods.PollFd { Fd = fd, Events = events };
+        if (canceller is not null)
         {
-            if (closingHeld)
+            fds[count++] = new NativeMethods.PollFd { Fd = canceller._eventFd.Number, Events = PollConstants.POLLIN };
+        }
+
+        if (closing is not null)
+        {
+            fds[count++] = new NativeMethods.PollFd { Fd = closing._eventFd.Number, Events = PollConstants.POLLIN };
+        }
+
+        while (true)
+        {
+            canceller?.ThrowIfCancelled();
+            if (closing is { IsCancelled: true })
             {
-                closing!._eventFd.DangerousRelease();
+                return WaitOutcome.Closed;
             }
 
-            if (cancellerHeld)
+            int rc = NativeMethods.poll(fds, (nuint)count, RemainingMs(timeoutMs, started));
+            if (rc < 0)
             {
-                canceller!._eventFd.DangerousRelease();
+                var error = LinuxErrorException.FromLastError("poll", fd);
+                if (error.Errno == Errno.EINTR)
+                {
+                    continue;
+                }
+
+                throw error;
             }
+
+            canceller?.ThrowIfCancelled();
+            if (closing is { IsCancelled: true })
+            {
+                return WaitOutcome.Closed;
+            }
+
+            if (rc == 0)
+            {
+                return WaitOutcome.TimedOut;
+            }
+
+            if ((fds[0].REvents & PollConstants.POLLNVAL) != 0)
+            {
+                throw new LinuxErrorException(Errno.EBADF, "poll", fd);
+            }
+
+            return WaitOutcome.Ready;
         }
     }
 

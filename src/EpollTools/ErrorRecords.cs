@@ -127,23 +127,6 @@ internal static class ErrorRecords
         $"'{name}' is not a valid wildcard pattern: {exception.Message}",
         "Escape a literal [ or ] with a backtick (`[), quote the name in single quotes, or select the process with -Id.");
 
-    /// <summary>
-    /// A <see cref="WaitCanceller"/> for a cmdlet's blocking call. Making one needs an fd: at the fd limit that fails,
-    /// and the whole call is pointless, so it ends the call with the TooManyOpenFiles record.
-    /// </summary>
-    public static WaitCanceller NewCanceller(Cmdlet cmdlet)
-    {
-        try
-        {
-            return new WaitCanceller();
-        }
-        catch (LinuxErrorException e)
-        {
-            cmdlet.ThrowTerminatingError(ForException(e, null));
-            throw; // not reached: ThrowTerminatingError throws
-        }
-    }
-
     /// <summary>An error found by the cmdlet itself, before any system call.</summary>
     public static ErrorRecord Usage(string errorId, ErrorCategory category, object? target, string message, string hint)
         => Make(new ArgumentException(message), errorId, category, target, message, hint);

@@ -297,7 +297,7 @@ public static class ClassicWaits
     private sealed class SignalFds : IDisposable
     {
         private readonly WaitCanceller? _canceller;
-        private readonly List<WaitCanceller> _referenced = new();
+        private readonly List<HandleInUse> _referenced = new();
 
         public SignalFds(WaitCanceller? canceller, FdHolds? holds)
         {
@@ -306,19 +306,11 @@ public static class ClassicWaits
             {
                 foreach (var signal in (canceller is null ? Array.Empty<WaitCanceller>() : new[] { canceller }).Concat(holds?.Signals ?? Array.Empty<WaitCanceller>()))
                 {
-                    bool added = false;
-                    try
+                    // A close signal is disposed once its owner has closed (not held): the holds say so below.
+                    var inUse = HandleInUse.TryTake(signal.EventFd);
+                    if (inUse.IsHeld)
                     {
-                        signal.EventFd.DangerousAddRef(ref added);
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        // A close signal is disposed once its owner has closed: the holds say so below.
-                    }
-
-                    if (added)
-                    {
-                        _referenced.Add(signal);
+                        _referenced.Add(inUse);
                         Numbers.Add(signal.EventFd.Number);
                     }
                 }
@@ -341,9 +333,9 @@ public static class ClassicWaits
 
         public void Dispose()
         {
-            foreach (var signal in _referenced)
+            foreach (var inUse in _referenced)
             {
-                signal.EventFd.DangerousRelease();
+                inUse.Dispose();
             }
 
             _referenced.Clear();

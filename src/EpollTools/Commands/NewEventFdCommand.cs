@@ -1,4 +1,3 @@
-using System;
 using System.Management.Automation;
 using EpollTools.Core;
 
@@ -7,7 +6,7 @@ namespace EpollTools.Commands;
 /// <summary>New-EventFd: eventfd(2), a counter that is readable while non-zero.</summary>
 [Cmdlet(VerbsCommon.New, "EventFd")]
 [OutputType(typeof(EventFd))]
-public sealed class NewEventFdCommand : PSCmdlet
+public sealed class NewEventFdCommand : FdSourceCommandBase
 {
     /// <summary>The counter's starting value; non-zero makes the fd readable at once.</summary>
     [Parameter(Position = 0)]
@@ -21,15 +20,5 @@ public sealed class NewEventFdCommand : PSCmdlet
     [Parameter]
     public SwitchParameter NonBlocking { get; set; }
 
-    protected override void EndProcessing()
-    {
-        try
-        {
-            WriteObject(SessionResources.Track(EventFd.Create(InitialValue, Semaphore, NonBlocking)));
-        }
-        catch (LinuxErrorException e)
-        {
-            ThrowTerminatingError(ErrorRecords.ForException(e, null));
-        }
-    }
+    protected override void EndProcessing() => WriteCreated(() => EventFd.Create(InitialValue, Semaphore, NonBlocking));
 }

@@ -6,7 +6,7 @@ namespace EpollTools.Commands;
 /// <summary>New-SocketPair: socketpair(2) of two connected AF_UNIX sockets.</summary>
 [Cmdlet(VerbsCommon.New, "SocketPair")]
 [OutputType(typeof(SocketPair))]
-public sealed class NewSocketPairCommand : PSCmdlet
+public sealed class NewSocketPairCommand : FdSourceCommandBase
 {
     /// <summary>SOCK_DGRAM instead of SOCK_STREAM.</summary>
     [Parameter]
@@ -16,18 +16,5 @@ public sealed class NewSocketPairCommand : PSCmdlet
     [Parameter]
     public SwitchParameter NonBlocking { get; set; }
 
-    protected override void EndProcessing()
-    {
-        try
-        {
-            var pair = SocketPair.Create(Datagram, NonBlocking);
-            SessionResources.Track(pair.First);
-            SessionResources.Track(pair.Second);
-            WriteObject(pair);
-        }
-        catch (LinuxErrorException e)
-        {
-            ThrowTerminatingError(ErrorRecords.ForException(e, null));
-        }
-    }
+    protected override void EndProcessing() => WriteCreated(() => SocketPair.Create(Datagram, NonBlocking));
 }

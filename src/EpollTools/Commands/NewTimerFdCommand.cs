@@ -7,7 +7,7 @@ namespace EpollTools.Commands;
 /// <summary>New-TimerFd: timerfd_create(2), optionally armed at once.</summary>
 [Cmdlet(VerbsCommon.New, "TimerFd")]
 [OutputType(typeof(TimerFd))]
-public sealed class NewTimerFdCommand : PSCmdlet
+public sealed class NewTimerFdCommand : FdSourceCommandBase
 {
     /// <summary>The clock the timer follows.</summary>
     [Parameter]
@@ -34,21 +34,23 @@ public sealed class NewTimerFdCommand : PSCmdlet
                 "Give -After and -Interval as positive TimeSpans, e.g. ([TimeSpan]::FromMilliseconds(100))."));
         }
 
-        TimerFd? timer = null;
-        try
+        WriteCreated(() =>
         {
-            timer = TimerFd.Create(Clock, NonBlocking);
-            if (After > TimeSpan.Zero)
+            var timer = TimerFd.Create(Clock, NonBlocking);
+            try
             {
-                timer.Arm(After, Interval);
+                if (After > TimeSpan.Zero)
+                {
+                    timer.Arm(After, Interval);
+                }
+            }
+            catch
+            {
+                timer.Dispose(); // not written, so closed here
+                throw;
             }
 
-            WriteObject(SessionResources.Track(timer));
-        }
-        catch (LinuxErrorException e)
-        {
-            timer?.Dispose();
-            ThrowTerminatingError(ErrorRecords.ForException(e, Clock));
-        }
+            return timer;
+        }, Clock);
     }
 }

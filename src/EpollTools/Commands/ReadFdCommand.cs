@@ -7,11 +7,9 @@ namespace EpollTools.Commands;
 /// <summary>Read-Fd: one read(2) from a module fd; EAGAIN on an empty non-blocking fd is reported as an error.</summary>
 [Cmdlet(VerbsCommunications.Read, "Fd")]
 [OutputType(typeof(FdReadResult))]
-public sealed class ReadFdCommand : PSCmdlet, IDisposable
+public sealed class ReadFdCommand : CancellableCommandBase
 {
     // Made in BeginProcessing, where a failure (the fd limit) becomes a proper error rather than a constructor's.
-    private WaitCanceller? _canceller;
-
     /// <summary>The fd to read: an object from New-EventFd, New-TimerFd, New-Pipe (its read end) or New-SocketPair.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
     [ModuleFdTransformation(forWriting: false)]
@@ -23,7 +21,7 @@ public sealed class ReadFdCommand : PSCmdlet, IDisposable
     [ValidateRange(1, 16 * 1024 * 1024)]
     public int Count { get; set; } = 65536;
 
-    protected override void BeginProcessing() => _canceller = ErrorRecords.NewCanceller(this);
+    protected override void BeginProcessing() => StartCanceller();
 
     protected override void ProcessRecord()
     {
@@ -31,9 +29,9 @@ public sealed class ReadFdCommand : PSCmdlet, IDisposable
         {
             WriteObject(Fd switch
             {
-                EventFd eventFd => new FdReadResult(Fd, Array.Empty<byte>(), eventFd.ReadValue(_canceller)),
-                TimerFd timerFd => new FdReadResult(Fd, Array.Empty<byte>(), timerFd.ReadExpirations(_canceller)),
-                _ => new FdReadResult(Fd, Fd.Read(Count, _canceller), null),
+                EventFd eventFd => new FdReadResult(Fd, Array.Empty<byte>(), eventFd.ReadValue(Canceller)),
+                TimerFd timerFd => new FdReadResult(Fd, Array.Empty<byte>(), timerFd.ReadExpirations(Canceller)),
+                _ => new FdReadResult(Fd, Fd.Read(Count, Canceller), null),
             });
         }
         catch (OperationCanceledException)
@@ -46,7 +44,4 @@ public sealed class ReadFdCommand : PSCmdlet, IDisposable
         }
     }
 
-    protected override void StopProcessing() => _canceller?.Cancel();
-
-    public void Dispose() => _canceller?.Dispose();
 }

@@ -11,10 +11,8 @@ namespace EpollTools.Commands;
 /// What Wait-Select and Wait-Poll share: -Timeout in the module's convention, -PassThru for the whole result, and one
 /// call made with a canceller when it may block, so that Ctrl+C ends it at once.
 /// </summary>
-public abstract class SingleWaitCommandBase : PSCmdlet, IDisposable
+public abstract class SingleWaitCommandBase : CancellableCommandBase
 {
-    private WaitCanceller? _canceller;
-
     /// <summary>Milliseconds to wait: -1 blocks, 0 returns at once; a TimeSpan is accepted too.</summary>
     [Parameter]
     [TimeoutTransformation]
@@ -24,10 +22,6 @@ public abstract class SingleWaitCommandBase : PSCmdlet, IDisposable
     /// <summary>Writes the call's whole result as one object instead of its items.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
-
-    protected override void StopProcessing() => _canceller?.Cancel();
-
-    public void Dispose() => _canceller?.Dispose();
 
     /// <summary>
     /// Makes <paramref name="call"/> once on <paramref name="fds"/> (refused if one's owner was closed), with the fds'
@@ -46,7 +40,7 @@ public abstract class SingleWaitCommandBase : PSCmdlet, IDisposable
 
         if (Timeout != 0)
         {
-            _canceller = ErrorRecords.NewCanceller(this);
+            StartCanceller();
         }
 
         TResult result;
@@ -65,7 +59,7 @@ public abstract class SingleWaitCommandBase : PSCmdlet, IDisposable
         {
             try
             {
-                result = call(_canceller, holds);
+                result = call(Canceller, holds);
             }
             catch (OperationCanceledException)
             {

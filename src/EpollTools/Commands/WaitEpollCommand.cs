@@ -7,11 +7,8 @@ namespace EpollTools.Commands;
 /// <summary>Wait-Epoll: epoll_wait, interruptible by Ctrl+C.</summary>
 [Cmdlet(VerbsLifecycle.Wait, "Epoll")]
 [OutputType(typeof(EpollEvent))]
-public sealed class WaitEpollCommand : PSCmdlet, IDisposable
+public sealed class WaitEpollCommand : CancellableCommandBase
 {
-    // Only a wait that can block needs a way to be stopped; -Timeout 0 stays one epoll_wait call.
-    private WaitCanceller? _canceller;
-
     /// <summary>The epoll instance to wait on.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
     [ValidateNotNull]
@@ -30,9 +27,10 @@ public sealed class WaitEpollCommand : PSCmdlet, IDisposable
 
     protected override void BeginProcessing()
     {
+        // Only a wait that can block needs a way to be stopped; -Timeout 0 stays one epoll_wait call.
         if (Timeout != 0)
         {
-            _canceller = ErrorRecords.NewCanceller(this);
+            StartCanceller();
         }
     }
 
@@ -40,7 +38,7 @@ public sealed class WaitEpollCommand : PSCmdlet, IDisposable
     {
         try
         {
-            foreach (var ev in Instance.Wait(MaxEvents, Timeout, _canceller))
+            foreach (var ev in Instance.Wait(MaxEvents, Timeout, Canceller))
             {
                 WriteObject(ev);
             }
@@ -55,7 +53,4 @@ public sealed class WaitEpollCommand : PSCmdlet, IDisposable
         }
     }
 
-    protected override void StopProcessing() => _canceller?.Cancel();
-
-    public void Dispose() => _canceller?.Dispose();
 }

@@ -8,7 +8,7 @@ namespace EpollTools.Commands;
 /// <summary>Write-Fd: writes bytes to a pipe or socket, or adds to an eventfd counter.</summary>
 [Cmdlet(VerbsCommunications.Write, "Fd", DefaultParameterSetName = TextSet)]
 [OutputType(typeof(int))]
-public sealed class WriteFdCommand : PSCmdlet, IDisposable
+public sealed class WriteFdCommand : CancellableCommandBase
 {
     private const string TextSet = "Text";
     private const string BytesSet = "Bytes";
@@ -17,8 +17,6 @@ public sealed class WriteFdCommand : PSCmdlet, IDisposable
     private const byte FillerByte = (byte)'x';
 
     // Made in BeginProcessing, where a failure (the fd limit) becomes a proper error rather than a constructor's.
-    private WaitCanceller? _canceller;
-
     /// <summary>The fd to write: an object from New-EventFd, New-Pipe (its write end) or New-SocketPair.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
     [ModuleFdTransformation(forWriting: true)]
@@ -48,7 +46,7 @@ public sealed class WriteFdCommand : PSCmdlet, IDisposable
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void BeginProcessing() => _canceller = ErrorRecords.NewCanceller(this);
+    protected override void BeginProcessing() => StartCanceller();
 
     protected override void ProcessRecord()
     {
@@ -66,12 +64,12 @@ public sealed class WriteFdCommand : PSCmdlet, IDisposable
             int written;
             if (Fd is EventFd eventFd)
             {
-                eventFd.Signal(Value, _canceller);
+                eventFd.Signal(Value, Canceller);
                 written = sizeof(ulong);
             }
             else
             {
-                written = Fd.Write(Payload(), _canceller);
+                written = Fd.Write(Payload(), Canceller);
             }
 
             if (PassThru)
@@ -89,9 +87,6 @@ public sealed class WriteFdCommand : PSCmdlet, IDisposable
         }
     }
 
-    protected override void StopProcessing() => _canceller?.Cancel();
-
-    public void Dispose() => _canceller?.Dispose();
 
     private byte[] Payload() => ParameterSetName switch
     {
