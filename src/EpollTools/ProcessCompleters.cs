@@ -98,7 +98,7 @@ public sealed class EpollFdCompleter : IArgumentCompleter
         {
             fds = ProcFs.ListFds(pid);
         }
-        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        catch (ProcessUnreadableException)
         {
             yield break;
         }

@@ -49,6 +49,9 @@ public sealed class EpollInterestScanner
     /// </summary>
     public const int TableLookupThreshold = 1024;
 
+    /// <summary>Windows in which no holder runs, tried per instance to prove a registered file is under no fd.</summary>
+    private const int MaxQuietWindows = 3;
+
 
     private readonly Action<string> _verbose;
 
@@ -275,7 +278,12 @@ public sealed class EpollInterestScanner
         }
 
         FdTable? ownerFds = null;
-        bool? heldStill = null; // whether the interest list was unchanged on a second read, asked at the first stale line no fd holds
+        // A stale line whose file is under no fd is proven so only in a window where none of the holders ran: the
+        // holders' run stamp then, and the interest list read in that window (see the stale branch below).
+        string? stillSince = null;
+        FdInfo? stillList = null;
+        int windowsTried = 0;
+        int[] holderPids = instance.Select(r => r.Pid).Distinct().ToArray();
         ItemList<int>? waiting = null;
         foreach (var line in info.EpollTargets.OrderBy(t => t.Tfd).ThenBy(t => t.Offset))
         {
@@ -326,21 +334,38 @@ public sealed class EpollInterestScanner
                     {
                         ownerFds ??= SafeTable(owner.Pid, pid => Tables.Get(pid, readAt)); // the whole table: the file may be under any fd
                         stillOpenAs = FindHolder(owner, line, ownerFds);
-                        if (stillOpenAs is null && heldStill is null)
+                        if (stillOpenAs is null)
                         {
-                            // The table may predate a dup made just before the registered number was closed (a file
-                            // moved to another number). So it is listed again, and the interest list read again after
-                            // it: only if the list held still across the listing is a file under none of its fds not
-                            // open in this process (lines of anonymous inodes look alike: no line can be followed
-                            // through a change).
-                            ownerFds = SafeTable(owner.Pid, pid => Tables.Get(pid, Stopwatch.GetTimestamp()));
-                            heldStill = InterestListUnchanged(owner, info, directories);
-                            stillOpenAs = FindHolder(owner, line, ownerFds);
-                        }
+                            // The table may predate a dup made just before the registered number was closed, and
+                            // lines of anonymous inodes look alike: no line can be followed through a change. So
+                            // "not open" is said only from a window in which no holder ran (their threads' schedstat
+                            // unchanged across it): the table listed and the interest list read again inside it,
+                            // the line still there, and no fd of the table (the registered number included) its file.
+                            // A window stays good for later lines while the holders still have not run; a process
+                            // busy all along gives none, so only a few are tried per instance.
+                            if ((stillSince is null || ProcFs.ReadRunStamp(holderPids) != stillSince) && windowsTried++ < MaxQuietWindows)
+                            {
+                                (stillSince, stillList) = (null, null);
+                                string? before = ProcFs.ReadRunStamp(holderPids);
+                                ownerFds = SafeTable(owner.Pid, pid => Tables.Get(pid, Stopwatch.GetTimestamp()));
+                                var again = ReadAgain(owner, directories);
+                                if (before is not null && again is not null && ProcFs.ReadRunStamp(holderPids) == before)
+                                {
+                                    (stillSince, stillList) = (before, again);
+                                }
+                            }
 
-                        if (stillOpenAs is null && heldStill == false)
-                        {
-                            verdict = verdict with { State = RegistrationState.Unknown };
+                            stillOpenAs = FindHolder(owner, line, ownerFds, includingTfd: true);
+                            if (stillOpenAs == line.Tfd)
+                            {
+                                stillOpenAs = null; // the number holds the registered file again: it changed while read
+                                stillList = null;
+                            }
+
+                            if (stillOpenAs is null && (stillSince is null || stillList is null || !stillList.EpollTargets.Contains(line)))
+                            {
+                                verdict = verdict with { State = RegistrationState.Unknown };
+                            }
                         }
                     }
 
@@ -498,7 +523,7 @@ public sealed class EpollInterestScanner
                     return (holder, info);
                 }
             }
-            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            catch (ProcessUnreadableException e)
             {
                 failure ??= e;
             }
@@ -531,7 +556,7 @@ public sealed class EpollInterestScanner
             {
                 current = ProcFs.ReadFdTarget(pid, line.Tfd);
             }
-            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            catch (ProcessUnreadableException)
             {
                 return null;
             }
@@ -552,7 +577,7 @@ public sealed class EpollInterestScanner
         {
             return ProcFs.ParseFdInfo(pid, fd);
         }
-        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        catch (ProcessUnreadableException)
         {
             return null;
         }
@@ -734,29 +759,30 @@ public sealed class EpollInterestScanner
             : null;
     }
 
-    /// <summary>Whether the owner's interest list reads now as it did in <paramref name="first"/>, line for line.</summary>
-    private static bool InterestListUnchanged(EpollFdRecord owner, FdInfo first, FdDirectories directories)
+    /// <summary>The owner's interest list read again; null if it cannot be.</summary>
+    private static FdInfo? ReadAgain(EpollFdRecord owner, FdDirectories directories)
     {
         try
         {
-            return directories.Of(owner.Pid, owner.Identity)?.ParseFdInfo(owner.Fd) is FdInfo again
-                && again.EpollTargets.SequenceEqual(first.EpollTargets);
+            return directories.Of(owner.Pid, owner.Identity)?.ParseFdInfo(owner.Fd);
         }
-        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        catch (ProcessUnreadableException)
         {
-            return false;
+            return null;
         }
     }
 
-    /// <summary>The fd of the owner that still holds a stale registration's file, found with kcmp among fds of the same inode.</summary>
-    private static int? FindHolder(EpollFdRecord owner, EpollTargetLine line, FdTable fds)
+    /// <summary>
+    /// The fd of the owner that still holds a stale registration's file, found with kcmp among fds of the same inode.
+    /// The registered number itself is asked only with <paramref name="includingTfd"/>: it was judged not to be the
+    /// file just before, so a kcmp saying otherwise met a registration made since.
+    /// </summary>
+    private static int? FindHolder(EpollFdRecord owner, EpollTargetLine line, FdTable fds, bool includingTfd = false)
     {
         foreach (var entry in fds.Entries)
         {
             int fd = entry.Fd;
-            // The registered number itself was judged not to be the file (or closed) just before: a kcmp saying
-            // otherwise now met another registration with that number (the lines shifted meanwhile).
-            if (fd == line.Tfd)
+            if (fd == line.Tfd && !includingTfd)
             {
                 continue;
             }
@@ -782,7 +808,7 @@ public sealed class EpollInterestScanner
         {
             return table(pid);
         }
-        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        catch (ProcessUnreadableException e)
         {
             _verbose($"Process {pid}: its fds could not be listed again ({e.Message}).");
             return FdTable.Empty(pid);

@@ -272,7 +272,7 @@ public sealed class FdTables
                 {
                     list(pid);
                 }
-                catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+                catch (ProcessUnreadableException)
                 {
                     // Left out: the caller lists it again (or goes without) and reports it.
                 }

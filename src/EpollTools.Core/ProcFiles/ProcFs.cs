@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Text;
 using EpollTools.Core.Native;
 using EpollTools.Core.Parsing;
 
@@ -17,22 +18,34 @@ public readonly record struct FileStatus(int Mode, ulong Ino, uint DevMajor, uin
         => new(buffer.Mode, buffer.Ino, buffer.DevMajor, buffer.DevMinor, buffer.RdevMajor, buffer.RdevMinor);
 }
 
-/// <summary>The process is gone (it exited, or was never there).</summary>
-public sealed class ProcessGoneException : Exception
+/// <summary>
+/// A process whose /proc files cannot be read: gone, or not this caller's to read. What skips such a process (a
+/// host-wide search, a process that exits mid-read) catches this one type.
+/// </summary>
+public abstract class ProcessUnreadableException : Exception
 {
-    public ProcessGoneException(int pid, Exception? inner = null)
-        : base($"Process {pid} does not exist (or exited).", inner) => Pid = pid;
+    protected ProcessUnreadableException(int pid, string message, Exception? inner)
+        : base(message, inner) => Pid = pid;
 
     public int Pid { get; }
 }
 
+/// <summary>The process is gone (it exited, or was never there).</summary>
+public sealed class ProcessGoneException : ProcessUnreadableException
+{
+    public ProcessGoneException(int pid, Exception? inner = null)
+        : base(pid, $"Process {pid} does not exist (or exited).", inner)
+    {
+    }
+}
+
 /// <summary>Reading another process's fds needs ptrace read access.</summary>
-public sealed class ProcessAccessDeniedException : UnauthorizedAccessException
+public sealed class ProcessAccessDeniedException : ProcessUnreadableException
 {
     public ProcessAccessDeniedException(int pid, Exception? inner = null)
-        : base($"Access to the fds of process {pid} is denied.", inner) => Pid = pid;
-
-    public int Pid { get; }
+        : base(pid, $"Access to the fds of process {pid} is denied.", inner)
+    {
+    }
 }
 
 /// <summary>Takes one line of a file read a buffer at a time; the span is valid only during the call.</summary>
@@ -182,7 +195,7 @@ public static class ProcFs
                 return (object)count;
             }) as int?;
         }
-        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        catch (ProcessUnreadableException)
         {
             return null;
         }
@@ -226,6 +239,39 @@ public static class ProcFs
 
     /// <summary>A file of /proc/thread-self (the calling thread's own task directory); null if unreadable.</summary>
     public static string? ReadThreadSelfFile(string name) => ReadTextOrNull($"{Root}/thread-self/{name}");
+
+    /// <summary>
+    /// Every thread's schedstat (time on a CPU, time waiting for one, times put on one) of <paramref name="pids"/>, in
+    /// one string: the same on two reads means no thread of them ran, started or ended in between, so nothing they
+    /// hold (fd tables, interest lists) changed by their own doing. A thread on a CPU now (state R) may run on with
+    /// its figures not yet updated (the kernel adds a running thread's time at the next tick): then, as for a process
+    /// that cannot be read, null.
+    /// </summary>
+    public static string? ReadRunStamp(IEnumerable<int> pids)
+    {
+        var stamp = new StringBuilder();
+        try
+        {
+            foreach (int pid in pids)
+            {
+                foreach (int tid in ListThreads(pid))
+                {
+                    if (ReadTaskFile(pid, tid, "stat") is not string stat || TaskParser.ParseStatState(stat) is 'R' or null)
+                    {
+                        return null;
+                    }
+
+                    stamp.Append(tid).Append(' ').Append(ReadTaskFile(pid, tid, "schedstat") ?? "gone").Append('\n');
+                }
+            }
+        }
+        catch (ProcessUnreadableException)
+        {
+            return null;
+        }
+
+        return stamp.ToString();
+    }
 
     /// <summary>
     /// A file of /proc/&lt;pid&gt;/task/&lt;tid&gt; ("syscall", "stat", "wchan", "comm", "sched"); null if the thread is gone.

@@ -394,7 +394,7 @@ public sealed class TargetResolver
             {
                 table = _tables.Get(pid);
             }
-            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            catch (ProcessUnreadableException)
             {
                 continue;
             }

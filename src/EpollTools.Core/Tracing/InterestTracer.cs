@@ -251,7 +251,7 @@ public sealed class InterestTracer
                     return resolver.Resolve(pid, line.Tfd, link).Description;
                 }
             }
-            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            catch (ProcessUnreadableException)
             {
                 // another holder may still tell
             }
@@ -268,7 +268,7 @@ public sealed class InterestTracer
         {
             return ProcFs.ParseFdInfo(owner.Pid, owner.Fd)?.EpollTargets; // parsed as read: a large instance is sampled often
         }
-        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        catch (ProcessUnreadableException)
         {
             return null;
         }

@@ -335,7 +335,7 @@ public sealed class MultiplexerWaitScanner
             abi = SyscallAbis.OfProcess(pid) ?? SyscallAbis.OfMachine(RuntimeInformation.OSArchitecture);
             threads = ProcFs.ListThreads(pid);
         }
-        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        catch (ProcessUnreadableException)
         {
             yield break;
         }

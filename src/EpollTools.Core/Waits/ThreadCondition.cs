@@ -86,7 +86,7 @@ public sealed record ThreadCondition(char? State, ThreadHold Hold, string WaitCh
                 first ??= condition;
             }
         }
-        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        catch (ProcessUnreadableException)
         {
             return Unknown;
         }

@@ -177,7 +177,7 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
                     rows.ForEach(Write);
                 }
             }
-            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            catch (ProcessUnreadableException e)
             {
                 ProcessSelection.ReportFailure(this, e, instance[0].Pid, ExplicitIds);
             }
@@ -197,7 +197,7 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
                 {
                     again = scanner.Expand(instance, options).ToList();
                 }
-                catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+                catch (ProcessUnreadableException)
                 {
                     again = new List<EpollInterest>(); // gone since: nothing confirms what was seen
                 }
@@ -274,7 +274,7 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
             string? link = ProcFs.ReadFdTarget(pid, fd);
             return link is null ? string.Empty : $": it is fd {fd} of {pid} ({ProcFs.ReadComm(pid) ?? "?"}), {scanner.Resolver.Resolve(pid, fd, link).Description}";
         }
-        catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+        catch (ProcessUnreadableException)
         {
             return string.Empty;
         }
@@ -320,7 +320,7 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
                     WriteError(ErrorRecords.Usage("TargetNotFound", ErrorCategory.ObjectNotFound, item, e.Message,
                         "Check the fd with Get-FdInfo -Id <pid>, or the path with Test-Path; a file closed everywhere is no longer registered anywhere."));
                 }
-                catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+                catch (ProcessUnreadableException e)
                 {
                     ProcessSelection.ReportFailure(this, e, ((TargetSpec.ProcessFd)spec).Pid, explicitlyNamed: true);
                 }

@@ -45,7 +45,7 @@ public sealed class GetFdInfoCommand : PSCmdlet
             {
                 Describe(pid);
             }
-            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            catch (ProcessUnreadableException e)
             {
                 ProcessSelection.ReportFailure(this, e, pid, explicitlyNamed: true);
             }

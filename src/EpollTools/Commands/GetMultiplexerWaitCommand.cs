@@ -91,7 +91,7 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase, IDi
             {
                 again.AddRange(scanner.Scan(pid, IncludeAllThreads));
             }
-            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            catch (ProcessUnreadableException)
             {
                 // Gone since: its waits are confirmed by nothing.
             }

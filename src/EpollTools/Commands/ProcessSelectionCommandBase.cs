@@ -82,7 +82,7 @@ public abstract class ProcessSelectionCommandBase : PSCmdlet
             {
                 read(item);
             }
-            catch (Exception e) when (e is ProcessGoneException or ProcessAccessDeniedException)
+            catch (ProcessUnreadableException e)
             {
                 if (e is ProcessAccessDeniedException && !ExplicitIds)
                 {
