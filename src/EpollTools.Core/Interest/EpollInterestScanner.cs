@@ -395,7 +395,7 @@ public sealed class EpollInterestScanner
                 {
                     target = Resolver.Resolve(verdict.Pid, line.Tfd, verdict.Link, directories);
                     if (verdict.State == RegistrationState.Current && LinkInode(verdict.Link!) is null
-                        && directories.ReadLink(verdict.Pid, line.Tfd) != verdict.Link)
+                        && !StillTheRegisteredFile(owner, verdict, line, exact, info.Ino, directories))
                     {
                         // An anonymous inode or a file with a path was judged (kcmp, statx) and described (its fdinfo,
                         // statx) in reads after its link: if the number shows another link now, the file described
@@ -757,6 +757,22 @@ public sealed class EpollInterestScanner
             && ProcFs.ReadFdTarget(owner.Pid, holder) == link
             ? described
             : null;
+    }
+
+    /// <summary>
+    /// Whether a current registration's number is still the file it was judged and described as: the same link now
+    /// and, where kcmp judged it (an anonymous inode, whose inode every such file shares), kcmp saying so again after
+    /// that link: the description, made between the two judgements, was of the registered file.
+    /// </summary>
+    private static bool StillTheRegisteredFile(EpollFdRecord owner, HolderVerdict verdict, EpollTargetLine line, bool exact, ulong? anonymousInode, FdDirectories directories)
+    {
+        if (directories.ReadLink(verdict.Pid, line.Tfd) != verdict.Link)
+        {
+            return false;
+        }
+
+        bool judgedByKcmp = exact && line.Ino is ulong ino && ino == anonymousInode;
+        return !judgedByKcmp || ProcFs.SameEpollTarget(verdict.Pid, line.Tfd, owner.Pid, owner.Fd, line.Tfd, line.Offset) == true;
     }
 
     /// <summary>The owner's interest list read again; null if it cannot be.</summary>
