@@ -52,13 +52,13 @@ internal sealed partial class CommandPage
     {
         var page = new CommandPage();
         var lines = StripFrontMatter(markdown.Replace("\r\n", "\n").Split('\n'));
-        var sections = SplitSections(lines, "## ");
+        var sections = SectionsByTitle(lines, "## ");
         page.Name = lines.FirstOrDefault(l => l.StartsWith("# ", StringComparison.Ordinal))?.Substring(2).Trim()
             ?? throw new FormatException($"{source}: no '# <cmdlet name>' title.");
         page.Synopsis = Text(Require(sections, "SYNOPSIS", source));
         page.SyntaxLines.AddRange(CodeBlocks(Require(sections, "SYNTAX", source)).SelectMany(c => c.Code.Split('\n')).Where(l => l.Trim().Length > 0));
         page.Description = Text(Require(sections, "DESCRIPTION", source));
-        foreach (var (title, body) in SplitSections(Require(sections, "EXAMPLES", source), "### "))
+        foreach (var (title, body) in SectionsInOrder(Require(sections, "EXAMPLES", source), "### "))
         {
             var blocks = CodeBlocks(body);
             if (blocks.Count == 0)
@@ -74,7 +74,7 @@ internal sealed partial class CommandPage
             throw new FormatException($"{source}: no examples.");
         }
 
-        foreach (var (title, body) in SplitSections(Require(sections, "PARAMETERS", source), "### "))
+        foreach (var (title, body) in SectionsInOrder(Require(sections, "PARAMETERS", source), "### "))
         {
             if (title == "CommonParameters")
             {
@@ -136,7 +136,7 @@ internal sealed partial class CommandPage
             yield break;
         }
 
-        foreach (var (title, text) in SplitSections(body, "### "))
+        foreach (var (title, text) in SectionsInOrder(body, "### "))
         {
             yield return new TypeDoc(title, Text(text));
         }
@@ -157,10 +157,10 @@ internal sealed partial class CommandPage
     }
 
     /// <summary>Splits at headings of one level, outside code blocks: heading text, then the lines under it.</summary>
-    private static Dictionary<string, List<string>> SplitSections(IEnumerable<string> lines, string prefix)
+    private static Dictionary<string, List<string>> SectionsByTitle(IEnumerable<string> lines, string prefix)
     {
         var sections = new Dictionary<string, List<string>>();
-        foreach (var (title, body) in SplitSectionsInOrder(lines, prefix))
+        foreach (var (title, body) in SectionsInOrder(lines, prefix))
         {
             sections[title] = body;
         }
@@ -168,7 +168,8 @@ internal sealed partial class CommandPage
         return sections;
     }
 
-    private static List<(string Title, List<string> Body)> SplitSectionsInOrder(IEnumerable<string> lines, string prefix)
+    /// <summary>The same, each heading with its lines, in the page's order (examples and parameters keep theirs).</summary>
+    private static List<(string Title, List<string> Body)> SectionsInOrder(IEnumerable<string> lines, string prefix)
     {
         var result = new List<(string, List<string>)>();
         List<string>? current = null;
@@ -193,9 +194,6 @@ internal sealed partial class CommandPage
 
         return result;
     }
-
-    private static IEnumerable<(string Title, List<string> Body)> SplitSections(List<string> lines, string prefix)
-        => SplitSectionsInOrder(lines, prefix);
 
     private sealed record CodeBlock(string Language, string Code, int StartLine, int EndLine);
 

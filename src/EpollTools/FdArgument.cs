@@ -258,3 +258,25 @@ public sealed class ValidateFdNumberOrNullAttribute : ValidateArgumentsAttribute
         }
     }
 }
+
+/// <summary>
+/// Lets the fd parameters of Read-Fd and Write-Fd take a whole pipe or socket pair: the end that fits the
+/// direction is chosen (a pipe's read end for reading, its write end for writing; a socket pair's first socket).
+/// </summary>
+public sealed class PipeEndTransformationAttribute : ArgumentTransformationAttribute
+{
+    public PipeEndTransformationAttribute(bool forWriting) => ForWriting = forWriting;
+
+    public bool ForWriting { get; }
+
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        object? input = inputData is PSObject ps ? ps.BaseObject : inputData;
+        return input switch
+        {
+            Pipe pipe => ForWriting ? pipe.WriteEnd : pipe.ReadEnd,
+            SocketPair pair => pair.First,
+            _ => inputData,
+        };
+    }
+}

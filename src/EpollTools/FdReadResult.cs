@@ -33,25 +33,3 @@ public sealed class FdReadResult
     /// <summary>read(2) returned 0: the writer closed its end.</summary>
     public bool EndOfFile => Value is null && Bytes.Length == 0;
 }
-
-/// <summary>
-/// Lets the fd parameters of Read-Fd and Write-Fd take a whole pipe or socket pair: the end that fits the
-/// direction is chosen (a pipe's read end for reading, its write end for writing; a socket pair's first socket).
-/// </summary>
-public sealed class ModuleFdTransformationAttribute : System.Management.Automation.ArgumentTransformationAttribute
-{
-    public ModuleFdTransformationAttribute(bool forWriting) => ForWriting = forWriting;
-
-    public bool ForWriting { get; }
-
-    public override object Transform(System.Management.Automation.EngineIntrinsics engineIntrinsics, object inputData)
-    {
-        object? input = inputData is System.Management.Automation.PSObject ps ? ps.BaseObject : inputData;
-        return input switch
-        {
-            Pipe pipe => ForWriting ? pipe.WriteEnd : pipe.ReadEnd,
-            SocketPair pair => pair.First,
-            _ => inputData,
-        };
-    }
-}

@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
 using System.Text;
 
 namespace EpollTools;
@@ -32,6 +34,27 @@ public static class ViewText
         }
 
         return string.Join('\n', wrapped);
+    }
+
+    /// <summary>
+    /// A registration's Target cell (the default and -Readiness views of Get-EpollInterest): "STALE (fd 9) " on a stale
+    /// row (with the fd that still holds the file), "? " on an Unknown one, "[in 1234] " where it was read in another
+    /// holder, the target, then a "! " line per diagnosis, wrapped to <paramref name="width"/>. Reads the row's
+    /// properties by name, so that it draws a deserialized row as well.
+    /// </summary>
+    public static string InterestTarget(PSObject row, int width)
+    {
+        object? Value(string name) => row.Properties[name]?.Value;
+        string state = Value("State")?.ToString() ?? string.Empty;
+        string marker = state switch
+        {
+            "Stale" => Value("StillOpenAs") is { } holder ? $"STALE (fd {holder}) " : "STALE ",
+            "Unknown" => "? ",
+            _ => string.Empty,
+        };
+        string where = Equals(Value("TargetProcessId")?.ToString(), Value("ProcessId")?.ToString()) ? string.Empty : $"[in {Value("TargetProcessId")}] ";
+        var diagnoses = LanguagePrimitives.GetEnumerable(Value("Diagnoses"))?.Cast<object?>().Select(d => (object?)$"! {d}") ?? Enumerable.Empty<object?>();
+        return Wrap(new object?[] { marker + where + Value("Target") }.Concat(diagnoses), width);
     }
 
     /// <summary>

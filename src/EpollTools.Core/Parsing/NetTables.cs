@@ -207,9 +207,9 @@ public static class NetTableParser
     /// <summary>"UNIX STREAM" and the like for a unix socket's type. Literals, not "UNIX " + name: a busy host has 100,000 of these entries.</summary>
     public static string UnixProtocol(int type) => type switch
     {
-        SocketConstantsText.SOCK_STREAM => "UNIX STREAM",
-        SocketConstantsText.SOCK_DGRAM => "UNIX DGRAM",
-        SocketConstantsText.SOCK_SEQPACKET => "UNIX SEQPACKET",
+        SocketConstants.SOCK_STREAM => "UNIX STREAM",
+        SocketConstants.SOCK_DGRAM => "UNIX DGRAM",
+        SocketConstants.SOCK_SEQPACKET => "UNIX SEQPACKET",
         _ => "UNIX TYPE" + type,
     };
 
@@ -320,12 +320,4 @@ public static class NetTableParser
 
     /// <summary>An IPv4 address as such, also where a dual-stack IPv6 socket holds it mapped (::ffff:127.0.0.1).</summary>
     public static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-}
-
-/// <summary>The socket types /proc/net/unix prints, as constants usable in a switch (include/linux/net.h).</summary>
-internal static class SocketConstantsText
-{
-    public const int SOCK_STREAM = Native.SocketConstants.SOCK_STREAM;
-    public const int SOCK_DGRAM = Native.SocketConstants.SOCK_DGRAM;
-    public const int SOCK_SEQPACKET = Native.SocketConstants.SOCK_SEQPACKET;
 }

@@ -12,7 +12,7 @@ public sealed class ReadFdCommand : CancellableCommandBase
     // Made in BeginProcessing, where a failure (the fd limit) becomes a proper error rather than a constructor's.
     /// <summary>The fd to read: an object from New-EventFd, New-TimerFd, New-Pipe (its read end) or New-SocketPair.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
-    [ModuleFdTransformation(forWriting: false)]
+    [PipeEndTransformation(forWriting: false)]
     [ValidateNotNull]
     public LinuxFd Fd { get; set; } = null!;
 

@@ -19,7 +19,7 @@ public sealed class WriteFdCommand : CancellableCommandBase
     // Made in BeginProcessing, where a failure (the fd limit) becomes a proper error rather than a constructor's.
     /// <summary>The fd to write: an object from New-EventFd, New-Pipe (its write end) or New-SocketPair.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
-    [ModuleFdTransformation(forWriting: true)]
+    [PipeEndTransformation(forWriting: true)]
     [ValidateNotNull]
     public LinuxFd Fd { get; set; } = null!;
 
