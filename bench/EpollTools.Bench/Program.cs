@@ -12,6 +12,7 @@ using System.Threading;
 using EpollTools.Core;
 using EpollTools.Core.Multiplexers;
 using EpollTools.Core.ProcFiles;
+using EpollTools.Tests;
 
 namespace EpollTools.Bench;
 
@@ -31,7 +32,7 @@ internal static class Program
     /// <summary>The budget per registration: 10 us, at 10,000 and at 100,000 (section 5).</summary>
     private const double PerRegistrationBudget = 10;
 
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = RepoPaths.Root;
     private static readonly string Work = Path.Combine(Path.GetTempPath(), "epolltools-bench-" + Environment.ProcessId);
 
     public static int Main(string[] args)
@@ -537,9 +538,7 @@ internal static class Program
 
     private static string Compile(string name, bool shared, params string[] sources)
     {
-        string output = Path.Combine(Work, name);
-        Run("gcc", $"-O2 -pthread {(shared ? "-shared -fPIC " : string.Empty)}-o {output} {string.Join(' ', sources.Select(s => Path.Combine(Root, s)))}");
-        return output;
+        return RepoPaths.BuildC(Path.Combine(Work, name), shared ? "-pthread -shared -fPIC" : "-pthread", sources);
     }
 
     private static Runspace OpenRunspace()
@@ -640,19 +639,6 @@ internal static class Program
     {
         measure(); // warm up: JIT, page cache, first-use costs
         return Enumerable.Range(0, Runs).Select(_ => measure()).Min();
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EpollTools.psd1")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("EpollTools.psd1 not found above " + AppContext.BaseDirectory);
     }
 
     /// <summary>The C loops of bench/c/epoll-loops.c, loaded into this process.</summary>

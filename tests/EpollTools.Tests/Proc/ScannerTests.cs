@@ -20,12 +20,7 @@ public sealed class ScannerTests
         Directory.CreateDirectory(dir);
         try
         {
-            string exe = Path.Combine(dir, "epoll-fixture");
-            using (var gcc = Process.Start("gcc", new[] { "-O2", "-o", exe, Path.Combine(RepoPaths.Root, "tests", "fixtures", "epoll-fixture.c") }))
-            {
-                gcc.WaitForExit();
-                Assert.Equal(0, gcc.ExitCode);
-            }
+            string exe = RepoPaths.BuildC(Path.Combine(dir, "epoll-fixture"), string.Empty, Path.Combine("tests", "fixtures", "epoll-fixture.c"));
 
             var start = new ProcessStartInfo(exe, Path.Combine(dir, "s.sock")) { RedirectStandardInput = true, RedirectStandardOutput = true };
             using var fixture = Process.Start(start)!;
