@@ -356,6 +356,11 @@ public sealed class EpollInterestScanner
                             }
 
                             stillOpenAs = FindHolder(owner, line, ownerFds, includingTfd: true);
+                            if (stillOpenAs is null && stillSince is not null && ProcFs.ReadRunStamp(holderPids) != stillSince)
+                            {
+                                (stillSince, stillList) = (null, null); // kcmp's answers count only while nothing ran
+                            }
+
                             if (stillOpenAs == line.Tfd)
                             {
                                 stillOpenAs = null; // the number holds the registered file again: it changed while read

@@ -215,8 +215,11 @@ public sealed class FdTables
     /// A registration is judged against a table listed after its interest list was read: one listed before would lack
     /// an fd opened and registered in between, and call a new connection's registration closed.
     /// </remarks>
-    /// <summary>The tables listed so far, as they are now.</summary>
+    /// <summary>The tables listed so far, as they are now (a copy: <see cref="ListedCount"/> says whether any came since).</summary>
     public ICollection<FdTable> Listed => _tables.Values;
+
+    /// <summary>How many tables are listed, without copying them.</summary>
+    public int ListedCount => _tables.Count;
 
     public FdTable Get(int pid, long listedSince = 0)
     {

@@ -115,7 +115,7 @@ public sealed class TargetResolver
     /// </summary>
     private string? PeerHolderOf(ulong inode)
     {
-        if (_indexedTables.Count != _tables.Listed.Count)
+        if (_indexedTables.Count != _tables.ListedCount)
         {
             // Tables listed since the last look are added; one listed again replaces nothing already found.
             foreach (var table in _tables.Listed.Where(_indexedTables.Add))
