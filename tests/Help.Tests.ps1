@@ -8,7 +8,10 @@ BeforeDiscovery {
             $i = 0
             foreach ($example in (Get-Help $c.Name).examples.example) {
                 $i++
-                @{ Name = $c.Name; Number = $i; Code = [string] $example.code }
+                # "Prints `5`." (or "Prints `abc`, then `def`.") under an example: what it must print, in order.
+                $remarks = (@($example.remarks) | ForEach-Object Text) -join "`n"
+                $promised = if ($remarks -match '(?m)^Prints (?<what>.*)$') { @([regex]::Matches($Matches.what, '`([^`]+)`') | ForEach-Object { $_.Groups[1].Value }) } else { @() }
+                @{ Name = $c.Name; Number = $i; Code = [string] $example.code; Promised = $promised }
             }
         })
 }
@@ -93,8 +96,20 @@ Describe 'Get-Help <Name>' -ForEach $cmdlets {
 }
 
 Describe 'Example <Number> of <Name>' -ForEach $examples {
-    It 'runs without an error' {
+    It 'runs without an error, and prints what its page says it prints' {
         $ErrorActionPreference = 'Stop'
-        $null = & ([scriptblock]::Create($Code))
+        $printed = @(& ([scriptblock]::Create($Code)) | Out-String -Stream | ForEach-Object Trim | Where-Object { $_ })
+        $at = 0
+        foreach ($value in $Promised) {
+            $found = [array]::IndexOf($printed, $value, $at)
+            $found | Should -BeGreaterOrEqual 0 -Because "the page says it prints '$value' (after what it printed before that); it printed: $($printed -join ' | ')"
+            $at = $found + 1
+        }
+
+        if ($Promised.Count -eq 0) {
+            # A page that promises an output names it in backticks ("Prints `5`."): one written without them would go
+            # unchecked. Only an approximate promise ("Prints about 5") is left as words.
+            (Get-Help $Name).examples.example[$Number - 1].remarks.Text -join "`n" | Should -Not -Match '(?m)^Prints (?!about )'
+        }
     }
 }
