@@ -20,41 +20,35 @@ public static class SockDiag
     private const int ReceiveBufferSize = 64 * 1024;
 
     /// <summary>
-    /// The unix sockets by inode, of this process's network namespace, or of the one <paramref name="pid"/> is in;
-    /// null where netlink sock_diag cannot be used there (not built, not allowed, the namespace not enterable).
+    /// A NETLINK_SOCK_DIAG socket of this process's network namespace, or of the one <paramref name="pid"/> is in,
+    /// for the dumps below (one socket, and one entry into another namespace, serves them all); null where netlink
+    /// sock_diag cannot be used there (not built, not allowed, the namespace not enterable).
     /// </summary>
-    public static Dictionary<ulong, SocketEntry>? ReadUnixSockets(int? pid = null)
+    public static FileDescriptorHandle? Open(int? pid = null)
     {
         int fd = pid is int other ? DiagSocketIn($"{ProcFs.Root}/{other}/ns/net") : DiagSocket();
-        if (fd < 0)
-        {
-            return null;
-        }
+        return fd < 0 ? null : new FileDescriptorHandle(fd);
+    }
 
-        using var handle = new FileDescriptorHandle(fd);
+    /// <summary>The unix sockets by inode, from a socket <see cref="Open"/> made; null if the dump failed.</summary>
+    public static Dictionary<ulong, SocketEntry>? ReadUnixSockets(FileDescriptorHandle socket)
+    {
         Span<byte> request = stackalloc byte[SockDiagConstants.NlMsgHdrSize + SockDiagConstants.UnixDiagReqSize];
         SockDiagParser.WriteUnixDumpRequest(request, sequence: 1);
         var sockets = new Dictionary<ulong, SocketEntry>();
-        return Dump(fd, request, SockDiagParser.ParseUnixMessage, sockets) ? sockets : null;
+        return Dump(socket.Number, request, SockDiagParser.ParseUnixMessage, sockets) ? sockets : null;
     }
 
     /// <summary>
-    /// The TCP and UDP sockets (IPv4 and IPv6) by inode, as <see cref="ReadUnixSockets"/> finds the unix ones, each TCP
-    /// socket with its <see cref="TcpFacts"/> (INET_DIAG_INFO: struct tcp_info); null where netlink cannot answer
-    /// for all four.
+    /// The TCP and UDP sockets (IPv4 and IPv6) by inode, from a socket <see cref="Open"/> made, each TCP socket with
+    /// its <see cref="TcpFacts"/> (INET_DIAG_INFO: struct tcp_info); null where netlink cannot answer for all four.
     /// </summary>
-    public static Dictionary<ulong, SocketEntry>? ReadInetSockets(int? pid = null)
+    public static Dictionary<ulong, SocketEntry>? ReadInetSockets(FileDescriptorHandle socket)
     {
-        int fd = pid is int other ? DiagSocketIn($"{ProcFs.Root}/{other}/ns/net") : DiagSocket();
-        if (fd < 0)
-        {
-            return null;
-        }
-
-        using var handle = new FileDescriptorHandle(fd);
+        int fd = socket.Number;
         var sockets = new Dictionary<ulong, SocketEntry>();
         Span<byte> request = stackalloc byte[SockDiagConstants.NlMsgHdrSize + SockDiagConstants.InetDiagReqV2Size];
-        uint sequence = 0;
+        uint sequence = 1; // numbers of their own, beside the unix dump's 1
         foreach (var (family, protocol, name) in InetDumps)
         {
             SockDiagParser.WriteInetDumpRequest(request, ++sequence, family, protocol);

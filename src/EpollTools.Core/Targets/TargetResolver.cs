@@ -224,7 +224,8 @@ public sealed class TargetResolver
         // TCP and UDP as ss reads them (netlink sock_diag, TCP with struct tcp_info); the text tables where netlink
         // cannot answer, and always for the kinds it is not asked about (UDP-lite, raw).
         bool here = ProcFs.ReadNetNamespace(pid) is string ns && ns == OwnNamespace.Value;
-        var inet = SockDiag.ReadInetSockets(here ? null : pid);
+        using var diag = SockDiag.Open(here ? null : pid);
+        var inet = diag is null ? null : SockDiag.ReadInetSockets(diag);
         foreach (var entry in inet?.Values ?? Enumerable.Empty<SocketEntry>())
         {
             Add(entry);
@@ -235,7 +236,7 @@ public sealed class TargetResolver
             ProcFs.ReadNetTable(pid, file, line => Add(NetTableParser.ParseInetLine(line, protocol)));
         }
 
-        if (SockDiag.ReadUnixSockets(here ? null : pid) is { } unix)
+        if (diag is not null && SockDiag.ReadUnixSockets(diag) is { } unix)
         {
             foreach (var entry in unix.Values)
             {
