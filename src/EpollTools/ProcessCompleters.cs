@@ -5,9 +5,9 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Text.RegularExpressions;
-using EpollTools.Core.Parsing;
 using EpollTools.Core.ProcFiles;
 using EpollTools.Core.Targets;
+using EpollTools.Core.Waits;
 
 namespace EpollTools;
 
@@ -17,15 +17,13 @@ namespace EpollTools;
 /// </summary>
 public sealed class ProcessIdCompleter : IArgumentCompleter
 {
-    internal static bool IsKernelThread(int pid) => ProcFs.ReadProcessFile(pid, "stat") is string stat && TaskParser.IsKernelThread(stat);
-
     public IEnumerable<CompletionResult> CompleteArgument(
         string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         foreach (int pid in ProcFs.ListPids())
         {
             string text = pid.ToString(CultureInfo.InvariantCulture);
-            if (!text.StartsWith(wordToComplete, StringComparison.Ordinal) || IsKernelThread(pid))
+            if (!text.StartsWith(wordToComplete, StringComparison.Ordinal) || ProcessCondition.IsKernelThread(pid))
             {
                 continue;
             }
@@ -54,7 +52,7 @@ public sealed class ProcessNameCompleter : IArgumentCompleter
         foreach (int pid in ProcFs.ListPids())
         {
             string? name = ProcFs.ReadComm(pid);
-            if (name is not null && SafeIsMatch(pattern, name) && !ProcessIdCompleter.IsKernelThread(pid))
+            if (name is not null && SafeIsMatch(pattern, name) && !ProcessCondition.IsKernelThread(pid))
             {
                 names[name] = names.TryGetValue(name, out int count) ? count + 1 : 1;
             }

@@ -51,7 +51,7 @@ public sealed class MultiplexerWaitScanner
         var threads = ProcFs.ListThreads(pid);
         var abi = SyscallAbis.OfProcess(pid) ?? SyscallAbis.OfMachine(_architecture);
         // A kernel thread makes no system call: its syscall file reads "0 0x0 ...", which would look like read(2).
-        bool kernelThread = ProcFs.ReadProcessFile(pid, "stat") is string stat && TaskParser.IsKernelThread(stat);
+        bool kernelThread = ProcessCondition.IsKernelThread(pid);
         var waits = new List<MultiplexerWait>();
         foreach (int tid in threads)
         {

@@ -157,6 +157,9 @@ public sealed record ThreadCondition(char? State, ThreadHold Hold, string WaitCh
 /// <summary>What a whole process is, where that explains why it waits on nothing: exited, a zombie, a kernel thread.</summary>
 public static class ProcessCondition
 {
+    /// <summary>Whether <paramref name="pid"/> is a kernel thread (false if it cannot be read).</summary>
+    public static bool IsKernelThread(int pid) => ProcFs.ReadProcessFile(pid, "stat") is string stat && TaskParser.IsKernelThread(stat);
+
     /// <summary>Whether the process is gone, a zombie, or exiting (PF_EXITING): its fds are closed or closing.</summary>
     public static bool HasExited(int pid)
     {
