@@ -343,8 +343,10 @@ public sealed class EpollInterestScanner
                             // the line still there, and no fd of the table (the registered number included) its file.
                             // A window stays good for later lines while the holders still have not run; a process
                             // busy all along gives none, so only a few are tried per instance.
+                            bool relisted = false;
                             if ((stillSince is null || ProcFs.ReadRunStamp(holderPids) != stillSince) && windowsTried++ < MaxQuietWindows)
                             {
+                                relisted = true;
                                 (stillSince, stillList) = (null, null);
                                 string? before = ProcFs.ReadRunStamp(holderPids);
                                 ownerFds = SafeTable(owner.Pid, pid => Tables.Get(pid, Stopwatch.GetTimestamp()));
@@ -355,7 +357,9 @@ public sealed class EpollInterestScanner
                                 }
                             }
 
-                            stillOpenAs = FindHolder(owner, line, ownerFds, includingTfd: true);
+                            // The table searched above, unchanged, needs only the registered number asked again.
+                            stillOpenAs = relisted ? FindHolder(owner, line, ownerFds, includingTfd: true)
+                                : ProcFs.SameEpollTarget(owner.Pid, line.Tfd, owner.Pid, owner.Fd, line.Tfd, line.Offset) == true ? line.Tfd : null;
                             if (stillOpenAs is null && stillSince is not null && ProcFs.ReadRunStamp(holderPids) != stillSince)
                             {
                                 (stillSince, stillList) = (null, null); // kcmp's answers count only while nothing ran
