@@ -467,7 +467,7 @@ Describe 'Get-EpollInterest on a large instance' {
     }
 
     It 'reports anonymous-inode lines beyond the exact-check limit as Unknown, never guessed current' {
-        $count = [EpollTools.Core.Interest.EpollInterestScanner]::ExactCheckLimit + 10
+        $count = [EpollTools.Core.Interest.RegistrationJudge]::ExactCheckLimit + 10
         $holder = Start-Helper $holderExe "$count"
         try {
             $holderPid, $holderEpfd = $holder.StandardOutput.ReadLine().Split(' ')
@@ -483,11 +483,11 @@ Describe 'Get-EpollInterest on a large instance' {
     }
 
     It 'checks a pipe line by the inode its link shows, at any size' {
-        $holder = Start-Helper $holderExe "$([EpollTools.Core.Interest.EpollInterestScanner]::ExactCheckLimit + 10) pipes"
+        $holder = Start-Helper $holderExe "$([EpollTools.Core.Interest.RegistrationJudge]::ExactCheckLimit + 10) pipes"
         try {
             $holderPid, $holderEpfd = $holder.StandardOutput.ReadLine().Split(' ')
             $entries = @(Get-EpollInterest -Id $holderPid -EpollFd $holderEpfd)
-            $entries.Count | Should -BeGreaterThan ([EpollTools.Core.Interest.EpollInterestScanner]::ExactCheckLimit)
+            $entries.Count | Should -BeGreaterThan ([EpollTools.Core.Interest.RegistrationJudge]::ExactCheckLimit)
             @($entries | Where-Object { $_.State -ne 'Current' }) | Should -HaveCount 0
             $entries[0].TargetKind | Should -Be 'Pipe'
         }
@@ -495,7 +495,7 @@ Describe 'Get-EpollInterest on a large instance' {
     }
 
     It 'resolves an instance shared by forked workers in the worker that registered each line, past the exact-check limit' {
-        $count = [EpollTools.Core.Interest.EpollInterestScanner]::ExactCheckLimit + 10
+        $count = [EpollTools.Core.Interest.RegistrationJudge]::ExactCheckLimit + 10
         $holder = Start-Helper $holderExe "$count pipes 2"
         try {
             $holderPid, $holderEpfd, $workers = $holder.StandardOutput.ReadLine().Split(' ')

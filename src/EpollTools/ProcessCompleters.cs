@@ -131,7 +131,7 @@ public sealed class LocalPortCompleter : IArgumentCompleter
         string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         var ports = new SortedDictionary<int, SortedSet<string>>();
-        foreach (var socket in TargetResolver.ListeningSockets(Environment.ProcessId))
+        foreach (var socket in SocketTables.ListeningSockets(Environment.ProcessId))
         {
             if (socket.LocalPort is int port && port > 0)
             {

@@ -3,8 +3,6 @@ using System.Collections.Generic;
 using System.Linq;
 using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
-using EpollTools.Core.ProcFiles;
-using EpollTools.Core.Waits;
 
 namespace EpollTools.Core.Interest;
 
@@ -46,9 +44,6 @@ public static class DiagnosisConfirmation
             && first.RunStamp == later.RunStamp;
 }
 
-/// <summary>A thread blocked in an epoll wait on an instance, as one look saw it.</summary>
-public sealed record EpollWaiterSnapshot(int Pid, int Tid, string Syscall, string? RunStamp);
-
 /// <summary>The confirmation of registration diagnoses (see <see cref="DiagnosisConfirmation"/>).</summary>
 public static class RegistrationConfirmation
 {
@@ -63,40 +58,6 @@ public static class RegistrationConfirmation
 
     /// <summary>Whether any row has a diagnosis that needs a second look.</summary>
     public static bool NeedsConfirmation(IEnumerable<EpollInterest> rows) => rows.Any(r => r.Diagnoses.Any(d => IsMomentary(d.Kind)));
-
-    /// <summary>
-    /// The threads of <paramref name="holders"/>' processes in an epoll wait on one of the holders' fds for this
-    /// instance now, held ones too (a stopped thread still shows its wait), each with its syscall line and schedstat.
-    /// </summary>
-    public static List<EpollWaiterSnapshot> Waiters(IReadOnlyList<EpollFdRecord> holders)
-    {
-        var waiters = new List<EpollWaiterSnapshot>();
-        foreach (var process in holders.GroupBy(h => h.Pid))
-        {
-            var fds = process.Select(h => h.Fd).ToHashSet();
-            try
-            {
-                foreach (var (tid, syscall, epollFd, _) in MultiplexerWaitScanner.ThreadsInEpollWaits(process.Key))
-                {
-                    if (fds.Contains(epollFd))
-                    {
-                        // Read after the call: a thread that has not run since was in that call when it was stamped.
-                        waiters.Add(new EpollWaiterSnapshot(process.Key, tid, syscall, ProcFs.ReadTaskFile(process.Key, tid, "schedstat")));
-                    }
-                }
-            }
-            catch (ProcessAccessDeniedException)
-            {
-                // Not allowed to see its threads' calls: nothing confirms a wait there.
-            }
-        }
-
-        return waiters;
-    }
-
-    /// <summary>Whether one of <paramref name="waiters"/> is still in the same wait and has not run since (its schedstat unchanged).</summary>
-    public static bool AnyStillWaiting(IEnumerable<EpollWaiterSnapshot> waiters)
-        => waiters.Any(w => ProcFs.ReadTaskFile(w.Pid, w.Tid, "syscall") == w.Syscall && ProcFs.ReadTaskFile(w.Pid, w.Tid, "schedstat") == w.RunStamp);
 
     /// <summary>
     /// Keeps on each row of <paramref name="first"/> the diagnoses that stand as read and, of the momentary ones,

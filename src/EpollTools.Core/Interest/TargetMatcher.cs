@@ -171,7 +171,7 @@ public sealed class TargetMatcher
     /// Whether <paramref name="line"/> of the instance read through <paramref name="owner"/> is one of the files asked
     /// for; every target it is is marked as met (<see cref="Unmatched"/>).
     /// </summary>
-    public bool Matches(EpollFdRecord owner, EpollTargetLine line)
+    public bool Matches(InstanceHolder owner, EpollTargetLine line)
     {
         bool any = IsEmpty;
         foreach (var test in _tests)
@@ -189,7 +189,7 @@ public sealed class TargetMatcher
     /// <summary>One file (or port) asked for, and whether a line has been found to be it.</summary>
     private sealed class Test
     {
-        public Test(TargetSpec? target, int? port, Func<EpollFdRecord, EpollTargetLine, bool> matches)
+        public Test(TargetSpec? target, int? port, Func<InstanceHolder, EpollTargetLine, bool> matches)
         {
             Target = target;
             Port = port;
@@ -200,7 +200,7 @@ public sealed class TargetMatcher
 
         public int? Port { get; }
 
-        public Func<EpollFdRecord, EpollTargetLine, bool> Matches { get; }
+        public Func<InstanceHolder, EpollTargetLine, bool> Matches { get; }
 
         public bool Hit { get; set; }
     }

@@ -53,7 +53,7 @@ public static class WatchedFiles
         {
             foreach (var waited in wait.Fds)
             {
-                if (links.TryGetValue(waited.Fd, out var link) && KindAndInode(link) is { } file)
+                if (links.TryGetValue(waited.Fd, out var link) && FdEntry.ParseLink(link) is { } file)
                 {
                     watched.Add(file);
                 }
@@ -62,8 +62,4 @@ public static class WatchedFiles
 
         return watched;
     }
-
-    /// <summary>A socket's or a pipe's kind and inode from its /proc link ("socket:[123]", "pipe:[456]"); null for anything else.</summary>
-    public static (FdLinkKind Kind, ulong Inode)? KindAndInode(string link)
-        => FdEntry.Of(0, link, () => FdAccess.None) is FdEntry { Kind: not FdLinkKind.Other } entry ? (entry.Kind, entry.Inode) : null;
 }

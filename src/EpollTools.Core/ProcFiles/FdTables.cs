@@ -92,6 +92,15 @@ public readonly struct FdEntry
         return new FdEntry(fd, FdLinkKind.Other, 0, link, FdAccess.None);
     }
 
+    /// <summary>
+    /// The kind and inode a socket's or a pipe's /proc link names ("socket:[123]", "pipe:[456]"); null for any other
+    /// link. The one reader of such links: every other place asks it.
+    /// </summary>
+    public static (FdLinkKind Kind, ulong Inode)? ParseLink(string link)
+        => InodeAfter(link, SocketPrefix) is ulong socket ? (FdLinkKind.Socket, socket)
+            : InodeAfter(link, PipePrefix) is ulong pipe ? (FdLinkKind.Pipe, pipe)
+            : null;
+
     /// <summary>The access a link's mode shows (S_IRUSR, S_IWUSR).</summary>
     public static FdAccess AccessOf(int linkMode)
         => ((linkMode & StatxConstants.S_IRUSR) != 0 ? FdAccess.Read : FdAccess.None) | ((linkMode & StatxConstants.S_IWUSR) != 0 ? FdAccess.Write : FdAccess.None);

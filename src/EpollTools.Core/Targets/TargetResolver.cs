@@ -1,31 +1,22 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Threading.Tasks;
-using EpollTools.Core.Native;
 using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
+using EpollTools.Core.Kinds;
 using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Core.Targets;
 
 /// <summary>
-/// Says what a process's fd is, in one readable line: sockets from the process's own network namespace tables,
-/// pipes with the processes on the other end, and the fdinfo fields of eventfd, timerfd, signalfd and friends.
-/// One resolver serves one scan, caching what it read (network tables per namespace, the host's pipe holders).
+/// Says what a process's fd is, in one readable line, through the kind that claims its link (<see cref="FdKinds"/>),
+/// and answers what the kinds ask of the host (<see cref="IFdNeighbours"/>): the sockets of a network namespace, who
+/// holds a socket or a pipe. One resolver serves one request, caching what it read (network tables per namespace,
+/// the host's fd tables, shared with the request).
 /// </summary>
-public sealed class TargetResolver
+public sealed class TargetResolver : IFdNeighbours
 {
-    private static readonly (string File, string Protocol)[] InetTables =
-    {
-        ("tcp", "TCP"), ("tcp6", "TCP6"), ("udp", "UDP"), ("udp6", "UDP6"),
-        ("udplite", "UDPLITE"), ("udplite6", "UDPLITE6"), ("raw", "RAW"), ("raw6", "RAW6"),
-    };
-
-    /// <summary>How many of <see cref="InetTables"/>, from the first, <see cref="SockDiag.ReadInetSockets"/> reads instead.</summary>
-    private const int NetlinkInetTables = 4;
-
     private readonly Dictionary<string, Task<Dictionary<ulong, SocketEntry>>> _socketsByNamespace = new();
     private readonly Dictionary<int, string> _namespaces = new();
     private readonly FdTables _tables;
@@ -36,14 +27,8 @@ public sealed class TargetResolver
     private Dictionary<ulong, (int Pid, int Fd)>? _socketHolders;
     private Dictionary<string, List<(int Pid, int Fd)>>? _pathHolders;
 
-    /// <param name="tables">The fd tables the scan shares, so that the search for a pipe's other end does not list again what another reader listed.</param>
+    /// <param name="tables">The fd tables the request shares, so that the search for a pipe's other end does not list again what another reader listed.</param>
     public TargetResolver(FdTables? tables = null) => _tables = tables ?? new FdTables();
-
-    /// <summary>One process's fd on a pipe or FIFO.</summary>
-    public sealed record PipeHolder(int Pid, string Name, int Fd, bool Reads, bool Writes)
-    {
-        public override string ToString() => $"{Pid} {Name} fd {Fd}";
-    }
 
     /// <summary>An fd on an anonymous pipe, as the host pass found it (the index is sorted by inode).</summary>
     private readonly record struct PipeFd(ulong Inode, int Pid, int Fd, FdAccess Access) : IComparable<PipeFd>
@@ -52,7 +37,7 @@ public sealed class TargetResolver
     }
 
     /// <summary>What <paramref name="fd"/> of <paramref name="pid"/> is, given its link target.</summary>
-    /// <param name="directories">The scan's open /proc/&lt;pid&gt; directories, to read an fd's own fdinfo through.</param>
+    /// <param name="directories">The request's open /proc/&lt;pid&gt; directories, to read an fd's own fdinfo through.</param>
     public (TargetKind Kind, string Description) Resolve(int pid, int fd, string? linkTarget, FdDirectories? directories = null)
     {
         if (linkTarget is null)
@@ -60,45 +45,11 @@ public sealed class TargetResolver
             return (TargetKind.Closed, "(closed)");
         }
 
-        if (linkTarget.StartsWith("socket:[", StringComparison.Ordinal))
-        {
-            return (TargetKind.Socket, DescribeSocket(pid, linkTarget));
-        }
-
-        if (linkTarget.StartsWith("pipe:[", StringComparison.Ordinal))
-        {
-            return (TargetKind.Pipe, DescribePipe(pid, fd, linkTarget));
-        }
-
-        if (linkTarget.StartsWith("anon_inode:", StringComparison.Ordinal))
-        {
-            return DescribeAnonInode(pid, fd, linkTarget, directories);
-        }
-
-        var status = ProcFs.StatFd(pid, fd);
-        return status?.Type switch
-        {
-            StatxConstants.S_IFIFO => (TargetKind.Fifo, DescribePipe(pid, fd, linkTarget)),
-            StatxConstants.S_IFREG => (TargetKind.RegularFile, linkTarget),
-            StatxConstants.S_IFDIR => (TargetKind.Directory, linkTarget),
-            StatxConstants.S_IFCHR => (TargetKind.CharDevice, $"{linkTarget} (char {status.Value.RdevMajor}:{status.Value.RdevMinor})"),
-            StatxConstants.S_IFBLK => (TargetKind.BlockDevice, $"{linkTarget} (block {status.Value.RdevMajor}:{status.Value.RdevMinor})"),
-            _ => (TargetKind.Unknown, linkTarget),
-        };
-    }
-
-    /// <summary>The socket line for a "socket:[inode]" target, looked up in the process's network namespace.</summary>
-    public string DescribeSocket(int pid, string linkTarget)
-    {
-        if (FindSocket(pid, BracketNumber(linkTarget)) is not SocketEntry entry)
-        {
-            return $"{linkTarget} (not in /proc/{pid}/net: netlink, packet or another family)";
-        }
-
-        // A connected unix socket's other end, named by who holds it (as ss -xp and lsfd's UNIX.IPEER do).
-        return entry.PeerInode is ulong peer && peer != 0 && PeerHolderOf(peer) is string holder
-            ? (entry with { PeerHolder = holder }).ToString()
-            : entry.ToString();
+        var target = new FdTarget(pid, fd, linkTarget, this,
+            () => (directories is null ? ProcFs.ReadFdInfo(pid, fd) : directories.ReadFdInfo(pid, fd)) is { } text ? FdInfoParser.Parse(text) : null,
+            () => ProcFs.StatFd(pid, fd),
+            () => FdEntry.AccessOf(ProcFs.StatFd(pid, fd, link: true)?.Mode ?? 0));
+        return FdKinds.Describe(target);
     }
 
     /// <summary>
@@ -113,7 +64,7 @@ public sealed class TargetResolver
     /// already are asked first (a socket pair's other end is most often in the same process or its workers); the
     /// whole host's, listed once, only for a peer in none of them (see <see cref="SearchHostForPeers"/>).
     /// </summary>
-    private string? PeerHolderOf(ulong inode)
+    public string? SocketHolderOf(ulong inode)
     {
         if (_indexedTables.Count != _tables.ListedCount)
         {
@@ -169,7 +120,7 @@ public sealed class TargetResolver
         string ns = NamespaceOf(pid);
         if (!_socketsByNamespace.TryGetValue(ns, out var sockets))
         {
-            sockets = Task.FromResult(ReadSockets(pid));
+            sockets = Task.FromResult(SocketTables.Read(pid));
             _socketsByNamespace[ns] = sockets;
         }
 
@@ -186,7 +137,7 @@ public sealed class TargetResolver
         string ns = NamespaceOf(pid);
         if (!_socketsByNamespace.ContainsKey(ns))
         {
-            _socketsByNamespace[ns] = Task.Run(() => ReadSockets(pid));
+            _socketsByNamespace[ns] = Task.Run(() => SocketTables.Read(pid));
         }
     }
 
@@ -203,144 +154,17 @@ public sealed class TargetResolver
     }
 
     /// <summary>
-    /// The namespace's sockets by inode, each table parsed as it is read (never held as text). Unix sockets come
-    /// from netlink sock_diag (names length-prefixed, with peers and queues), in another namespace where this
-    /// process may enter it (root); else from /proc/net/unix, where a socket's name is printed as it is, newlines included, so that
-    /// a user who binds a name can write lines of their own into the table: an inode found on more than one line is
-    /// described as unsure, never from the first line that names it, and one that a table of another family (inet,
-    /// netlink, packet) holds is that family's, whatever a unix line says.
-    /// </summary>
-    private static Dictionary<ulong, SocketEntry> ReadSockets(int pid)
-    {
-        var sockets = new Dictionary<ulong, SocketEntry>();
-        void Add(SocketEntry? entry)
-        {
-            if (entry is not null)
-            {
-                sockets.TryAdd(entry.Inode, entry);
-            }
-        }
-
-        // TCP and UDP as ss reads them (netlink sock_diag, TCP with struct tcp_info); the text tables where netlink
-        // cannot answer, and always for the kinds it is not asked about (UDP-lite, raw).
-        bool here = ProcFs.ReadNetNamespace(pid) is string ns && ns == OwnNamespace.Value;
-        using var diag = SockDiag.Open(here ? null : pid);
-        var inet = diag is null ? null : SockDiag.ReadInetSockets(diag);
-        foreach (var entry in inet?.Values ?? Enumerable.Empty<SocketEntry>())
-        {
-            Add(entry);
-        }
-
-        foreach (var (file, protocol) in inet is null ? InetTables : InetTables.Skip(NetlinkInetTables))
-        {
-            ProcFs.ReadNetTable(pid, file, line => Add(NetTableParser.ParseInetLine(line, protocol)));
-        }
-
-        if (diag is not null && SockDiag.ReadUnixSockets(diag) is { } unix)
-        {
-            foreach (var entry in unix.Values)
-            {
-                Add(entry);
-            }
-
-            return sockets;
-        }
-
-        ReadUnixTable(pid, sockets);
-        return sockets;
-    }
-
-    /// <summary>
-    /// The TCP listeners and unconnected UDP sockets of <paramref name="pid"/>'s network namespace (what -TargetPort
-    /// usually asks about), from its /proc/net tables; none where they cannot be read.
-    /// </summary>
-    public static List<SocketEntry> ListeningSockets(int pid)
-    {
-        var found = new List<SocketEntry>();
-        foreach (var (file, protocol) in InetTables.Take(NetlinkInetTables))
-        {
-            ProcFs.ReadNetTable(pid, file, line =>
-            {
-                if (NetTableParser.ParseInetLine(line, protocol) is { } entry && (entry.State == "LISTEN" || protocol.StartsWith("UDP", StringComparison.Ordinal) && entry.RemotePort is null or 0))
-                {
-                    found.Add(entry);
-                }
-            });
-        }
-
-        return found;
-    }
-
-    private static readonly Lazy<string?> OwnNamespace = new(() => ProcFs.ReadNetNamespace(Environment.ProcessId));
-
-    /// <summary>/proc/&lt;pid&gt;/net/unix into <paramref name="sockets"/>, only what the table can vouch for (<see cref="NetTableParser.TrustUnixLines"/>).</summary>
-    private static void ReadUnixTable(int pid, Dictionary<ulong, SocketEntry> sockets)
-    {
-        var others = new HashSet<ulong>(sockets.Keys);
-        foreach (string family in new[] { "netlink", "packet" })
-        {
-            ProcFs.ReadNetTable(pid, family, line =>
-            {
-                if (NetTableParser.ParseLastFieldInode(line) is ulong inode)
-                {
-                    others.Add(inode);
-                }
-            });
-        }
-
-        var lines = new List<SocketEntry>();
-        ProcFs.ReadNetTable(pid, "unix", line =>
-        {
-            if (NetTableParser.ParseUnixLine(line) is SocketEntry entry)
-            {
-                lines.Add(entry);
-            }
-        });
-
-        foreach (var (inode, entry) in NetTableParser.TrustUnixLines(lines, others))
-        {
-            sockets[inode] = entry;
-        }
-    }
-
-    private string DescribePipe(int pid, int fd, string linkTarget)
-    {
-        // Which end this fd is: the host pass has already looked (a statx of the link: its mode is the fd's access).
-        var ends = PipeHolders(linkTarget);
-        var self = ends.FirstOrDefault(h => h.Pid == pid && h.Fd == fd);
-        bool reads, writes;
-        if (self is not null)
-        {
-            (reads, writes) = (self.Reads, self.Writes);
-        }
-        else
-        {
-            var access = FdEntry.AccessOf(ProcFs.StatFd(pid, fd, link: true)?.Mode ?? 0);
-            (reads, writes) = (access.HasFlag(FdAccess.Read), access.HasFlag(FdAccess.Write));
-        }
-
-        var others = ends.Where(h => !(h.Pid == pid && h.Fd == fd) && (reads ? h.Writes : h.Reads)).ToList();
-        string end = reads && !writes ? "read end" : writes && !reads ? "write end" : "both ends";
-        string otherEnd = reads ? "writers" : "readers";
-        string holders = others.Count > 0 ? string.Join(", ", others.Take(8)) + (others.Count > 8 ? $", +{others.Count - 8} more" : string.Empty)
-            // Not even this fd was in the listing: the pipe is newer than it, and "none" would be a guess.
-            : ends.Count == 0 ? "not known (opened after this call listed the host's fds)"
-            : "none";
-        return $"{linkTarget} {end}; {otherEnd}: {holders}";
-    }
-
-    /// <summary>
     /// Who holds a pipe or FIFO. The kernel keeps no map from a pipe to its holders, so every process's fd table is
     /// listed (once per resolver, shared with the scan, on every core) and indexed: anonymous pipes by inode, with
     /// each fd's end read in the listing; FIFOs by path, on the first FIFO asked about, each holder's end read then.
     /// </summary>
-    private List<PipeHolder> PipeHolders(string linkTarget)
+    public IReadOnlyList<PipeHolder> PipeHolders(string linkTarget)
     {
         var holders = new List<PipeHolder>();
         if (linkTarget.StartsWith("pipe:[", StringComparison.Ordinal))
         {
             _pipeEnds ??= IndexPipes();
-            ulong inode = BracketNumber(linkTarget);
+            ulong inode = FdEntry.ParseLink(linkTarget)!.Value.Inode;
             int first = LowerBound(_pipeEnds, inode);
             for (int i = first; i < _pipeEnds.Length && _pipeEnds[i].Inode == inode; i++)
             {
@@ -465,7 +289,7 @@ public sealed class TargetResolver
         return lo;
     }
 
-    private string NameOf(int pid)
+    public string NameOf(int pid)
     {
         if (!_names.TryGetValue(pid, out string? name))
         {
@@ -474,64 +298,5 @@ public sealed class TargetResolver
         }
 
         return name;
-    }
-
-    private static (TargetKind, string) DescribeAnonInode(int pid, int fd, string linkTarget, FdDirectories? directories)
-    {
-        string name = linkTarget.Substring("anon_inode:".Length).Trim('[', ']');
-        var info = (directories is null ? ProcFs.ReadFdInfo(pid, fd) : directories.ReadFdInfo(pid, fd)) is { } text ? FdInfoParser.Parse(text) : null;
-        switch (name)
-        {
-            case "eventfd":
-                return (TargetKind.EventFd, info?.EventFd is { } e
-                    ? $"eventfd count={e.Count}{(e.Id is int id ? $" id={id}" : string.Empty)}{(e.Semaphore == true ? " semaphore" : string.Empty)}"
-                    : "eventfd");
-            case "timerfd":
-                return (TargetKind.TimerFd, info?.TimerFd is { } t ? DescribeTimer(t) : "timerfd");
-            case "signalfd":
-                return (TargetKind.SignalFd, info?.SignalMask is ulong mask ? $"signalfd {FlagNames.DecodeSignals(mask)}" : "signalfd");
-            case "eventpoll":
-                return (TargetKind.Epoll, info is null ? "epoll" : $"epoll ({info.EpollTargets.Count} registered: tfd {string.Join(",", info.EpollTargets.Select(t => t.Tfd).Distinct().Order().Take(16))})");
-            case "inotify":
-                return (TargetKind.Inotify, info is null ? "inotify" : $"inotify ({info.InotifyWatches.Count} watches)");
-            case "fanotify":
-            case "[fanotify]":
-                return (TargetKind.Fanotify, info is null ? "fanotify" : $"fanotify ({info.FanotifyMarks.Count} marks)");
-            case "pidfd":
-                return (TargetKind.PidFd, info?.PidFdPid is int target ? (target < 0 ? "pidfd (process exited)" : $"pidfd of {target} {ProcFs.ReadComm(target)}") : "pidfd");
-            default:
-                return (TargetKind.AnonInode, linkTarget);
-        }
-    }
-
-    private static string DescribeTimer(TimerFdFields timer)
-    {
-        string clock = timer.ClockId switch
-        {
-            TimerFdFlags.CLOCK_REALTIME => "REALTIME",
-            TimerFdFlags.CLOCK_MONOTONIC => "MONOTONIC",
-            TimerFdFlags.CLOCK_BOOTTIME => "BOOTTIME",
-            TimerFdFlags.CLOCK_REALTIME_ALARM => "REALTIME_ALARM",
-            TimerFdFlags.CLOCK_BOOTTIME_ALARM => "BOOTTIME_ALARM",
-            _ => "clock " + timer.ClockId,
-        };
-        if (timer.Value == TimeSpan.Zero)
-        {
-            return $"timerfd {clock} disarmed";
-        }
-
-        string interval = timer.Interval == TimeSpan.Zero ? "once" : $"every {Seconds(timer.Interval)}";
-        return $"timerfd {clock} next in {Seconds(timer.Value)}, {interval}";
-    }
-
-    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
-
-    private static ulong BracketNumber(string linkTarget)
-    {
-        int open = linkTarget.IndexOf('[');
-        int close = linkTarget.IndexOf(']');
-        return open >= 0 && close > open && ulong.TryParse(linkTarget.AsSpan(open + 1, close - open - 1), NumberStyles.None, CultureInfo.InvariantCulture, out ulong value)
-            ? value
-            : 0;
     }
 }

@@ -87,17 +87,17 @@ public sealed class InterestTracer
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Dictionary<int, (int Pid, int EpollFd, string Call)> _waiting = new();
 
-    /// <param name="instances">The instances to trace, as <see cref="EpollInterestScanner.GroupSharedInstances"/> gives them; each is read through its first holder.</param>
+    /// <param name="instances">The instances to trace, as <see cref="InstanceFinder.GroupSharedInstances"/> gives them; each is read through its first holder.</param>
     /// <param name="includeThreads">Also report threads that start or stop waiting on them.</param>
-    public InterestTracer(IEnumerable<IReadOnlyList<EpollFdRecord>> instances, bool includeThreads)
+    public InterestTracer(IEnumerable<IReadOnlyList<InstanceHolder>> instances, bool includeThreads)
     {
         _threads = includeThreads;
         foreach (var holders in instances)
         {
             var owner = holders[0];
-            if (Read(owner) is List<EpollTargetLine> lines)
+            if (Read(owner) is FdInfo info)
             {
-                _traced.Add(new Traced(owner, holders.Select(h => h.Pid).Distinct().ToArray(), lines));
+                _traced.Add(new Traced(owner, holders.Select(h => h.Pid).Distinct().ToArray(), info.EpollTargets));
             }
         }
 
@@ -126,19 +126,21 @@ public sealed class InterestTracer
         foreach (var traced in _traced.ToList())
         {
             var owner = traced.Owner;
-            if (Read(owner) is not List<EpollTargetLine> lines)
+            if (Read(owner) is not FdInfo info)
             {
                 _traced.Remove(traced);
                 changes.Add(Change(time, elapsed, owner, InterestChangeKind.InstanceClosed, detail: ProcessCondition.HasExited(owner.Pid) ? "process exited" : "epoll fd closed"));
                 continue;
             }
 
+            var lines = info.EpollTargets;
+            var judge = new RegistrationJudge(owner, info, RegistrationFileAccess.OfKernel);
             foreach (var (kind, before, after) in InterestDiff.Compare(traced.Lines, lines))
             {
                 var line = after ?? before!;
                 string target = kind == InterestChangeKind.Removed
                     ? traced.Targets.GetValueOrDefault(Key(line)) ?? $"ino {line.Ino:x} on {line.Device}"
-                    : traced.Targets[Key(line)] = Describe(resolver, traced.HolderPids, line);
+                    : traced.Targets[Key(line)] = Describe(resolver, judge, traced.HolderPids, line);
                 changes.Add(Change(time, elapsed, owner, kind, line.Tfd, before, after, target, Detail(kind, before, after)));
             }
 
@@ -181,7 +183,7 @@ public sealed class InterestTracer
 
     private EpollInterestChange ThreadChange(DateTime time, TimeSpan elapsed, InterestChangeKind kind, int tid, (int Pid, int EpollFd, string Call) wait, string what)
     {
-        var owner = _traced.Select(t => t.Owner).FirstOrDefault(o => o.Pid == wait.Pid && o.Fd == wait.EpollFd) ?? new EpollFdRecord(wait.Pid, ProcFs.ReadComm(wait.Pid) ?? string.Empty, wait.EpollFd);
+        var owner = _traced.Select(t => t.Owner).FirstOrDefault(o => o.Pid == wait.Pid && o.Fd == wait.EpollFd) ?? new InstanceHolder(wait.Pid, ProcFs.ReadComm(wait.Pid) ?? string.Empty, wait.EpollFd);
         string name = (ProcFs.ReadTaskFile(wait.Pid, tid, "comm") ?? string.Empty).TrimEnd('\n');
         return Change(time, elapsed, owner, kind, detail: $"tid {tid}{(name.Length > 0 ? $" ({name})" : string.Empty)} {what}", thread: (tid, name));
     }
@@ -193,7 +195,7 @@ public sealed class InterestTracer
         foreach (var process in _traced.GroupBy(t => t.Owner.Pid))
         {
             var epollFds = process.Select(t => t.Owner.Fd).ToHashSet();
-            foreach (var (tid, epollFd, call) in MultiplexerWaitScanner.EpollWaitsOf(process.Key))
+            foreach (var (tid, epollFd, call) in EpollWaiters.EpollWaitsOf(process.Key))
             {
                 if (epollFds.Contains(epollFd))
                 {
@@ -205,7 +207,7 @@ public sealed class InterestTracer
         return waiting;
     }
 
-    private static EpollInterestChange Change(DateTime time, TimeSpan elapsed, EpollFdRecord owner, InterestChangeKind kind, int? tfd = null,
+    private static EpollInterestChange Change(DateTime time, TimeSpan elapsed, InstanceHolder owner, InterestChangeKind kind, int? tfd = null,
         EpollTargetLine? before = null, EpollTargetLine? after = null, string? target = null, string detail = "", (int Id, string Name)? thread = null) => new()
     {
         Time = time,
@@ -237,18 +239,31 @@ public sealed class InterestTracer
         => $"{EpollEventsText.ToShortString(line.Events & ~(EpollEvents.Err | EpollEvents.Hup))} 0x{line.Data:x}";
 
     /// <summary>
-    /// What the registered file is, from the first holder of the instance whose fd with that number has the line's
-    /// inode (a shared instance's line belongs to the fd table of whichever holder registered it).
+    /// What the registered file is, from the first holder of the instance whose fd with that number is the registered
+    /// file as <paramref name="judge"/> decides (a shared instance's line belongs to the fd table of whichever holder
+    /// registered it); a number that cannot be told is described as what it is now, said to be unproven.
     /// </summary>
-    private static string Describe(TargetResolver resolver, int[] holderPids, EpollTargetLine line)
+    private static string Describe(TargetResolver resolver, RegistrationJudge judge, int[] holderPids, EpollTargetLine line)
     {
+        string? unproven = null;
         foreach (int pid in holderPids)
         {
             try
             {
-                if (ProcFs.ReadFdTarget(pid, line.Tfd) is string link && (line.Ino is not ulong ino || ProcFs.StatFd(pid, line.Tfd)?.Ino == ino))
+                if (ProcFs.ReadFdTarget(pid, line.Tfd) is not string link)
+                {
+                    continue;
+                }
+
+                var state = judge.Judge(pid, line, link).State;
+                if (state == RegistrationState.Current)
                 {
                     return resolver.Resolve(pid, line.Tfd, link).Description;
+                }
+
+                if (state == RegistrationState.Unknown)
+                {
+                    unproven ??= $"unproven: fd {line.Tfd} is now {resolver.Resolve(pid, line.Tfd, link).Description}";
                 }
             }
             catch (ProcessUnreadableException)
@@ -257,16 +272,16 @@ public sealed class InterestTracer
             }
         }
 
-        return $"ino {line.Ino:x} on {line.Device}";
+        return unproven ?? $"ino {line.Ino:x} on {line.Device}";
     }
 
     private static (int, ulong?, uint?) Key(EpollTargetLine line) => (line.Tfd, line.Ino, line.KernelDevice);
 
-    private static List<EpollTargetLine>? Read(EpollFdRecord owner)
+    private static FdInfo? Read(InstanceHolder owner)
     {
         try
         {
-            return ProcFs.ParseFdInfo(owner.Pid, owner.Fd)?.EpollTargets; // parsed as read: a large instance is sampled often
+            return ProcFs.ParseFdInfo(owner.Pid, owner.Fd); // parsed as read: a large instance is sampled often
         }
         catch (ProcessUnreadableException)
         {
@@ -276,14 +291,14 @@ public sealed class InterestTracer
 
     private sealed class Traced
     {
-        public Traced(EpollFdRecord owner, int[] holderPids, List<EpollTargetLine> lines)
+        public Traced(InstanceHolder owner, int[] holderPids, List<EpollTargetLine> lines)
         {
             Owner = owner;
             HolderPids = holderPids;
             Lines = lines;
         }
 
-        public EpollFdRecord Owner { get; }
+        public InstanceHolder Owner { get; }
 
         /// <summary>The processes holding the instance, the owner first: where a registration's fd may be.</summary>
         public int[] HolderPids { get; }

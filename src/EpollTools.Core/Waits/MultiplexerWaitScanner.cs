@@ -202,12 +202,26 @@ public sealed class MultiplexerWaitScanner
     {
         if (!_instances.TryGetValue((pid, epollFd), out var instance))
         {
-            int? registrations = ProcFs.CountEpollRegistrations(pid, epollFd);
-            instance = (registrations, registrations > 0 ? EpollInterestScanner.CountIfAllStale(pid, epollFd) : null);
+            // One read of the interest list serves both counts.
+            var info = ReadInterestList(pid, epollFd);
+            int? registrations = info?.EpollTargets.Count;
+            instance = (registrations, registrations > 0 ? RegistrationJudge.CountIfAllStale(pid, epollFd, info!) : null);
             _instances[(pid, epollFd)] = instance;
         }
 
         return instance;
+    }
+
+    private static FdInfo? ReadInterestList(int pid, int epollFd)
+    {
+        try
+        {
+            return ProcFs.ParseFdInfo(pid, epollFd);
+        }
+        catch (ProcessUnreadableException)
+        {
+            return null;
+        }
     }
 
     /// <summary>An epoll wait on an instance that cannot wake it for any fd of the process: empty, or all stale.</summary>
@@ -255,8 +269,8 @@ public sealed class MultiplexerWaitScanner
             return;
         }
 
-        var records = epollWaits.Select(w => new EpollFdRecord(w.ProcessId, w.ProcessName, w.EpollFd!.Value)).Distinct().ToList();
-        foreach (var instance in EpollInterestScanner.GroupSharedInstances(records))
+        var records = epollWaits.Select(w => new InstanceHolder(w.ProcessId, w.ProcessName, w.EpollFd!.Value)).Distinct().ToList();
+        foreach (var instance in InstanceFinder.GroupSharedInstances(records))
         {
             var waiters = epollWaits.Where(w => instance.Any(r => r.Pid == w.ProcessId && r.Fd == w.EpollFd)).ToList();
             if (waiters.Count < 2)
@@ -274,80 +288,6 @@ public sealed class MultiplexerWaitScanner
             foreach (var wait in waiters)
             {
                 wait.Diagnoses = wait.Diagnoses.Append(diagnosis).ToArray();
-            }
-        }
-    }
-
-    /// <summary>
-    /// The threads of <paramref name="holders"/>' processes blocked in an epoll wait on this instance now: on a
-    /// holder's fd, or on another fd of the same process that kcmp says is the same file (a dup).
-    /// </summary>
-    public static int[] ThreadsWaitingOn(IReadOnlyList<EpollFdRecord> holders)
-    {
-        var waiting = new List<int>();
-        foreach (var process in holders.GroupBy(h => h.Pid))
-        {
-            var fds = process.Select(h => h.Fd).ToHashSet();
-            foreach (var wait in EpollWaitsOf(process.Key))
-            {
-                if (fds.Contains(wait.EpollFd) || fds.Any(fd => ProcFs.SameFile(process.Key, wait.EpollFd, process.Key, fd) == true))
-                {
-                    waiting.Add(wait.Tid);
-                }
-            }
-        }
-
-        return waiting.ToArray();
-    }
-
-    /// <summary>
-    /// The threads of <paramref name="pid"/> blocked in epoll_wait, epoll_pwait or epoll_pwait2 now, with the epoll fd
-    /// each waits on: one read of each thread's syscall file, nothing decoded from memory, and of the state of those
-    /// in an epoll call: a thread that is stopped, traced, frozen or exiting is not waiting and is left out. A process
-    /// that is gone or unreadable gives none.
-    /// </summary>
-    public static List<(int Tid, int EpollFd, MultiplexerSyscall Call)> EpollWaitsOf(int pid)
-    {
-        var waits = new List<(int, int, MultiplexerSyscall)>();
-        foreach (var (tid, _, epollFd, call) in ThreadsInEpollWaits(pid))
-        {
-            if (ThreadCondition.Read(pid, tid) is { CanBeWoken: true })
-            {
-                waits.Add((tid, epollFd, call));
-            }
-        }
-
-        return waits;
-    }
-
-    /// <summary>
-    /// The threads of <paramref name="pid"/> whose syscall file shows epoll_wait, epoll_pwait or epoll_pwait2 now,
-    /// held ones included, with that line as read and the epoll fd it names. A process that is gone or whose threads
-    /// cannot be listed gives none; a syscall file this caller may not
-    /// read (it needs ptrace attach access) throws <see cref="ProcessAccessDeniedException"/>.
-    /// </summary>
-    internal static IEnumerable<(int Tid, string Syscall, int EpollFd, MultiplexerSyscall Call)> ThreadsInEpollWaits(int pid)
-    {
-        SyscallAbi abi;
-        List<int> threads;
-        try
-        {
-            abi = SyscallAbis.OfProcess(pid) ?? SyscallAbis.OfMachine(RuntimeInformation.OSArchitecture);
-            threads = ProcFs.ListThreads(pid);
-        }
-        catch (ProcessUnreadableException)
-        {
-            yield break;
-        }
-
-        foreach (int tid in threads)
-        {
-            string? text = ProcFs.ReadTaskFile(pid, tid, "syscall");
-            if (text is not null && TaskParser.ParseSyscall(text) is { Activity: SyscallActivity.InSyscall, Arguments.Length: > 0 } syscall
-                && MultiplexerCallDecoder.Identify(abi, syscall.Number) is MultiplexerSyscall call
-                && call.Call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2)
-            {
-                yield return (tid, text, (int)syscall.Arguments[0], call);
             }
         }
     }

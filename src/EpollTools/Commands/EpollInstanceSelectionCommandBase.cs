@@ -53,30 +53,33 @@ public abstract class EpollInstanceSelectionCommandBase : ProcessSelectionComman
     /// <summary>Piped input that bound no process: nothing to read (see <see cref="ProcessSelectionCommandBase.NoProcessCameDownThePipeline"/>).</summary>
     protected bool NothingCameDownThePipeline() => NoProcessCameDownThePipeline(_requests.Count);
 
-    /// <summary>The epoll fds asked for, process by process; processes that fail are reported, and those with no epoll fd said so.</summary>
-    protected List<EpollFdRecord> FindEpollFds(EpollInterestScanner scanner)
-    {
-        var requests = ExplicitIds && _requests.Count > 0
+    /// <summary>The processes to read, each with the epoll fd asked for (null: all of them), decided once for the request.</summary>
+    protected List<(int Pid, int? EpollFd)> RequestedProcesses()
+        => ExplicitIds && _requests.Count > 0
             ? Distinct(_requests)
             : (SearchesHost ? ProcFs.ListPids() : SelectedPids(Array.Empty<int>())).Select(pid => (pid, EpollFd)).ToList();
 
-        // Each whole table is read to find the epoll fds in it: listed on every core at once, and kept for the scan.
-        scanner.Tables.Load(requests.Where(r => r.Item2 is null).Select(r => r.Item1));
-        var records = new List<EpollFdRecord>();
-        bool oneProcessAsked = requests.Select(r => r.Item1).Distinct().Count() == 1;
-        ForEachProcess(requests, request => request.Item1, request =>
+    /// <summary>
+    /// Writes what the query says of the processes themselves: a refusal as <see cref="ProcessSelection.ReportFailure"/>
+    /// does, the processes skipped under -Name and -All in one warning, and a process with no epoll fd in the words
+    /// that fit. Other results are not this class's and are left to the caller (false).
+    /// </summary>
+    protected bool WriteProcessResult(InterestResult result)
+    {
+        switch (result)
         {
-            var (pid, epollFd) = request;
-            var found = scanner.FindInstances(pid, epollFd, out string name);
-            if (found.Count == 0)
-            {
-                ReportNoEpollFd(pid, name, epollFd, ExplicitIds && oneProcessAsked);
-            }
-
-            records.AddRange(found);
-        });
-
-        return records;
+            case InterestResult.Refused(int pid, var reason):
+                ProcessSelection.ReportFailure(this, reason, pid, ExplicitIds);
+                return true;
+            case InterestResult.Skipped(var pids):
+                WriteWarning(ProcessSelection.UnreadableWarning(pids));
+                return true;
+            case InterestResult.NoEpollFd none:
+                ReportNoEpollFd(none.Pid, none.ProcessName, none.EpollFd, none.OnlyProcessAsked);
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>

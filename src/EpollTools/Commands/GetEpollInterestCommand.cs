@@ -4,7 +4,6 @@ using System.Linq;
 using System.Management.Automation;
 using EpollTools.Core;
 using EpollTools.Core.Interest;
-using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
 using EpollTools.Core.ProcFiles;
 using EpollTools.Core.Targets;
@@ -14,11 +13,8 @@ namespace EpollTools.Commands;
 /// <summary>Get-EpollInterest: the epoll interest lists of processes, from /proc, flags decoded and targets resolved.</summary>
 [Cmdlet(VerbsCommon.Get, "EpollInterest", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(EpollInterest), typeof(PortWatch))]
-public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase, IDisposable
+public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase
 {
-    /// <summary>Set by Ctrl+C: ends the settle interval at once.</summary>
-    private readonly System.Threading.ManualResetEventSlim _stopping = new();
-
     /// <summary>
     /// Also reads what is ready on each registered file now (ReadyEvents): each is copied with pidfd_getfd, polled
     /// with a zero timeout and closed. Needs ptrace attach access to the process.
@@ -88,15 +84,28 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
 
         try
         {
-            var scanner = new EpollInterestScanner(WriteVerbose);
-            var only = Target is null && TargetPort is null ? null : BuildMatcher(scanner.Resolver);
+            var query = new EpollInterestQuery(WriteVerbose);
+            var only = Target is null && TargetPort is null ? null : BuildMatcher(query.Resolver);
             if (only?.IsEmpty == true)
             {
                 return; // every target failed, and said why: searching for nothing would list everything
             }
 
-            using var probe = Readiness ? new ReadinessProbe() : null;
-            Scan(scanner, probe, only);
+            var request = new InterestRequest
+            {
+                Processes = RequestedProcesses(),
+                NamedExplicitly = ExplicitIds,
+                WholeHost = SearchesHost || ParameterSetName == AllSet,
+                Readiness = Readiness,
+                SettleMilliseconds = SettleInterval,
+                NoResolve = NoResolve,
+                Only = only,
+                SummarizePorts = TargetPort is not null && !PerConnection ? TargetPort.ToHashSet() : null,
+            };
+            foreach (var result in query.Run(request, StopToken))
+            {
+                Write(result);
+            }
         }
         catch (LinuxErrorException e)
         {
@@ -110,179 +119,35 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase,
         }
     }
 
-    private void Scan(EpollInterestScanner scanner, ReadinessProbe? probe, TargetMatcher? only)
+    private void Write(InterestResult result)
     {
-        var records = FindEpollFds(scanner);
-        ScanInstances(scanner, records, probe, only);
-        foreach (var (target, port) in only?.Unmatched ?? Enumerable.Empty<(TargetSpec?, int?)>())
+        switch (result)
         {
-            ReportUnwatched(scanner, target, port);
-        }
-
-        foreach (int pid in probe?.DeniedPids ?? Array.Empty<int>())
-        {
-            WriteError(ErrorRecords.Usage("ReadinessAccessDenied", ErrorCategory.PermissionDenied, pid,
-                $"Cannot read what is ready in process {pid} ({ProcFs.ReadComm(pid) ?? "?"}): copying its fds with pidfd_getfd needs ptrace attach access to it. Its registrations are listed without ReadyEvents.",
-                "Run as root or with CAP_SYS_PTRACE; as the same user, kernel.yama.ptrace_scope must be 0 (at 1, only a parent may attach)."));
-        }
-    }
-
-    private void ScanInstances(EpollInterestScanner scanner, List<EpollFdRecord> records, ReadinessProbe? probe, TargetMatcher? only)
-    {
-        var instances = EpollInterestScanner.GroupSharedInstances(records);
-        var sharedTargets = EpollInterestScanner.FindSharedTargets(instances);
-
-        // The watchers of a file are written together, grouped by the file, once every instance is read: the rows
-        // are few (only the files asked for), and the view groups them under each file.
-        var watchers = new List<EpollInterest>();
-        var options = new ExpandOptions(probe, sharedTargets, only, NoResolve);
-        bool confirm = probe is not null && SettleInterval > 0;
-
-        // An instance with a diagnosis drawn from what is ready at one moment is held back, with the threads that wait
-        // on it then, and read again once after the settle interval: the others are written as they are read.
-        var held = new List<(IReadOnlyList<EpollFdRecord> Instance, List<EpollInterest> Rows, List<EpollWaiterSnapshot> Waiters)>();
-        void Write(EpollInterest interest)
-        {
-            if (only is not null)
-            {
-                watchers.Add(interest);
-            }
-            else
-            {
-                WriteObject(probe is null ? interest : WithView(interest, "Readiness"));
-            }
-        }
-
-        foreach (var instance in instances)
-        {
-            try
-            {
-                if (!confirm)
-                {
-                    foreach (var interest in scanner.Expand(instance, options))
-                    {
-                        Write(interest);
-                    }
-
-                    continue;
-                }
-
-                var rows = scanner.Expand(instance, options).ToList();
-                if (RegistrationConfirmation.NeedsConfirmation(rows))
-                {
-                    held.Add((instance, rows, RegistrationConfirmation.Waiters(instance)));
-                }
-                else
-                {
-                    rows.ForEach(Write);
-                }
-            }
-            catch (ProcessUnreadableException e)
-            {
-                ProcessSelection.ReportFailure(this, e, instance[0].Pid, ExplicitIds);
-            }
-        }
-
-        if (held.Count > 0)
-        {
-            if (_stopping.Wait(SettleInterval))
-            {
-                return; // Ctrl+C
-            }
-
-            foreach (var (instance, rows, waiters) in held)
-            {
-                List<EpollInterest> again;
-                try
-                {
-                    again = scanner.Expand(instance, options).ToList();
-                }
-                catch (ProcessUnreadableException)
-                {
-                    again = new List<EpollInterest>(); // gone since: nothing confirms what was seen
-                }
-
-                RegistrationConfirmation.Confirm(rows, again, RegistrationConfirmation.AnyStillWaiting(waiters));
-                rows.ForEach(Write);
-            }
-        }
-
-        if (TargetPort is not null && !PerConnection)
-        {
-            // A port's sockets counted per instance: thousands of connections are one object. Rows of -Target files
-            // in the same call, and sockets not on the ports asked for, stay rows.
-            var onPorts = OnPorts(scanner, watchers, TargetPort.ToHashSet());
-            foreach (var watch in PortWatches.Summarize(onPorts))
-            {
+            case InterestResult.Row(var interest, var view):
+                WriteObject(view == InterestView.Registrations ? interest : WithView(interest, view == InterestView.Readiness ? "Readiness" : "Watcher"));
+                break;
+            case InterestResult.Watch(var watch):
                 WriteObject(watch);
-            }
-
-            var counted = onPorts.Select(pair => pair.Row).ToHashSet();
-            watchers.RemoveAll(counted.Contains);
-        }
-
-        foreach (var file in watchers.GroupBy(w => (w.TargetInode, w.TargetDevice)))
-        {
-            foreach (var interest in file)
-            {
-                WriteObject(WithView(interest, "Watcher"));
-            }
-        }
-    }
-
-    /// <summary>The rows whose socket has one of <paramref name="ports"/> as its local port, each with its socket.</summary>
-    private static List<(EpollInterest Row, SocketEntry? Socket)> OnPorts(EpollInterestScanner scanner, List<EpollInterest> rows, HashSet<int> ports)
-    {
-        var found = new List<(EpollInterest, SocketEntry?)>();
-        foreach (var row in rows)
-        {
-            if (row.TargetKind == TargetKind.Socket && row.TargetInode is ulong inode
-                && scanner.Resolver.FindSocket(row.TargetProcessId, inode) is { LocalPort: int port } socket && ports.Contains(port))
-            {
-                found.Add((row, socket));
-            }
-        }
-
-        return found;
-    }
-
-    /// <summary>
-    /// A file asked for that exists but that no epoll instance read registers: said, never silence (a connection an
-    /// event loop stopped watching, with data waiting, is what an operator looks for). Where it is open, and what it
-    /// is (with the bytes that wait), come with it.
-    /// </summary>
-    private void ReportUnwatched(EpollInterestScanner scanner, TargetSpec? target, int? port)
-    {
-        string scope = SearchesHost || ParameterSetName == AllSet ? "on this host" : "of the processes read";
-        string what = port is int number ? $"a TCP or UDP socket on local port {number}" : target?.ToString() ?? "?";
-        string detail = target switch
-        {
-            TargetSpec.ProcessFd(int pid, int fd) => DescribeHeld(scanner, pid, fd),
-            TargetSpec.Inode(_, ulong inode) => scanner.Resolver.FirstHolderOf(inode) is (int pid, int fd) ? DescribeHeld(scanner, pid, fd) : string.Empty,
-            _ => string.Empty,
-        };
-        WriteError(ErrorRecords.Usage("TargetNotWatched", ErrorCategory.ObjectNotFound, (object?)target ?? port,
-            $"No epoll instance {scope} watches {what}{detail}.",
-            "A connection nobody watches is read by nobody: the program stopped watching it (flow control, a paused reader) or lost it. Get-MultiplexerWait shows whether a poll or select waits on it; Get-FdInfo -Id <pid> lists the process's fds."));
-    }
-
-    /// <summary>": it is fd 7 of 1234 (python3), TCP ... , 261632 bytes unread".</summary>
-    private static string DescribeHeld(EpollInterestScanner scanner, int pid, int fd)
-    {
-        try
-        {
-            string? link = ProcFs.ReadFdTarget(pid, fd);
-            return link is null ? string.Empty : $": it is fd {fd} of {pid} ({ProcFs.ReadComm(pid) ?? "?"}), {scanner.Resolver.Resolve(pid, fd, link).Description}";
-        }
-        catch (ProcessUnreadableException)
-        {
-            return string.Empty;
+                break;
+            case InterestResult.Unwatched unwatched:
+                // A file asked for that exists but that no epoll instance read registers: said, never silence (a
+                // connection an event loop stopped watching, with data waiting, is what an operator looks for).
+                string scope = unwatched.WholeHost ? "on this host" : "of the processes read";
+                string what = unwatched.Port is int number ? $"a TCP or UDP socket on local port {number}" : unwatched.Target?.ToString() ?? "?";
+                WriteError(ErrorRecords.Usage("TargetNotWatched", ErrorCategory.ObjectNotFound, (object?)unwatched.Target ?? unwatched.Port,
+                    $"No epoll instance {scope} watches {what}{unwatched.Detail}.",
+                    "A connection nobody watches is read by nobody: the program stopped watching it (flow control, a paused reader) or lost it. Get-MultiplexerWait shows whether a poll or select waits on it; Get-FdInfo -Id <pid> lists the process's fds."));
+                break;
+            case InterestResult.ReadinessDenied(int pid):
+                WriteError(ErrorRecords.Usage("ReadinessAccessDenied", ErrorCategory.PermissionDenied, pid,
+                    $"Cannot read what is ready in process {pid} ({ProcFs.ReadComm(pid) ?? "?"}): copying its fds with pidfd_getfd needs ptrace attach access to it. Its registrations are listed without ReadyEvents.",
+                    "Run as root or with CAP_SYS_PTRACE; as the same user, kernel.yama.ptrace_scope must be 0 (at 1, only a parent may attach)."));
+                break;
+            default:
+                WriteProcessResult(result);
+                break;
         }
     }
-
-    protected override void StopProcessing() => _stopping.Set();
-
-    public void Dispose() => _stopping.Dispose();
 
     /// <summary>
     /// The object with a type name that selects another view (as Get-Process -IncludeUserName does): "Readiness" has a

@@ -70,7 +70,7 @@ public sealed class GetFdInfoCommand : PSCmdlet
                 continue;
             }
 
-            if (watched is not null && (WatchedFiles.KindAndInode(link) is not { } file || watched.Contains(file)))
+            if (watched is not null && (FdEntry.ParseLink(link) is not { } file || watched.Contains(file)))
             {
                 continue; // not a socket or pipe, or watched
             }

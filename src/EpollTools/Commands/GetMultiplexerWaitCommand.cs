@@ -16,12 +16,9 @@ namespace EpollTools.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "MultiplexerWait", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(MultiplexerWait))]
-public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase, IDisposable
+public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
 {
     private readonly List<int> _ids = new();
-
-    /// <summary>Set by Ctrl+C: ends the settle interval at once.</summary>
-    private readonly System.Threading.ManualResetEventSlim _stopping = new();
 
     /// <summary>Lists every thread, running or in any system call, not only those in a multiplexing wait.</summary>
     [Parameter]
@@ -64,7 +61,7 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase, IDi
             MultiplexerWaitScanner.DiagnoseSharedInstances(waits);
             if (SettleInterval > 0 && waits.Any(w => w.Diagnoses.Count > 0))
             {
-                if (_stopping.Wait(SettleInterval))
+                if (StopToken.WaitHandle.WaitOne(SettleInterval))
                 {
                     return; // Ctrl+C
                 }
@@ -100,10 +97,6 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase, IDi
         MultiplexerWaitScanner.DiagnoseSharedInstances(again);
         DiagnosisConfirmation.ConfirmWaits(waits, again);
     }
-
-    protected override void StopProcessing() => _stopping.Set();
-
-    public void Dispose() => _stopping.Dispose();
 
     private List<MultiplexerWait> Read(MultiplexerWaitScanner scanner, int pid, bool onlyProcessAsked)
     {

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading;
 using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Commands;
@@ -11,8 +12,11 @@ namespace EpollTools.Commands;
 /// that binds no process reads nothing, a process named with -Id that is gone or unreadable is an error, and under
 /// -Name and -All it is skipped, the unreadable ones named in one warning.
 /// </summary>
-public abstract class ProcessSelectionCommandBase : PSCmdlet
+public abstract class ProcessSelectionCommandBase : PSCmdlet, IDisposable
 {
+    /// <summary>Cancelled by Ctrl+C (or a pipeline that stops): ends a settle interval or a trace at once.</summary>
+    private readonly CancellationTokenSource _stop = new();
+
     protected const string IdSet = "Id";
     protected const string NameSet = "Name";
     protected const string AllSet = "All";
@@ -34,6 +38,9 @@ public abstract class ProcessSelectionCommandBase : PSCmdlet
     /// <summary>Every process on the host that can be read.</summary>
     [Parameter(Mandatory = true, ParameterSetName = AllSet)]
     public SwitchParameter All { get; set; }
+
+    /// <summary>Set when the call is stopped (Ctrl+C): long reads and waits end at once.</summary>
+    protected CancellationToken StopToken => _stop.Token;
 
     /// <summary>Whether processes were named with -Id: then each failure is an error, not a skip.</summary>
     protected virtual bool ExplicitIds => ParameterSetName == IdSet;
@@ -97,5 +104,13 @@ public abstract class ProcessSelectionCommandBase : PSCmdlet
         {
             WriteWarning(ProcessSelection.UnreadableWarning(unreadable, what));
         }
+    }
+
+    protected override void StopProcessing() => _stop.Cancel();
+
+    public void Dispose()
+    {
+        _stop.Dispose();
+        GC.SuppressFinalize(this);
     }
 }

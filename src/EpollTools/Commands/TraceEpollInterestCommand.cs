@@ -15,10 +15,8 @@ namespace EpollTools.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Trace, "EpollInterest", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(EpollInterestChange))]
-public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBase, IDisposable
+public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBase
 {
-    private readonly ManualResetEventSlim _stopping = new();
-
     /// <summary>Time between samples, in milliseconds (a TimeSpan is accepted too).</summary>
     [Parameter]
     [TimeoutTransformation]
@@ -49,8 +47,8 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
 
         try
         {
-            var scanner = new EpollInterestScanner(WriteVerbose);
-            var tracer = new InterestTracer(EpollInterestScanner.GroupSharedInstances(FindEpollFds(scanner)), IncludeThreads);
+            var found = new EpollInterestQuery(WriteVerbose).FindInstances(RequestedProcesses(), ExplicitIds, result => WriteProcessResult(result), StopToken);
+            var tracer = new InterestTracer(found, IncludeThreads);
             if (tracer.InstanceCount == 0)
             {
                 WriteVerbose("No epoll instance to trace.");
@@ -77,7 +75,7 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
         for (int samples = 0; Count == 0 || samples < Count; samples++)
         {
             int wait = Duration < 0 ? Interval : (int)Math.Min(Interval, Duration - clock.ElapsedMilliseconds);
-            if (wait < 0 || _stopping.Wait(wait))
+            if (wait < 0 || StopToken.WaitHandle.WaitOne(wait))
             {
                 return; // -Duration is over, or Ctrl+C
             }
@@ -91,7 +89,4 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
         }
     }
 
-    protected override void StopProcessing() => _stopping.Set();
-
-    public void Dispose() => _stopping.Dispose();
 }

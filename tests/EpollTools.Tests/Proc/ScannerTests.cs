@@ -30,16 +30,17 @@ public sealed class ScannerTests
             }
 
             var messages = new List<string>();
-            var scanner = new EpollInterestScanner(messages.Add);
-            var found = scanner.FindInstances(fixture.Id);
+            var reader = new InterestListReader(messages.Add);
+            var finder = new InstanceFinder(reader.Tables);
+            var found = finder.Find(fixture.Id, null, out _);
             Assert.NotEmpty(found);
 
             fixture.Kill();
             fixture.WaitForExit();
 
-            Assert.Empty(EpollInterestScanner.GroupSharedInstances(found).SelectMany(instance => scanner.Expand(instance)));
+            Assert.Empty(InstanceFinder.GroupSharedInstances(found).SelectMany(instance => reader.Read(instance)));
             Assert.Contains(messages, m => m.Contains($"Process {fixture.Id} exited"));
-            Assert.Throws<ProcessGoneException>(() => scanner.FindInstances(fixture.Id));
+            Assert.Throws<ProcessGoneException>(() => finder.Find(fixture.Id, null, out _));
         }
         finally
         {
@@ -55,17 +56,17 @@ public sealed class ScannerTests
         instance.Add(efd.Fd, EpollTools.Core.EpollEvents.In, 9);
         int gone = ExitedPid();
         var messages = new List<string>();
-        var scanner = new EpollInterestScanner(messages.Add);
+        var reader = new InterestListReader(messages.Add);
 
         // The instance as a shared one would be grouped: its first holder exited since the epoll fds were found.
-        var rows = scanner.Expand(new[] { new EpollFdRecord(gone, "gone", instance.Fd), new EpollFdRecord(Environment.ProcessId, "me", instance.Fd) }).ToList();
+        var rows = reader.Read(new[] { new InstanceHolder(gone, "gone", instance.Fd), new InstanceHolder(Environment.ProcessId, "me", instance.Fd) }).ToList();
         var row = Assert.Single(rows);
         Assert.Equal(Environment.ProcessId, row.ProcessId);
         Assert.Equal(efd.Fd, row.TargetFd);
         Assert.Equal(RegistrationState.Current, row.State);
 
         // No holder left: nothing listed, and a verbose line says why.
-        Assert.Empty(scanner.Expand(new[] { new EpollFdRecord(gone, "gone", instance.Fd) }));
+        Assert.Empty(reader.Read(new[] { new InstanceHolder(gone, "gone", instance.Fd) }));
         Assert.Contains(messages, m => m.Contains($"Process {gone} exited", StringComparison.Ordinal));
     }
 

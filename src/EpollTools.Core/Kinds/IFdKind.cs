@@ -1,0 +1,49 @@
+using System;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+
+namespace EpollTools.Core.Kinds;
+
+/// <summary>
+/// What is particular to one kind of file an fd can be (a socket, a pipe, an eventfd...): which links name it, the
+/// lines of its own in fdinfo, and the one line that says what an fd of it is. Each kind is one class in this folder,
+/// listed once in <see cref="FdKinds.All"/>; nothing outside it switches over kinds.
+/// </summary>
+public interface IFdKind
+{
+    /// <summary>
+    /// Whether this kind describes the file <paramref name="link"/> names. <paramref name="status"/> (statx of the fd,
+    /// its link followed) is read only when asked: a file with a path is known by its type alone.
+    /// </summary>
+    bool Claims(string link, Func<FileStatus?> status);
+
+    /// <summary>What the fd is, in one line, and the kind it is reported as.</summary>
+    (TargetKind Kind, string Description) Describe(FdTarget target);
+
+    /// <summary>Takes one "key: value" line of fdinfo if the key is this kind's; false otherwise.</summary>
+    bool TryParseField(FdInfo info, string key, string value) => false;
+
+    /// <summary>Takes one whole fdinfo line that is not key: value ("inotify wd:1 ...") if it is this kind's; false otherwise.</summary>
+    bool TryParseLine(FdInfo info, string line) => false;
+}
+
+/// <summary>An fd on an anonymous inode whose name (<c>anon_inode:[name]</c>) says its kind.</summary>
+public abstract class AnonInodeKind : IFdKind
+{
+    private const string Prefix = "anon_inode:";
+
+    /// <summary>The name in the link ("eventfd" for "anon_inode:[eventfd]").</summary>
+    protected abstract string Name { get; }
+
+    public bool Claims(string link, Func<FileStatus?> status) => NameOf(link) == Name;
+
+    public abstract (TargetKind Kind, string Description) Describe(FdTarget target);
+
+    public virtual bool TryParseField(FdInfo info, string key, string value) => false;
+
+    public virtual bool TryParseLine(FdInfo info, string line) => false;
+
+    /// <summary>The anonymous inode's name in a link, brackets trimmed; null for any other link.</summary>
+    public static string? NameOf(string link) => link.StartsWith(Prefix, StringComparison.Ordinal) ? link[Prefix.Length..].Trim('[', ']') : null;
+}

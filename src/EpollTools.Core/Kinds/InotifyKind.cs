@@ -1,0 +1,31 @@
+using System;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.Proc;
+
+namespace EpollTools.Core.Kinds;
+
+/// <summary>An inotify instance: its watches, one "inotify wd:... ino:... sdev:... mask:..." line each (fs/notify/fdinfo.c).</summary>
+public sealed class InotifyKind : AnonInodeKind
+{
+    private const string LinePrefix = "inotify ";
+
+    protected override string Name => "inotify";
+
+    public override (TargetKind Kind, string Description) Describe(FdTarget target)
+        => (TargetKind.Inotify, target.Info is { } info ? $"inotify ({info.InotifyWatches.Count} watches)" : "inotify");
+
+    public override bool TryParseLine(FdInfo info, string line)
+    {
+        if (!line.StartsWith(LinePrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var pairs = FdInfoFields.Pairs(line, 1);
+        info.InotifyWatches.Add(new InotifyWatch(
+            FdInfoFields.HexInt(FdInfoFields.Required(pairs, "wd")), FdInfoFields.Hex(FdInfoFields.Required(pairs, "ino")),
+            FdInfoFields.Hex32(FdInfoFields.Required(pairs, "sdev")), FdInfoFields.Hex32(FdInfoFields.Required(pairs, "mask")),
+            FdInfoFields.Hex32(FdInfoFields.Required(pairs, "ignored_mask"))));
+        return true;
+    }
+}
