@@ -39,7 +39,7 @@ Describe 'docs/architecture.md' {
 
     It 'keeps the output objects'' folder to output objects: nothing there reads /proc' {
         foreach ($file in [IO.Directory]::GetFiles([IO.Path]::Combine($root, 'src', 'EpollTools.Core', 'Proc'), '*.cs')) {
-            [IO.File]::ReadAllText($file) | Should -Not -Match '\bProcFs\.|\bNativeMethods\.|\bFdDirectory\b' -Because $file
+            [IO.File]::ReadAllText($file) | Should -Not -Match '\b(ProcFs|FdFiles|TaskFiles|FileIdentity|ProcessMemory|ProcFileReader|NativeMethods)\.|\bFdDirector(y|ies)\b' -Because $file
         }
     }
 }

@@ -208,7 +208,7 @@ Describe 'Stale registrations of a process that keeps changing its fds' {
             foreach ($row in $rows) {
                 $offset = [int] $seen[$row.TargetFd]
                 $seen[$row.TargetFd] = $offset + 1
-                $registered = [EpollTools.Core.ProcFiles.ProcFs]::SameEpollTarget($churnPid, $row.TargetFd, $churnPid, $churnEpfd, $row.TargetFd, $offset)
+                $registered = [EpollTools.Core.ProcFiles.FileIdentity]::SameEpollTarget($churnPid, $row.TargetFd, $churnPid, $churnEpfd, $row.TargetFd, $offset)
                 if ($row.State -eq 'Current') {
                     $registered | Should -BeTrue
                     $row.TargetKind | Should -Be 'EventFd'
@@ -217,7 +217,7 @@ Describe 'Stale registrations of a process that keeps changing its fds' {
                     $row.State | Should -Be 'Stale'
                     $registered | Should -Not -BeTrue
                     $row.StillOpenAs | Should -Not -BeNullOrEmpty
-                    [EpollTools.Core.ProcFiles.ProcFs]::SameEpollTarget($churnPid, $row.StillOpenAs, $churnPid, $churnEpfd, $row.TargetFd, $offset) | Should -BeTrue
+                    [EpollTools.Core.ProcFiles.FileIdentity]::SameEpollTarget($churnPid, $row.StillOpenAs, $churnPid, $churnEpfd, $row.TargetFd, $offset) | Should -BeTrue
                     $row.TargetKind | Should -Be 'EventFd'
                 }
             }

@@ -213,8 +213,8 @@ internal static class Program
                 File.ReadAllText(fdinfo);
                 foreach (var (pid, fd) in targets)
                 {
-                    EpollTools.Core.ProcFiles.ProcFs.ReadFdTarget(pid, fd);
-                    EpollTools.Core.ProcFiles.ProcFs.ReadFdInfo(pid, fd);
+                    EpollTools.Core.ProcFiles.FdFiles.ReadLink(pid, fd);
+                    EpollTools.Core.ProcFiles.FdFiles.ReadInfo(pid, fd);
                 }
             }));
             // The floor set for the default view: fdinfo, and one readlink per target (a pipe or socket is
@@ -224,7 +224,7 @@ internal static class Program
                 File.ReadAllText(fdinfo);
                 foreach (var (pid, fd) in targets)
                 {
-                    EpollTools.Core.ProcFiles.ProcFs.ReadFdTarget(pid, fd);
+                    EpollTools.Core.ProcFiles.FdFiles.ReadLink(pid, fd);
                 }
             }));
             int cheapCount = 0;
@@ -261,11 +261,11 @@ internal static class Program
                     File.ReadAllText(fdinfo);
                     foreach (int pid in holder.AllPids)
                     {
-                        foreach (var (fd, link) in EpollTools.Core.ProcFiles.ProcFs.ListFds(pid))
+                        foreach (var (fd, link) in EpollTools.Core.ProcFiles.FdFiles.List(pid))
                         {
                             if (link.StartsWith("pipe:", StringComparison.Ordinal))
                             {
-                                EpollTools.Core.ProcFiles.ProcFs.StatFd(pid, fd, link: true);
+                                EpollTools.Core.ProcFiles.FileIdentity.StatFd(pid, fd, link: true);
                             }
                         }
                     }

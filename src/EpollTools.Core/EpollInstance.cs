@@ -342,7 +342,7 @@ public sealed class EpollInstance : IDisposable
             return requested;
         }
 
-        int registered = ProcFiles.ProcFs.CountEpollRegistrations(Environment.ProcessId, Fd) ?? requested;
+        int registered = ProcFiles.FdFiles.CountEpollRegistrations(Environment.ProcessId, Fd) ?? requested;
         return Math.Clamp(registered, 1, requested);
     }
 

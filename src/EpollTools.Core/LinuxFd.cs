@@ -218,7 +218,7 @@ public class LinuxFd : IDisposable
 /// <summary>Names what an fd of this process is, from its /proc/self/fd link.</summary>
 public static class FdDescriber
 {
-    public static string Describe(int fd) => ProcFiles.ProcFs.ReadLink($"/proc/self/fd/{fd}") ?? "?";
+    public static string Describe(int fd) => ProcFiles.ProcFileReader.ReadLink($"/proc/self/fd/{fd}") ?? "?";
 }
 
 /// <summary>A read of an fd open only for writing, or a write of one open only for reading (EBADF from the kernel).</summary>

@@ -94,7 +94,7 @@ public sealed class EpollFdCompleter : IArgumentCompleter
         List<(int Fd, string Target)> fds;
         try
         {
-            fds = ProcFs.ListFds(pid);
+            fds = FdFiles.List(pid);
         }
         catch (ProcessUnreadableException)
         {
@@ -106,7 +106,7 @@ public sealed class EpollFdCompleter : IArgumentCompleter
             string text = fd.ToString(CultureInfo.InvariantCulture);
             if (target == "anon_inode:[eventpoll]" && text.StartsWith(wordToComplete, StringComparison.Ordinal))
             {
-                string count = ProcFs.CountEpollRegistrations(pid, fd) is int n ? $"{n} registered" : "registrations not readable";
+                string count = FdFiles.CountEpollRegistrations(pid, fd) is int n ? $"{n} registered" : "registrations not readable";
                 yield return new CompletionResult(text, text, CompletionResultType.ParameterValue, $"epoll fd {text} of {pid} ({count})");
             }
         }

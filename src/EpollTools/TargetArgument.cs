@@ -86,7 +86,7 @@ internal static class TargetArgument
         catch (FormatException e)
         {
             // A relative path, from the current location, as other cmdlets take paths.
-            if (ResolvePath(cmdlet, text) is string resolved && ProcFs.StatPath(resolved) is not null)
+            if (ResolvePath(cmdlet, text) is string resolved && FileIdentity.StatPath(resolved) is not null)
             {
                 return new TargetSpec.FilePath(resolved);
             }

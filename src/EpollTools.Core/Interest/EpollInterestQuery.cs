@@ -263,7 +263,7 @@ public sealed class EpollInterestQuery
     {
         try
         {
-            string? link = ProcFs.ReadFdTarget(pid, fd);
+            string? link = FdFiles.ReadLink(pid, fd);
             return link is null ? string.Empty : $": it is fd {fd} of {pid} ({ProcFs.ReadComm(pid) ?? "?"}), {Resolver.Resolve(pid, fd, link).Description}";
         }
         catch (ProcessUnreadableException)

@@ -84,7 +84,7 @@ public sealed class InstanceFinder
         bool failed = false;
         int Compare(InstanceHolder a, InstanceHolder b)
         {
-            int? order = ReferenceEquals(a, b) ? 0 : ProcFs.CompareFiles(a.Pid, a.Fd, b.Pid, b.Fd);
+            int? order = ReferenceEquals(a, b) ? 0 : FileIdentity.CompareFiles(a.Pid, a.Fd, b.Pid, b.Fd);
             failed |= order is null;
             return order ?? 0;
         }
@@ -121,7 +121,7 @@ public sealed class InstanceFinder
         var groups = new List<List<InstanceHolder>>();
         foreach (var holder in holders)
         {
-            var group = groups.FirstOrDefault(g => ProcFs.SameFile(g[0].Pid, g[0].Fd, holder.Pid, holder.Fd) == true);
+            var group = groups.FirstOrDefault(g => FileIdentity.SameFile(g[0].Pid, g[0].Fd, holder.Pid, holder.Fd) == true);
             if (group is null)
             {
                 groups.Add(new List<InstanceHolder> { holder });

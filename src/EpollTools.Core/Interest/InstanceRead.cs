@@ -187,7 +187,7 @@ internal sealed class InstanceRead
                 var (pid, fd) = verdict.State == RegistrationState.Current ? (verdict.Pid, line.Tfd) : (_owner.Pid, stillOpenAs!.Value);
                 ready = readiness.Probe(pid, fd, copy => _judge.Exact
                     ? RegistrationFileAccess.KernelIsRegisteredFile(Environment.ProcessId, copy, _owner, line) == true
-                    : line.Ino is ulong ino && ProcFs.StatFd(Environment.ProcessId, copy)?.Ino == ino);
+                    : line.Ino is ulong ino && FileIdentity.StatFd(Environment.ProcessId, copy)?.Ino == ino);
             }
         }
 
@@ -242,7 +242,7 @@ internal sealed class InstanceRead
     /// </summary>
     private (TargetKind Kind, string Description)? DescribeHolder(EpollTargetLine line, int holder)
     {
-        string? link = ProcFs.ReadFdTarget(_owner.Pid, holder);
+        string? link = FdFiles.ReadLink(_owner.Pid, holder);
         if (link is null)
         {
             return null;
@@ -251,7 +251,7 @@ internal sealed class InstanceRead
         var described = _reader.Resolver.Resolve(_owner.Pid, holder, link);
         // kcmp names the registration by its tfd and its index among the lines with that tfd, and both can shift
         // while the process changes its interest list: the link must also still be the one just described.
-        return _judge.HoldsRegisteredFile(holder, line) && ProcFs.ReadFdTarget(_owner.Pid, holder) == link ? described : null;
+        return _judge.HoldsRegisteredFile(holder, line) && FdFiles.ReadLink(_owner.Pid, holder) == link ? described : null;
     }
 
     private EpollInterest BuildRow(EpollTargetLine line, RegistrationVerdict verdict, (TargetKind Kind, string Description) target, int? stillOpenAs, EpollEvents? ready)

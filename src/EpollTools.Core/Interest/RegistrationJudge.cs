@@ -20,10 +20,10 @@ public sealed record RegistrationFileAccess(
 {
     /// <summary>kcmp asked by pid, as every caller does (a pidfd cannot name the process to kcmp).</summary>
     public static bool? KernelIsRegisteredFile(int pid, int fd, InstanceHolder instance, EpollTargetLine line)
-        => ProcFs.SameEpollTarget(pid, fd, instance.Pid, instance.Fd, line.Tfd, line.Offset);
+        => FileIdentity.SameEpollTarget(pid, fd, instance.Pid, instance.Fd, line.Tfd, line.Offset);
 
     /// <summary>The kernel's answers, each read by pid.</summary>
-    public static RegistrationFileAccess OfKernel { get; } = new((pid, fd) => ProcFs.StatFd(pid, fd), KernelIsRegisteredFile);
+    public static RegistrationFileAccess OfKernel { get; } = new((pid, fd) => FileIdentity.StatFd(pid, fd), KernelIsRegisteredFile);
 }
 
 /// <summary>How one holder sees a registration: its link for the registered number, and whether that is the registered file.</summary>
@@ -235,7 +235,7 @@ public sealed class RegistrationJudge
     public static int? CountIfAllStale(int pid, int epollFd, FdInfo info)
     {
         var judge = new RegistrationJudge(new InstanceHolder(pid, string.Empty, epollFd), info, RegistrationFileAccess.OfKernel);
-        return judge.CountIfAllStale(info.EpollTargets, tfd => ProcFs.ReadFdTarget(pid, tfd)) is int stale && !ProcessCondition.HasExited(pid) ? stale : null;
+        return judge.CountIfAllStale(info.EpollTargets, tfd => FdFiles.ReadLink(pid, tfd)) is int stale && !ProcessCondition.HasExited(pid) ? stale : null;
     }
 
     private static bool? SameInodeByStat(FileStatus? fdStatus, EpollTargetLine line, ulong ino)

@@ -56,14 +56,14 @@ internal sealed class StaleRegistrationSearch
         }
 
         bool relisted = false;
-        if ((_quietSince is null || ProcFs.ReadRunStamp(_holderPids) != _quietSince) && _windowsTried++ < MaxQuietWindows)
+        if ((_quietSince is null || TaskFiles.ReadRunStamp(_holderPids) != _quietSince) && _windowsTried++ < MaxQuietWindows)
         {
             relisted = true;
             (_quietSince, _quietList) = (null, null);
-            string? before = ProcFs.ReadRunStamp(_holderPids);
+            string? before = TaskFiles.ReadRunStamp(_holderPids);
             _ownerFds = _listOwnerTable(System.Diagnostics.Stopwatch.GetTimestamp());
             var again = _readListAgain();
-            if (before is not null && again is not null && ProcFs.ReadRunStamp(_holderPids) == before)
+            if (before is not null && again is not null && TaskFiles.ReadRunStamp(_holderPids) == before)
             {
                 (_quietSince, _quietList) = (before, again);
             }
@@ -72,7 +72,7 @@ internal sealed class StaleRegistrationSearch
         // The table searched above, unchanged, needs only the registered number asked again.
         int? stillOpenAs = relisted ? _judge.FindHolder(line, _ownerFds.Entries, includingTfd: true)
             : _judge.HoldsRegisteredFile(line.Tfd, line) ? line.Tfd : null;
-        if (stillOpenAs is null && _quietSince is not null && ProcFs.ReadRunStamp(_holderPids) != _quietSince)
+        if (stillOpenAs is null && _quietSince is not null && TaskFiles.ReadRunStamp(_holderPids) != _quietSince)
         {
             (_quietSince, _quietList) = (null, null); // kcmp's answers count only while nothing ran
         }

@@ -134,16 +134,16 @@ public sealed class TargetMatcher
         switch (target)
         {
             case TargetSpec.ProcessFd(int pid, int fd):
-                string link = ProcFs.ReadFdTarget(pid, fd)
+                string link = FdFiles.ReadLink(pid, fd)
                     ?? throw (ProcFs.ProcessExists(pid) ? new TargetNotFoundException(target, $"Process {pid} has no fd {fd}.") : new ProcessGoneException(pid));
-                var status = ProcFs.StatFd(pid, fd) ?? throw new TargetNotFoundException(target, $"Process {pid} closed fd {fd} while it was read.");
+                var status = FileIdentity.StatFd(pid, fd) ?? throw new TargetNotFoundException(target, $"Process {pid} closed fd {fd} while it was read.");
 
                 // An fd names one open file: inode and device narrow it down, kcmp says whether the registration is that
                 // very file (a pipe's two ends share an inode; eventfds, timerfds and epoll instances all share one).
                 // Where kcmp cannot tell, the inode decides, except on the shared anonymous inode.
                 bool anonymous = link.StartsWith("anon_inode:", StringComparison.Ordinal);
                 _tests.Add(new Test(target, null, (owner, line) => SameFile(line, status)
-                    && (ProcFs.SameEpollTarget(pid, fd, owner.Pid, owner.Fd, line.Tfd, line.Offset) ?? !anonymous)));
+                    && (FileIdentity.SameEpollTarget(pid, fd, owner.Pid, owner.Fd, line.Tfd, line.Offset) ?? !anonymous)));
                 break;
 
             case TargetSpec.Inode(TargetKind kind, ulong number):
@@ -151,7 +151,7 @@ public sealed class TargetMatcher
                 break;
 
             case TargetSpec.FilePath(string path):
-                var file = ProcFs.StatPath(path) ?? throw new TargetNotFoundException(target, $"No file at {path} (or it cannot be reached).");
+                var file = FileIdentity.StatPath(path) ?? throw new TargetNotFoundException(target, $"No file at {path} (or it cannot be reached).");
                 if (file.Type == StatxConstants.S_IFSOCK)
                 {
                     // The path names a unix socket; the registered files are the sockets bound to it (and accepted from it).

@@ -54,8 +54,8 @@ public sealed class FdDirectory : IDisposable
         }
 
         var processHandle = new FileDescriptorHandle(process);
-        byte* name = stackalloc byte[NameSize];
-        WriteName("fd", name);
+        byte* name = stackalloc byte[DirectoryEntryNames.NameSize];
+        DirectoryEntryNames.WriteName("fd", name);
         int fd = NativeMethods.openat(process, name, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
         if (fd < 0)
         {
@@ -95,8 +95,8 @@ public sealed class FdDirectory : IDisposable
     {
         get
         {
-            byte* name = stackalloc byte[NameSize];
-            WriteName("stat", name);
+            byte* name = stackalloc byte[DirectoryEntryNames.NameSize];
+            DirectoryEntryNames.WriteName("stat", name);
             return NativeMethods.faccessat(_process.Number, name, AccessConstants.F_OK, 0) == 0;
         }
     }
@@ -116,12 +116,12 @@ public sealed class FdDirectory : IDisposable
 
     /// <summary>
     /// The link of fd <paramref name="fd"/>; null if it is not open (or the process is gone). A link the caller may
-    /// not read throws <see cref="ProcessAccessDeniedException"/>, as <see cref="ProcFs.ReadFdTarget"/> does.
+    /// not read throws <see cref="ProcessAccessDeniedException"/>, as <see cref="FdFiles.ReadLink"/> does.
     /// </summary>
     public unsafe string? ReadLink(int fd)
     {
-        byte* name = stackalloc byte[NameSize];
-        WriteName(fd, name);
+        byte* name = stackalloc byte[DirectoryEntryNames.NameSize];
+        DirectoryEntryNames.WriteName(fd, name);
         byte* buffer = stackalloc byte[PathMax];
         nint length = NativeMethods.readlinkat(_handle.Number, name, buffer, PathMax);
         if (length >= 0)
@@ -165,7 +165,7 @@ public sealed class FdDirectory : IDisposable
                 {
                     byte* record = start + offset;
                     offset += *(ushort*)(record + DirentConstants.RecordLengthOffset);
-                    if (ParseNumber(record + DirentConstants.NameOffset) is int fd)
+                    if (DirectoryEntryNames.ParseNumber(record + DirentConstants.NameOffset) is int fd)
                     {
                         fds.Add(fd); // "." and ".." are not numbers
                     }
@@ -180,8 +180,8 @@ public sealed class FdDirectory : IDisposable
     /// <summary>statx of the link itself, whose mode shows the fd's access; null if the fd is not open.</summary>
     public unsafe FileStatus? LinkStatus(int fd)
     {
-        byte* name = stackalloc byte[NameSize];
-        WriteName(fd, name);
+        byte* name = stackalloc byte[DirectoryEntryNames.NameSize];
+        DirectoryEntryNames.WriteName(fd, name);
         NativeMethods.StatxBuffer buffer;
         int rc = NativeMethods.statx(_handle.Number, name, StatxConstants.AT_SYMLINK_NOFOLLOW, StatxConstants.STATX_BASIC_STATS, &buffer);
         return rc < 0 ? null : FileStatus.Of(buffer);
@@ -197,7 +197,7 @@ public sealed class FdDirectory : IDisposable
         using var handle = OpenFdInfo(fd, out string path);
         try
         {
-            return handle is null ? null : ProcFs.ReadWhole(handle, path);
+            return handle is null ? null : ProcFileReader.ReadWhole(handle, path);
         }
         catch (IOException e) when (e is not LinuxErrorException)
         {
@@ -221,7 +221,7 @@ public sealed class FdDirectory : IDisposable
         var parser = new FdInfoParser.LineParser();
         try
         {
-            ProcFs.ReadLines(handle, path, parser.Add);
+            ProcFileReader.ReadLines(handle, path, parser.Add);
         }
         catch (IOException e) when (e is not LinuxErrorException)
         {
@@ -234,8 +234,8 @@ public sealed class FdDirectory : IDisposable
     /// <summary>statx of what fd <paramref name="fd"/> refers to (the link followed); null if the fd is not open.</summary>
     public unsafe FileStatus? Status(int fd)
     {
-        byte* name = stackalloc byte[NameSize];
-        WriteName(fd, name);
+        byte* name = stackalloc byte[DirectoryEntryNames.NameSize];
+        DirectoryEntryNames.WriteName(fd, name);
         NativeMethods.StatxBuffer buffer;
         int rc = NativeMethods.statx(_handle.Number, name, 0, StatxConstants.STATX_BASIC_STATS, &buffer);
         return rc < 0 ? null : FileStatus.Of(buffer);
@@ -244,10 +244,10 @@ public sealed class FdDirectory : IDisposable
     /// <summary>fdinfo/&lt;fd&gt; opened relative to this process's fdinfo directory (opened on first use); null if it is not there.</summary>
     private unsafe FileDescriptorHandle? OpenFdInfo(int fd, out string path)
     {
-        byte* name = stackalloc byte[NameSize];
+        byte* name = stackalloc byte[DirectoryEntryNames.NameSize];
         if (_info is null)
         {
-            WriteName("fdinfo", name);
+            DirectoryEntryNames.WriteName("fdinfo", name);
             int dir = NativeMethods.openat(_process.Number, name, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
             if (dir < 0)
             {
@@ -259,7 +259,7 @@ public sealed class FdDirectory : IDisposable
             _info = new FileDescriptorHandle(dir);
         }
 
-        WriteName(fd, name);
+        DirectoryEntryNames.WriteName(fd, name);
         path = $"{ProcFs.Root}/{Pid}/fdinfo/{fd}"; // (made before the call: nothing may come between it and its errno)
         int file = NativeMethods.openat(_info.Number, name, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
         if (file < 0)
@@ -279,7 +279,7 @@ public sealed class FdDirectory : IDisposable
     }
 
     /// <summary>The failed open of /proc/<paramref name="pid"/> or its fd directory, as the exception it means.</summary>
-    private static Exception OpenError(int pid, string path) => ProcFs.OpenError(path, directory: true) switch
+    private static Exception OpenError(int pid, string path) => ProcFileReader.OpenError(path, directory: true) switch
     {
         DirectoryNotFoundException e => new ProcessGoneException(pid, e),
         IOException { HResult: Errno.ESRCH } e => new ProcessGoneException(pid, e), // it exited after /proc/<pid> was opened
@@ -292,8 +292,8 @@ public sealed class FdDirectory : IDisposable
     /// <summary>A small file of the process's /proc directory, read relative to it; null if it cannot be read.</summary>
     private static unsafe string? ReadRelative(FileDescriptorHandle process, string file, string path)
     {
-        byte* name = stackalloc byte[NameSize];
-        WriteName(file, name);
+        byte* name = stackalloc byte[DirectoryEntryNames.NameSize];
+        DirectoryEntryNames.WriteName(file, name);
         int fd = NativeMethods.openat(process.Number, name, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
         if (fd < 0)
         {
@@ -305,7 +305,7 @@ public sealed class FdDirectory : IDisposable
         using var handle = new FileDescriptorHandle(fd);
         try
         {
-            return ProcFs.ReadWhole(handle, path);
+            return ProcFileReader.ReadWhole(handle, path);
         }
         catch (IOException e) when (e is not LinuxErrorException)
         {
@@ -314,7 +314,7 @@ public sealed class FdDirectory : IDisposable
     }
 
     /// <summary>A failed open: null for a closed fd or a process gone, else the error it is.</summary>
-    private string? OpenFailure(string path) => ProcFs.OpenError(path, directory: false) switch
+    private string? OpenFailure(string path) => ProcFileReader.OpenError(path, directory: false) switch
     {
         FileNotFoundException or DirectoryNotFoundException => null,
         UnauthorizedAccessException e => throw new ProcessAccessDeniedException(Pid, e),
@@ -326,128 +326,5 @@ public sealed class FdDirectory : IDisposable
     {
         int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         return errno is Errno.ENOENT or Errno.ESRCH ? new ProcessGoneException(Pid) : new LinuxErrorException(errno, $"{call}({ProcFs.Root}/{Pid}/fd)");
-    }
-
-    /// <summary>A NUL-terminated name of decimal digits as an fd number; null for any other name.</summary>
-    private static unsafe int? ParseNumber(byte* name)
-    {
-        long value = 0;
-        int length = 0;
-        for (; name[length] != 0; length++)
-        {
-            byte c = name[length];
-            if (c < '0' || c > '9' || length >= 10)
-            {
-                return null;
-            }
-
-            value = (value * 10) + (c - '0');
-        }
-
-        return length > 0 && value <= int.MaxValue ? (int)value : null;
-    }
-
-    /// <summary>Room for an int in decimal, its sign and the NUL.</summary>
-    private const int NameSize = 12;
-
-    private static unsafe void WriteName(int fd, byte* name)
-    {
-        var span = new Span<byte>(name, NameSize);
-        fd.TryFormat(span, out int written, default, System.Globalization.CultureInfo.InvariantCulture);
-        span[written] = 0;
-    }
-
-    /// <summary>A short ASCII file name ("fd", "stat", "fdinfo"), NUL-terminated.</summary>
-    private static unsafe void WriteName(string file, byte* name)
-    {
-        var span = new Span<byte>(name, NameSize);
-        int written = System.Text.Encoding.ASCII.GetBytes(file, span);
-        span[written] = 0;
-    }
-}
-
-/// <summary>
-/// The <see cref="FdDirectory"/> of each process one piece of work reads, opened on first use and closed together.
-/// A process that is gone has none (its links read as null), and so has one that took the pid of the process the
-/// work expects (its start time differs).
-/// </summary>
-public sealed class FdDirectories : IDisposable
-{
-    private readonly Dictionary<int, FdDirectory?> _open = new();
-
-    /// <summary>
-    /// The directory of <paramref name="pid"/>; null if the process is gone, or if it is not the one named by
-    /// <paramref name="identity"/> (<see cref="FdDirectory.Identity"/>, when given). Throws <see cref="ProcessAccessDeniedException"/>.
-    /// </summary>
-    public FdDirectory? Of(int pid, ulong? identity = null)
-    {
-        if (!_open.TryGetValue(pid, out var directory))
-        {
-            try
-            {
-                directory = FdDirectory.Open(pid);
-            }
-            catch (ProcessGoneException)
-            {
-                directory = null;
-            }
-
-            _open[pid] = directory;
-        }
-
-        if (directory is not null && identity is not null && directory.Identity != identity)
-        {
-            // Another process has the pid: nothing of this piece of work is read from it, whoever asks next.
-            directory.Dispose();
-            _open[pid] = directory = null;
-        }
-
-        return directory;
-    }
-
-    /// <summary>Whether the process read as <paramref name="pid"/> is gone, a zombie or exiting (see <see cref="FdDirectory.HasExited"/>).</summary>
-    public bool HasExited(int pid) => Of(pid) is not FdDirectory directory || directory.HasExited;
-
-    /// <summary>Whether the process read as <paramref name="pid"/> still exists: calls made by its pid meanwhile were to it.</summary>
-    public bool IsAlive(int pid) => Of(pid)?.IsAlive == true;
-
-    /// <summary>The link of fd <paramref name="fd"/> of <paramref name="pid"/>, as <see cref="ProcFs.ReadFdTarget"/> gives it.</summary>
-    public string? ReadLink(int pid, int fd) => Of(pid)?.ReadLink(fd);
-
-    /// <summary>The fdinfo of fd <paramref name="fd"/> of <paramref name="pid"/>; null if it is not open or the process is gone.</summary>
-    public string? ReadFdInfo(int pid, int fd) => Of(pid)?.ReadFdInfo(fd);
-
-    public void Dispose()
-    {
-        foreach (var directory in _open.Values)
-        {
-            directory?.Dispose();
-        }
-
-        _open.Clear();
-    }
-}
-
-/// <summary>Which process has a pid, as pidfs names it (see <see cref="FdDirectory.Identity"/>).</summary>
-public static class ProcessIdentity
-{
-    /// <summary>Whether pidfds have an inode per process here (pidfs, Linux 6.9), not the one anonymous inode.</summary>
-    private static readonly Lazy<bool> PidfsHasInodes = new(() =>
-        Environment.ProcessId != 1 && RawPidfdInode(Environment.ProcessId) is ulong self && RawPidfdInode(1) is ulong init && self != init);
-
-    /// <summary>The pidfs inode of the process that has <paramref name="pid"/> now; null where pidfs does not name processes, or the pid is free.</summary>
-    public static ulong? PidfsInode(int pid) => PidfsHasInodes.Value ? RawPidfdInode(pid) : null;
-
-    private static unsafe ulong? RawPidfdInode(int pid)
-    {
-        long fd = NativeMethods.syscall(PidFdConstants.SYS_pidfd_open, pid, 0, 0, 0, 0);
-        if (fd < 0)
-        {
-            return null;
-        }
-
-        using var handle = new FileDescriptorHandle((int)fd);
-        NativeMethods.StatxBuffer buffer;
-        return NativeMethods.statx((int)fd, string.Empty, StatxConstants.AT_EMPTY_PATH, StatxConstants.STATX_INO, &buffer) == 0 ? buffer.Ino : null;
     }
 }

@@ -33,5 +33,5 @@ public static class PseudoFilesystems
         => line.KernelDevice is uint dev && (DeviceNumbers.KernelMajor(dev), DeviceNumbers.KernelMinor(dev)) == device;
 
     private static (uint, uint) DeviceOf(int fd)
-        => ProcFs.StatFd(Environment.ProcessId, fd) is FileStatus status ? (status.DevMajor, status.DevMinor) : throw new InvalidOperationException($"statx of this process's fd {fd} failed.");
+        => FileIdentity.StatFd(Environment.ProcessId, fd) is FileStatus status ? (status.DevMajor, status.DevMinor) : throw new InvalidOperationException($"statx of this process's fd {fd} failed.");
 }

@@ -46,9 +46,9 @@ public sealed class TargetResolver : IFdNeighbours
         }
 
         var target = new FdTarget(pid, fd, linkTarget, this,
-            () => (directories is null ? ProcFs.ReadFdInfo(pid, fd) : directories.ReadFdInfo(pid, fd)) is { } text ? FdInfoParser.Parse(text) : null,
-            () => ProcFs.StatFd(pid, fd),
-            () => FdEntry.AccessOf(ProcFs.StatFd(pid, fd, link: true)?.Mode ?? 0));
+            () => (directories is null ? FdFiles.ReadInfo(pid, fd) : directories.ReadFdInfo(pid, fd)) is { } text ? FdInfoParser.Parse(text) : null,
+            () => FileIdentity.StatFd(pid, fd),
+            () => FdEntry.AccessOf(FileIdentity.StatFd(pid, fd, link: true)?.Mode ?? 0));
         return FdKinds.Describe(target);
     }
 
@@ -178,7 +178,7 @@ public sealed class TargetResolver : IFdNeighbours
         _pathHolders ??= IndexPaths();
         foreach (var (pid, fd) in _pathHolders.TryGetValue(linkTarget, out var fds) ? fds : new List<(int, int)>())
         {
-            if (ProcFs.StatFd(pid, fd, link: true) is FileStatus link)
+            if (FileIdentity.StatFd(pid, fd, link: true) is FileStatus link)
             {
                 var access = FdEntry.AccessOf(link.Mode);
                 holders.Add(new PipeHolder(pid, NameOf(pid), fd, access.HasFlag(FdAccess.Read), access.HasFlag(FdAccess.Write)));

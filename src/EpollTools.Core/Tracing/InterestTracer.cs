@@ -184,7 +184,7 @@ public sealed class InterestTracer
     private EpollInterestChange ThreadChange(DateTime time, TimeSpan elapsed, InterestChangeKind kind, int tid, (int Pid, int EpollFd, string Call) wait, string what)
     {
         var owner = _traced.Select(t => t.Owner).FirstOrDefault(o => o.Pid == wait.Pid && o.Fd == wait.EpollFd) ?? new InstanceHolder(wait.Pid, ProcFs.ReadComm(wait.Pid) ?? string.Empty, wait.EpollFd);
-        string name = (ProcFs.ReadTaskFile(wait.Pid, tid, "comm") ?? string.Empty).TrimEnd('\n');
+        string name = (TaskFiles.Read(wait.Pid, tid, "comm") ?? string.Empty).TrimEnd('\n');
         return Change(time, elapsed, owner, kind, detail: $"tid {tid}{(name.Length > 0 ? $" ({name})" : string.Empty)} {what}", thread: (tid, name));
     }
 
@@ -250,7 +250,7 @@ public sealed class InterestTracer
         {
             try
             {
-                if (ProcFs.ReadFdTarget(pid, line.Tfd) is not string link)
+                if (FdFiles.ReadLink(pid, line.Tfd) is not string link)
                 {
                     continue;
                 }
@@ -281,7 +281,7 @@ public sealed class InterestTracer
     {
         try
         {
-            return ProcFs.ParseFdInfo(owner.Pid, owner.Fd); // parsed as read: a large instance is sampled often
+            return FdFiles.ParseInfo(owner.Pid, owner.Fd); // parsed as read: a large instance is sampled often
         }
         catch (ProcessUnreadableException)
         {

@@ -31,7 +31,7 @@ public static class EpollWaiters
             var fds = process.Select(h => h.Fd).ToHashSet();
             foreach (var wait in EpollWaitsOf(process.Key))
             {
-                if (fds.Contains(wait.EpollFd) || fds.Any(fd => ProcFs.SameFile(process.Key, wait.EpollFd, process.Key, fd) == true))
+                if (fds.Contains(wait.EpollFd) || fds.Any(fd => FileIdentity.SameFile(process.Key, wait.EpollFd, process.Key, fd) == true))
                 {
                     waiting.Add(wait.Tid);
                 }
@@ -74,7 +74,7 @@ public static class EpollWaiters
         try
         {
             abi = SyscallAbis.OfProcess(pid) ?? SyscallAbis.OfMachine(RuntimeInformation.OSArchitecture);
-            threads = ProcFs.ListThreads(pid);
+            threads = TaskFiles.ListThreads(pid);
         }
         catch (ProcessUnreadableException)
         {
@@ -83,7 +83,7 @@ public static class EpollWaiters
 
         foreach (int tid in threads)
         {
-            string? text = ProcFs.ReadTaskFile(pid, tid, "syscall");
+            string? text = TaskFiles.Read(pid, tid, "syscall");
             if (text is not null && TaskParser.ParseSyscall(text) is { Activity: SyscallActivity.InSyscall, Arguments.Length: > 0 } syscall
                 && MultiplexerCallDecoder.Identify(abi, syscall.Number) is MultiplexerSyscall call
                 && call.Call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2)
@@ -110,7 +110,7 @@ public static class EpollWaiters
                     if (fds.Contains(epollFd))
                     {
                         // Read after the call: a thread that has not run since was in that call when it was stamped.
-                        waiters.Add(new EpollWaiterSnapshot(process.Key, tid, syscall, ProcFs.ReadTaskFile(process.Key, tid, "schedstat")));
+                        waiters.Add(new EpollWaiterSnapshot(process.Key, tid, syscall, TaskFiles.Read(process.Key, tid, "schedstat")));
                     }
                 }
             }
@@ -125,5 +125,5 @@ public static class EpollWaiters
 
     /// <summary>Whether one of <paramref name="waiters"/> is still in the same wait and has not run since (its schedstat unchanged).</summary>
     public static bool AnyStillWaiting(IEnumerable<EpollWaiterSnapshot> waiters)
-        => waiters.Any(w => ProcFs.ReadTaskFile(w.Pid, w.Tid, "syscall") == w.Syscall && ProcFs.ReadTaskFile(w.Pid, w.Tid, "schedstat") == w.RunStamp);
+        => waiters.Any(w => TaskFiles.Read(w.Pid, w.Tid, "syscall") == w.Syscall && TaskFiles.Read(w.Pid, w.Tid, "schedstat") == w.RunStamp);
 }

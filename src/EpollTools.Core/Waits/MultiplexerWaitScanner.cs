@@ -48,7 +48,7 @@ public sealed class MultiplexerWaitScanner
     public List<MultiplexerWait> Scan(int pid, bool includeAllThreads)
     {
         string processName = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
-        var threads = ProcFs.ListThreads(pid);
+        var threads = TaskFiles.ListThreads(pid);
         var abi = SyscallAbis.OfProcess(pid) ?? SyscallAbis.OfMachine(_architecture);
         // A kernel thread makes no system call: its syscall file reads "0 0x0 ...", which would look like read(2).
         bool kernelThread = ProcessCondition.IsKernelThread(pid);
@@ -76,8 +76,8 @@ public sealed class MultiplexerWaitScanner
         // how many times it was put on one) is read before and after, and must not change.
         for (int attempt = 0; attempt < 2; attempt++)
         {
-            string? ranBefore = ProcFs.ReadTaskFile(pid, tid, "schedstat");
-            string? text = ProcFs.ReadTaskFile(pid, tid, "syscall");
+            string? ranBefore = TaskFiles.Read(pid, tid, "schedstat");
+            string? text = TaskFiles.Read(pid, tid, "syscall");
             var syscall = text is null ? null : TaskParser.ParseSyscall(text);
             if (syscall is null)
             {
@@ -90,10 +90,10 @@ public sealed class MultiplexerWaitScanner
                 return includeAllThreads ? Describe(pid, processName, tid, abi, syscall, OtherCall(syscall, abi), null, ranBefore) : null;
             }
 
-            var decoded = MultiplexerCallDecoder.Decode(call.Value, syscall.Arguments, (address, destination) => ProcFs.ReadMemory(pid, address, destination));
-            string? again = ProcFs.ReadTaskFile(pid, tid, "syscall");
+            var decoded = MultiplexerCallDecoder.Decode(call.Value, syscall.Arguments, (address, destination) => ProcessMemory.Read(pid, address, destination));
+            string? again = TaskFiles.Read(pid, tid, "syscall");
             var after = again is null ? null : TaskParser.ParseSyscall(again);
-            if (after is not null && after.SameCallAs(syscall) && ProcFs.ReadTaskFile(pid, tid, "schedstat") == ranBefore)
+            if (after is not null && after.SameCallAs(syscall) && TaskFiles.Read(pid, tid, "schedstat") == ranBefore)
             {
                 return Describe(pid, processName, tid, abi, syscall, call.Value.Name, (call.Value.Call, decoded), ranBefore);
             }
@@ -125,14 +125,14 @@ public sealed class MultiplexerWaitScanner
     private MultiplexerWait? Describe(int pid, string processName, int tid, SyscallAbi abi, ThreadSyscall syscall, string callName, (MultiplexerCall Call, DecodedCall Decoded)? wait, string? runStamp)
     {
         var decoded = wait?.Decoded;
-        string? stat = ProcFs.ReadTaskFile(pid, tid, "stat");
-        string? threadName = ProcFs.ReadTaskFile(pid, tid, "comm")?.TrimEnd('\n');
+        string? stat = TaskFiles.Read(pid, tid, "stat");
+        string? threadName = TaskFiles.Read(pid, tid, "comm")?.TrimEnd('\n');
         if (stat is null || threadName is null || ThreadCondition.Read(pid, tid, stat) is not ThreadCondition condition)
         {
             return null;
         }
 
-        double? execStart = TaskParser.ParseExecStartMilliseconds(ProcFs.ReadTaskFile(pid, tid, "sched") ?? string.Empty);
+        double? execStart = TaskParser.ParseExecStartMilliseconds(TaskFiles.Read(pid, tid, "sched") ?? string.Empty);
         // exec_start is in the task clock of the CPU the thread last ran on, not in CLOCK_MONOTONIC (see SchedulerClock).
         double? now = TaskParser.ParseStatProcessor(stat) is int cpu ? _clock.NowOn(cpu) : null;
         var hold = condition.Diagnose($"Thread {tid} ({threadName})", callName);
@@ -185,7 +185,7 @@ public sealed class MultiplexerWaitScanner
         string? text;
         try
         {
-            text = ProcFs.ReadTaskFile(pid, tid, "stack");
+            text = TaskFiles.Read(pid, tid, "stack");
         }
         catch (ProcessAccessDeniedException)
         {
@@ -216,7 +216,7 @@ public sealed class MultiplexerWaitScanner
     {
         try
         {
-            return ProcFs.ParseFdInfo(pid, epollFd);
+            return FdFiles.ParseInfo(pid, epollFd);
         }
         catch (ProcessUnreadableException)
         {
@@ -295,7 +295,7 @@ public sealed class MultiplexerWaitScanner
     /// <summary>What an fd waited on is. An unreadable link throws (the process is reported), never read as "(closed)".</summary>
     private WaitedFd DescribeFd(int pid, int fd, int events)
     {
-        var (kind, target) = Resolver.Resolve(pid, fd, ProcFs.ReadFdTarget(pid, fd));
+        var (kind, target) = Resolver.Resolve(pid, fd, FdFiles.ReadLink(pid, fd));
         return new WaitedFd { Fd = fd, Events = EpollEventsText.ToShortString((EpollEvents)events), EventsValue = events, TargetKind = kind, Target = target };
     }
 

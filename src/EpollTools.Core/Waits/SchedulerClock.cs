@@ -30,7 +30,7 @@ public sealed class SchedulerClock
             _offsets[cpu] = offset;
         }
 
-        return offset is double behind ? ProcFs.MonotonicMilliseconds() - behind : null;
+        return offset is double behind ? MonotonicMilliseconds() - behind : null;
     }
 
     /// <summary>The offset of <paramref name="cpu"/>'s clock, read after moving this thread there; null if it may not run there.</summary>
@@ -69,8 +69,16 @@ public sealed class SchedulerClock
     /// <summary>Monotonic now minus this thread's exec_start on the CPU it runs on.</summary>
     private static double? MeasureHere()
     {
-        double? own = TaskParser.ParseExecStartMilliseconds(ProcFs.ReadThreadSelfFile("sched") ?? string.Empty);
-        double now = ProcFs.MonotonicMilliseconds();
+        double? own = TaskParser.ParseExecStartMilliseconds(TaskFiles.ReadThreadSelf("sched") ?? string.Empty);
+        double now = MonotonicMilliseconds();
         return own is double stamped ? now - stamped : null;
+    }
+
+    /// <summary>CLOCK_MONOTONIC in milliseconds: the clock the scheduler's se.exec_start is kept in (near enough).</summary>
+    private static unsafe double MonotonicMilliseconds()
+    {
+        NativeMethods.TimeSpec now;
+        NativeMethods.clock_gettime(ClockConstants.CLOCK_MONOTONIC, &now);
+        return now.Seconds * 1000.0 + now.Nanoseconds / 1e6;
     }
 }

@@ -21,7 +21,7 @@ public static class SyscallAbis
     /// The table <paramref name="pid"/> calls through, from its executable's ELF header: a 32-bit x86 program on an
     /// x86-64 kernel uses the i386 numbers and 32-bit layouts. Null when the executable cannot be read.
     /// </summary>
-    public static SyscallAbi? OfProcess(int pid) => ProcFs.ReadElfMachine(pid) is var (elfClass, machine) ? OfElf(elfClass, machine) : null;
+    public static SyscallAbi? OfProcess(int pid) => ProcessMemory.ReadElfMachine(pid) is var (elfClass, machine) ? OfElf(elfClass, machine) : null;
 
     /// <summary>The table of a program from its ELF class and machine.</summary>
     public static SyscallAbi OfElf(byte elfClass, ushort machine) => (elfClass, machine) switch

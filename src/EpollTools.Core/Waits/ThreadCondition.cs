@@ -45,17 +45,17 @@ public sealed record ThreadCondition(char? State, ThreadHold Hold, string WaitCh
     /// </summary>
     public static ThreadCondition? Read(int pid, int tid, string? stat = null, string? waitChannel = null)
     {
-        stat ??= ProcFs.ReadTaskFile(pid, tid, "stat");
+        stat ??= TaskFiles.Read(pid, tid, "stat");
         if (stat is null)
         {
             return null;
         }
 
         char? state = TaskParser.ParseStatState(stat);
-        string wchan = waitChannel ?? (ProcFs.ReadTaskFile(pid, tid, "wchan") ?? string.Empty).Trim();
+        string wchan = waitChannel ?? (TaskFiles.Read(pid, tid, "wchan") ?? string.Empty).Trim();
         wchan = wchan == "0" ? string.Empty : wchan;
         string? frozenBy = MayBeFrozen(state, wchan) ? CgroupFreezer.FrozenCgroupOf(pid) : null;
-        int? tracer = ProcFs.ReadTaskFile(pid, tid, "status") is string status ? TaskParser.ParseTracerPid(status) : null;
+        int? tracer = TaskFiles.Read(pid, tid, "status") is string status ? TaskParser.ParseTracerPid(status) : null;
         string? tracerName = tracer > 0 ? ProcFs.ReadComm(tracer.Value) : null;
         var hold = Judge(state, TaskParser.ParseStatFlags(stat), frozenBy is not null);
         return new ThreadCondition(state, hold, wchan, tracer > 0 ? tracer : null, tracerName, frozenBy);
@@ -71,7 +71,7 @@ public sealed record ThreadCondition(char? State, ThreadHold Hold, string WaitCh
         ThreadCondition? first = null;
         try
         {
-            foreach (int tid in ProcFs.ListThreads(pid))
+            foreach (int tid in TaskFiles.ListThreads(pid))
             {
                 if (Read(pid, tid) is not ThreadCondition condition)
                 {

@@ -61,7 +61,7 @@ public sealed class GetFdInfoCommand : PSCmdlet
     {
         string name = ProcFs.ReadComm(pid) ?? throw new ProcessGoneException(pid);
         var wanted = Fd is null ? null : new HashSet<int>(Fd);
-        var fds = ProcFs.ListFds(pid);
+        var fds = FdFiles.List(pid);
         var watched = Unwatched ? WatchedFiles.Of(pid, fds) : null;
         foreach (var (fd, link) in fds)
         {
@@ -75,7 +75,7 @@ public sealed class GetFdInfoCommand : PSCmdlet
                 continue; // not a socket or pipe, or watched
             }
 
-            string? text = ProcFs.ReadFdInfo(pid, fd);
+            string? text = FdFiles.ReadInfo(pid, fd);
             if (text is null)
             {
                 WriteVerbose($"Process {pid}: fd {fd} was closed while it was read; skipped.");

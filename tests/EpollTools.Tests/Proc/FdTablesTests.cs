@@ -40,7 +40,7 @@ public sealed class FdTablesTests
         using var pipe = Pipe.Create();
         using var efd = EventFd.Create();
         var table = FdTable.List(Environment.ProcessId);
-        var listed = ProcFs.ListFds(Environment.ProcessId).Select(f => f.Fd).ToHashSet();
+        var listed = FdFiles.List(Environment.ProcessId).Select(f => f.Fd).ToHashSet();
 
         Assert.True(table.Entries.Length > 0);
         // Fds come and go in this process (the runtime's own), so only ours are checked exactly.
@@ -50,7 +50,7 @@ public sealed class FdTablesTests
         Assert.Equal(FdAccess.Read, readEnd.Access);
         Assert.Equal(FdAccess.Write, writeEnd.Access);
         Assert.Equal(readEnd.Inode, writeEnd.Inode);
-        Assert.Equal(ProcFs.ReadFdTarget(Environment.ProcessId, pipe.ReadEnd.Fd), table.Link(pipe.ReadEnd.Fd));
+        Assert.Equal(FdFiles.ReadLink(Environment.ProcessId, pipe.ReadEnd.Fd), table.Link(pipe.ReadEnd.Fd));
         Assert.Equal("anon_inode:[eventfd]", table.Link(efd.Fd));
         Assert.Contains(efd.Fd, listed);
 
@@ -71,14 +71,14 @@ public sealed class FdTablesTests
         using (var pipe = Pipe.Create())
         using (var own = FdDirectory.Open(Environment.ProcessId))
         {
-            Assert.Equal(ProcFs.ReadFdTarget(Environment.ProcessId, pipe.ReadEnd.Fd), own.ReadLink(pipe.ReadEnd.Fd));
+            Assert.Equal(FdFiles.ReadLink(Environment.ProcessId, pipe.ReadEnd.Fd), own.ReadLink(pipe.ReadEnd.Fd));
             Assert.Equal(FdAccess.Read, FdEntry.AccessOf(own.LinkStatus(pipe.ReadEnd.Fd)!.Value.Mode));
             Assert.Equal(FdAccess.Write, FdEntry.AccessOf(own.LinkStatus(pipe.WriteEnd.Fd)!.Value.Mode));
             Assert.Null(own.ReadLink(int.MaxValue));
             Assert.Null(own.LinkStatus(int.MaxValue));
 
             using var efd = EventFd.Create(initialValue: 5);
-            Assert.Equal(ProcFs.ReadFdInfo(Environment.ProcessId, efd.Fd), own.ReadFdInfo(efd.Fd));
+            Assert.Equal(FdFiles.ReadInfo(Environment.ProcessId, efd.Fd), own.ReadFdInfo(efd.Fd));
             Assert.Contains("eventfd-count:", own.ReadFdInfo(efd.Fd));
             Assert.Null(own.ReadFdInfo(int.MaxValue));
         }
@@ -125,7 +125,7 @@ public sealed class FdTablesTests
         using var pipe = Pipe.Create();
         long readAt = System.Diagnostics.Stopwatch.GetTimestamp();
 
-        string pipeLink = ProcFs.ReadFdTarget(Environment.ProcessId, pipe.ReadEnd.Fd)!;
+        string pipeLink = FdFiles.ReadLink(Environment.ProcessId, pipe.ReadEnd.Fd)!;
         Assert.Same(before, tables.Get(Environment.ProcessId));
         // (The number may have been another fd at the first listing, such as the directory it was listed through.)
         Assert.NotEqual(pipeLink, tables.Get(Environment.ProcessId).Link(pipe.ReadEnd.Fd));
@@ -142,7 +142,7 @@ public sealed class FdTablesTests
         var resolver = new TargetResolver();
         int self = Environment.ProcessId;
         using var listed = Pipe.Create();
-        string Describe(Pipe pipe) => resolver.Resolve(self, pipe.ReadEnd.Fd, ProcFs.ReadFdTarget(self, pipe.ReadEnd.Fd)).Description;
+        string Describe(Pipe pipe) => resolver.Resolve(self, pipe.ReadEnd.Fd, FdFiles.ReadLink(self, pipe.ReadEnd.Fd)).Description;
 
         // The first pipe described lists the host: this one's writer is found.
         Assert.EndsWith($"read end; writers: {self} {ProcFs.ReadComm(self)} fd {listed.WriteEnd.Fd}", Describe(listed));
@@ -164,17 +164,17 @@ public sealed class FdTablesTests
                 instance.Add(fd.Fd, EpollEvents.In | EpollEvents.ET, ulong.MaxValue - (ulong)fd.Fd);
             }
 
-            string text = ProcFs.ReadFdInfo(Environment.ProcessId, instance.Fd)!;
+            string text = FdFiles.ReadInfo(Environment.ProcessId, instance.Fd)!;
             Assert.True(text.Length > 64 * 1024);
             var whole = FdInfoParser.Parse(text);
-            var streamed = ProcFs.ParseFdInfo(Environment.ProcessId, instance.Fd)!;
+            var streamed = FdFiles.ParseInfo(Environment.ProcessId, instance.Fd)!;
 
             Assert.Empty(streamed.Errors);
             Assert.Equal(fds.Count, streamed.EpollTargets.Count);
             Assert.Equal(whole.EpollTargets, streamed.EpollTargets);
             Assert.Equal(whole.Ino, streamed.Ino);
             Assert.Equal(whole.Fields, streamed.Fields);
-            Assert.Null(ProcFs.ParseFdInfo(Environment.ProcessId, int.MaxValue));
+            Assert.Null(FdFiles.ParseInfo(Environment.ProcessId, int.MaxValue));
         }
         finally
         {
