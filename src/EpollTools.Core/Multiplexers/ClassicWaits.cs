@@ -6,89 +6,6 @@ using EpollTools.Core.Native;
 
 namespace EpollTools.Core.Multiplexers;
 
-/// <summary>Which of select's three sets an fd was ready in.</summary>
-public enum SelectSet
-{
-    Read,
-    Write,
-    Except,
-}
-
-/// <summary>One fd select reported ready, in one set (an fd ready for reading and writing is two of these).</summary>
-public sealed class SelectReadyFd
-{
-    public int Fd { get; init; }
-
-    public SelectSet Set { get; init; }
-
-    public override string ToString() => $"{Fd} {Set}";
-}
-
-/// <summary>What one select(2) call returned, as a C program would see it after the call.</summary>
-public sealed class SelectResult
-{
-    /// <summary>select's return value: the number of bits set in the three sets together.</summary>
-    public int Count { get; init; }
-
-    /// <summary>The nfds a program passes: the highest fd in any set, plus one (0 for no fds).</summary>
-    public int Nfds { get; init; }
-
-    /// <summary>The read set as the kernel left it: only the fds that are ready (the rest were cleared).</summary>
-    public ItemList<int> ReadFds { get; init; } = ItemList<int>.Empty;
-
-    public ItemList<int> WriteFds { get; init; } = ItemList<int>.Empty;
-
-    public ItemList<int> ExceptFds { get; init; } = ItemList<int>.Empty;
-
-    /// <summary>Each ready fd with its set, in set order then fd order.</summary>
-    public ItemList<SelectReadyFd> Ready { get; init; } = ItemList<SelectReadyFd>.Empty;
-
-    /// <summary>The timeout asked for, in ms: -1 for none (block), 0 to poll.</summary>
-    public int TimeoutMilliseconds { get; init; }
-
-    /// <summary>
-    /// What Linux wrote back into the timeval: the part of the timeout not slept (0 after a timeout). Null for a
-    /// wait with no timeout (a NULL timeval has nothing to write back).
-    /// </summary>
-    public double? TimeLeftMilliseconds { get; init; }
-}
-
-/// <summary>One entry of a poll(2) call: the fd, what was asked for, and what the kernel returned in revents.</summary>
-public sealed class PollEntryResult
-{
-    public int Fd { get; init; }
-
-    /// <summary>events: what was asked for.</summary>
-    public EpollEvents Events { get; init; }
-
-    /// <summary>revents: what the kernel returned, asked for or not (ERR, HUP and NVAL always may be).</summary>
-    public EpollEvents ReturnedEvents { get; init; }
-
-    /// <summary>A negative fd: the kernel skips the entry and returns 0 in its revents.</summary>
-    public bool Ignored => Fd < 0;
-
-    public string Requested => EpollEventsText.ToShortString(Events);
-
-    /// <summary>revents in the kernel's names; empty when nothing was returned.</summary>
-    public string Returned => ReturnedEvents == EpollEvents.None ? string.Empty : EpollEventsText.ToShortString(ReturnedEvents);
-
-    /// <summary>The bits returned without being asked for (HUP, ERR, NVAL...); empty when none.</summary>
-    public string Unrequested => (ReturnedEvents & ~Events) == EpollEvents.None ? string.Empty : EpollEventsText.ToShortString(ReturnedEvents & ~Events);
-
-    public override string ToString() => $"{Fd} {Requested} -> {(Returned.Length == 0 ? "-" : Returned)}";
-}
-
-/// <summary>What one poll(2) call returned.</summary>
-public sealed class PollResult
-{
-    /// <summary>poll's return value: the number of entries with a non-zero revents.</summary>
-    public int Count { get; init; }
-
-    public ItemList<PollEntryResult> Entries { get; init; } = ItemList<PollEntryResult>.Empty;
-
-    public int TimeoutMilliseconds { get; init; }
-}
-
 /// <summary>
 /// select(2) and poll(2) as a learner calls them, one call each, with the module's timeout convention (-1 blocks,
 /// 0 polls, more waits at most that long) and a <see cref="WaitCanceller"/> whose eventfd is watched beside the
@@ -96,8 +13,6 @@ public sealed class PollResult
 /// </summary>
 public static class ClassicWaits
 {
-    private const int WordBits = 64;
-
     /// <summary>The poll events a pollfd's 16-bit events field can hold; ET, ONESHOT and the like are epoll's own.</summary>
     public const EpollEvents PollEventBits = (EpollEvents)0xFFFF;
 
@@ -128,7 +43,7 @@ public static class ClassicWaits
         }
 
         int nfds = all.Count == 0 ? 0 : all.Max() + 1;
-        const int words = SelectConstants.FD_SETSIZE / WordBits;
+        const int words = FdSet.Words;
         ulong* readSet = stackalloc ulong[words];
         ulong* writeSet = stackalloc ulong[words];
         ulong* exceptSet = stackalloc ulong[words];
@@ -151,14 +66,14 @@ public static class ClassicWaits
             while (true)
             {
                 signals.ThrowIfSignalled(holds);
-                Fill(readSet, words, read);
-                Fill(writeSet, words, write);
-                Fill(exceptSet, words, except);
+                FdSet.Fill(new Span<ulong>(readSet, words), read);
+                FdSet.Fill(new Span<ulong>(writeSet, words), write);
+                FdSet.Fill(new Span<ulong>(exceptSet, words), except);
                 if (watchSignals)
                 {
                     foreach (int fd in ownFds)
                     {
-                        Set(readSet, fd);
+                        FdSet.Add(new Span<ulong>(readSet, words), fd);
                     }
                 }
 
@@ -188,7 +103,7 @@ public static class ClassicWaits
 
                 if (watchSignals)
                 {
-                    rc -= ownFds.Count(fd => IsSet(readSet, fd)); // the module's own, not the caller's
+                    rc -= CountSet(readSet, ownFds); // the module's own, not the caller's
                 }
 
                 var ready = Collect(readSet, read, SelectSet.Read).Concat(Collect(writeSet, write, SelectSet.Write)).Concat(Collect(exceptSet, except, SelectSet.Except)).ToArray();
@@ -345,25 +260,23 @@ public static class ClassicWaits
     /// <summary>How long a select sleeps between checks when its canceller cannot be in the fd_set (fd past FD_SETSIZE).</summary>
     private const int CancelSliceMs = 100;
 
-    private static unsafe void Fill(ulong* set, int words, IEnumerable<int> fds)
+    private static unsafe int CountSet(ulong* set, IEnumerable<int> fds)
     {
-        new Span<ulong>(set, words).Clear();
+        int count = 0;
         foreach (int fd in fds)
         {
-            Set(set, fd);
+            count += FdSet.Contains(new ReadOnlySpan<ulong>(set, FdSet.Words), fd) ? 1 : 0;
         }
+
+        return count;
     }
-
-    private static unsafe void Set(ulong* set, int fd) => set[fd / WordBits] |= 1UL << (fd % WordBits);
-
-    private static unsafe bool IsSet(ulong* set, int fd) => (set[fd / WordBits] & (1UL << (fd % WordBits))) != 0;
 
     private static unsafe IEnumerable<SelectReadyFd> Collect(ulong* set, IEnumerable<int> asked, SelectSet which)
     {
         var ready = new List<SelectReadyFd>();
         foreach (int fd in asked.Distinct().OrderBy(fd => fd))
         {
-            if (IsSet(set, fd))
+            if (FdSet.Contains(new ReadOnlySpan<ulong>(set, FdSet.Words), fd))
             {
                 ready.Add(new SelectReadyFd { Fd = fd, Set = which });
             }

@@ -80,7 +80,6 @@ public sealed class FdSetSizeExceededException : Exception
 public static class MultiplexerBenchmark
 {
     private const int FdMargin = 64; // left for the runtime and the engine while the fds are open
-    private const int WordBits = 64;
 
     /// <summary>RLIMIT_NOFILE (soft) and how many more fds this process may open now.</summary>
     public static (ulong Limit, int Available) FdBudget()
@@ -205,17 +204,13 @@ public static class MultiplexerBenchmark
 
     private static unsafe MultiplexerMeasurement MeasureSelect(int[] fds, int active, int repetitions)
     {
-        const int words = SelectConstants.FD_SETSIZE / WordBits;
         long start = Stopwatch.GetTimestamp();
-        var template = new ulong[words];
-        foreach (int fd in fds)
-        {
-            template[fd / WordBits] |= 1UL << (fd % WordBits);
-        }
+        var template = new ulong[FdSet.Words];
+        FdSet.Fill(template, fds);
 
         double registration = Microseconds(Stopwatch.GetTimestamp() - start);
         int highest = fds.Max() + 1;
-        var set = new ulong[words];
+        var set = new ulong[FdSet.Words];
         int reported = 0;
 
         // select overwrites its sets, so each call starts from a fresh copy: that copy is part of select's cost.
