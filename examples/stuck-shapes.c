@@ -15,6 +15,8 @@
  *   closed-fd      the only registration is a dup of an eventfd, closed without EPOLL_CTL_DEL
  *   empty          a thread waits on an epoll instance with nothing registered
  *   herd           three threads wait on one instance where a listening socket is level-triggered
+ *   forked-herd    as herd, one waiter in this process and one in each of two forked children: the instance is
+ *                  shared after fork (prefork servers), so each process's wait is one of three
  *   exclusive-mix  one listening socket in three instances, two EPOLLEXCLUSIVE and one not, a thread on each
  *   poll-socket    a thread in poll() on a connected TCP socket that nothing is written to
  *   unwatched      a connection taken out of the instance (EPOLL_CTL_DEL, as flow control pauses a reader) while
@@ -25,9 +27,11 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -144,6 +148,21 @@ static int set_up(const char *shape)
         start_waiter("worker-3", ep);
         printf("epoll %d\nlistener %d\nport %d\n", ep, listener, port);
         return 3;
+    } else if (strcmp(shape, "forked-herd") == 0) {
+        int port, listener = tcp_listener(&port);
+        watch(ep, listener, EPOLLIN, 0x7117);
+        for (int i = 1; i <= 2; i++) {
+            pid_t child = check(fork(), "fork");
+            if (child == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL); /* goes with the parent, whose stdin ends the shape */
+                struct waiter w = { i == 1 ? "child-1" : "child-2", ep };
+                epoll_waiter(&w);
+            }
+            printf("child_%d %d\n", i, (int)child);
+        }
+        printf("epoll %d\nlistener %d\nport %d\n", ep, listener, port);
+        start_waiter("parent", ep);
+        return 1;
     } else if (strcmp(shape, "exclusive-mix") == 0) {
         int port, listener = tcp_listener(&port);
         int second = check(epoll_create1(0), "epoll_create1");
@@ -189,7 +208,7 @@ static int set_up(const char *shape)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: stuck-shapes oneshot|edge|writer-gone|readers-gone|closed-fd|empty|herd|exclusive-mix|poll-socket\n");
+        fprintf(stderr, "usage: stuck-shapes oneshot|edge|writer-gone|readers-gone|closed-fd|empty|herd|forked-herd|exclusive-mix|poll-socket\n");
         return 2;
     }
 

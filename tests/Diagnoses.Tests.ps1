@@ -9,7 +9,7 @@ BeforeAll {
     $workDir = New-WorkDirectory
     $shapesExe = Build-Fixture 'stuck-shapes' $workDir
     $shape = @{}
-    foreach ($name in 'oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'exclusive-mix', 'poll-socket', 'unwatched') {
+    foreach ($name in 'oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'forked-herd', 'exclusive-mix', 'poll-socket', 'unwatched') {
         $shape[$name] = Start-Fixture $shapesExe $name
     }
 
@@ -130,6 +130,24 @@ Describe 'Wait diagnoses (Get-MultiplexerWait)' {
             $wait.Diagnoses[0].Summary | Should -Be '3 waiters share it'
             foreach ($other in $waits) { $wait.Diagnoses[0].Explanation | Should -Match "$($shape.herd.pid)/$($other.ThreadId)\b" }
         }
+    }
+
+    It 'waiters in three processes sharing one instance after fork: the wait in each process names all three' {
+        $herd = $shape.'forked-herd'
+        $pids = @($herd.pid, $herd.child_1, $herd.child_2)
+        Wait-Until { @(Get-MultiplexerWait -Id $herd.child_1, $herd.child_2 -SettleInterval 0).Count -eq 2 } | Should -BeTrue
+
+        # Together: the waits of each process are written as that process is read, each with the survey of the others.
+        $waits = @(Get-MultiplexerWait -Id $pids)
+        @($waits.ProcessId) | Should -Be $pids
+        foreach ($wait in $waits) {
+            Get-Kinds $wait | Should -Be @('SeveralWaiters')
+            $wait.Diagnoses[0].Summary | Should -Be '3 waiters share it'
+            foreach ($other in $waits) { $wait.Diagnoses[0].Explanation | Should -Match "\b$($other.ProcessId)/$($other.ThreadId)\b" }
+        }
+
+        # One process alone is one waiter as far as this call can see: its own threads only.
+        (Get-MultiplexerWait -Id $herd.child_1).Diagnoses | Should -HaveCount 0
     }
 
     It 'one thread on each of several instances is not several waiters' {

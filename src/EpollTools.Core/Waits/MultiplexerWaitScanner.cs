@@ -256,42 +256,6 @@ public sealed class MultiplexerWaitScanner
         return Array.Empty<Diagnosis>();
     }
 
-    /// <summary>
-    /// Adds <see cref="DiagnosisKind.SeveralWaiters"/> to each epoll wait that shares its instance with other waits in
-    /// <paramref name="waits"/> (the same fd, a dup, or the instance shared after fork: kcmp tells). Only threads that
-    /// an event can wake count: a stopped or traced thread is not waiting.
-    /// </summary>
-    public static void DiagnoseSharedInstances(IReadOnlyList<MultiplexerWait> waits)
-    {
-        var epollWaits = waits.Where(w => w.EpollFd is not null && w.IsWaiting).ToList();
-        if (epollWaits.Count < 2)
-        {
-            return;
-        }
-
-        var records = epollWaits.Select(w => new InstanceHolder(w.ProcessId, w.ProcessName, w.EpollFd!.Value)).Distinct().ToList();
-        foreach (var instance in InstanceFinder.GroupSharedInstances(records))
-        {
-            var waiters = epollWaits.Where(w => instance.Any(r => r.Pid == w.ProcessId && r.Fd == w.EpollFd)).ToList();
-            if (waiters.Count < 2)
-            {
-                continue;
-            }
-
-            string threads = string.Join(", ", waiters.Select(w => $"{w.ProcessId}/{w.ThreadId}"));
-            var diagnosis = new Diagnosis
-            {
-                Kind = DiagnosisKind.SeveralWaiters,
-                Summary = $"{waiters.Count} waiters share it",
-                Explanation = $"Threads {threads} wait on one epoll instance. Each wake-up goes to one waiter, but a level-triggered registration that is still ready after it is fetched wakes the next waiter too, so one connection can wake several threads; EPOLLET or EPOLLONESHOT hands each event to one thread. One instance per thread, with the listening socket registered EXCLUSIVE in each, is the other design.",
-            };
-            foreach (var wait in waiters)
-            {
-                wait.Diagnoses = wait.Diagnoses.Append(diagnosis).ToArray();
-            }
-        }
-    }
-
     /// <summary>What an fd waited on is. An unreadable link throws (the process is reported), never read as "(closed)".</summary>
     private WaitedFd DescribeFd(int pid, int fd, int events)
     {

@@ -52,24 +52,18 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
 
         try
         {
-            var pids = SelectedPids(_ids);
-            var scanner = new MultiplexerWaitScanner { IncludeKernelStack = IncludeKernelStack };
-            var waits = new List<MultiplexerWait>();
-            ForEachProcess(pids, pid => pid, pid => waits.AddRange(Read(scanner, pid, onlyProcessAsked: ExplicitIds && pids.Count == 1)), ProcessRead.Threads);
-
-            // Whether several threads share an instance is known only once every selected process is read.
-            MultiplexerWaitScanner.DiagnoseSharedInstances(waits);
-            if (SettleInterval > 0 && waits.Any(w => w.Diagnoses.Count > 0))
+            var request = new WaitRequest
             {
-                if (StopToken.WaitHandle.WaitOne(SettleInterval))
-                {
-                    return; // Ctrl+C
-                }
-
-                ConfirmDiagnoses(waits);
+                Processes = SelectedPids(_ids),
+                NamedExplicitly = ExplicitIds,
+                IncludeAllThreads = IncludeAllThreads,
+                IncludeKernelStack = IncludeKernelStack,
+                SettleMilliseconds = SettleInterval,
+            };
+            foreach (var result in new MultiplexerWaitQuery().Run(request, StopToken))
+            {
+                Write(result);
             }
-
-            WriteObject(waits, enumerateCollection: true);
         }
         catch (LinuxErrorException e)
         {
@@ -77,37 +71,24 @@ public sealed class GetMultiplexerWaitCommand : ProcessSelectionCommandBase
         }
     }
 
-    /// <summary>Reads the processes with a diagnosed wait again and keeps what the second read confirms.</summary>
-    private void ConfirmDiagnoses(List<MultiplexerWait> waits)
+    private void Write(WaitResult result)
     {
-        var scanner = new MultiplexerWaitScanner { IncludeKernelStack = IncludeKernelStack };
-        var again = new List<MultiplexerWait>();
-        foreach (int pid in waits.Where(w => w.Diagnoses.Count > 0).Select(w => w.ProcessId).Distinct())
+        switch (result)
         {
-            try
-            {
-                again.AddRange(scanner.Scan(pid, IncludeAllThreads));
-            }
-            catch (ProcessUnreadableException)
-            {
-                // Gone since: its waits are confirmed by nothing.
-            }
+            case WaitResult.Wait(var wait):
+                WriteObject(wait);
+                break;
+            case WaitResult.Refused(int pid, var reason):
+                ProcessSelection.ReportFailure(this, reason, pid, ExplicitIds, ProcessRead.Threads);
+                break;
+            case WaitResult.Skipped(var pids):
+                WriteWarning(ProcessSelection.UnreadableWarning(pids, ProcessRead.Threads));
+                break;
+            case WaitResult.NoWait(int pid):
+                string name = ProcFs.ReadComm(pid) ?? "?";
+                WriteWarning(ProcessCondition.WhyNoWait(pid, name) ?? $"No thread of process {pid} ({name}) is in epoll_wait, poll or select now: " +
+                    "they run, or block elsewhere (a read, a lock, a sleep). -IncludeAllThreads lists every thread with its system call.");
+                break;
         }
-
-        MultiplexerWaitScanner.DiagnoseSharedInstances(again);
-        DiagnosisConfirmation.ConfirmWaits(waits, again);
-    }
-
-    private List<MultiplexerWait> Read(MultiplexerWaitScanner scanner, int pid, bool onlyProcessAsked)
-    {
-        var waits = scanner.Scan(pid, IncludeAllThreads);
-        if (waits.Count == 0 && onlyProcessAsked)
-        {
-            string name = ProcFs.ReadComm(pid) ?? "?";
-            WriteWarning(ProcessCondition.WhyNoWait(pid, name) ?? $"No thread of process {pid} ({name}) is in epoll_wait, poll or select now: " +
-                "they run, or block elsewhere (a read, a lock, a sleep). -IncludeAllThreads lists every thread with its system call.");
-        }
-
-        return waits;
     }
 }
