@@ -160,13 +160,13 @@ public sealed class EpollInstance : IDisposable
             buffer = TakeBuffer(slots * layout.Size);
             while (true)
             {
-                int waitMs = WaitCanceller.RemainingMs(timeoutMs, started);
+                int waitMs = CancellablePoll.RemainingMs(timeoutMs, started);
                 if (waitMs != 0)
                 {
                     // Block in poll(2) on the epoll fd (readable while events are ready), the canceller, and the
                     // signal Dispose raises: a close from another thread ends the wait instead of leaving it blocked.
                     var closing = _fd.CloseSignal() ?? throw new EpollInstanceClosedException(Fd);
-                    var outcome = WaitCanceller.WaitFor(Fd, PollConstants.POLLIN, waitMs, canceller, closing);
+                    var outcome = CancellablePoll.Wait(Fd, PollConstants.POLLIN, waitMs, canceller, closing);
                     if (outcome == WaitOutcome.Closed)
                     {
                         throw new EpollInstanceClosedException(Fd);
@@ -198,7 +198,7 @@ public sealed class EpollInstance : IDisposable
                 }
 
                 // After poll said ready, another waiter may have taken the events: wait for the time left.
-                if (n == 0 && WaitCanceller.RemainingMs(timeoutMs, started) != 0)
+                if (n == 0 && CancellablePoll.RemainingMs(timeoutMs, started) != 0)
                 {
                     continue;
                 }

@@ -197,7 +197,7 @@ public class LinuxFd : IDisposable
 
         using var inUse = HandleInUse.Take(_fd.Handle);
         var closing = _fd.CloseSignal() ?? throw ClosedError();
-        if (WaitCanceller.WaitFor(Fd, pollEvents, -1, canceller, closing) == WaitOutcome.Closed)
+        if (CancellablePoll.Wait(Fd, pollEvents, -1, canceller, closing) == WaitOutcome.Closed)
         {
             throw new ObjectDisposedException(ToString(), $"fd {Fd} was closed while a {(isWrite ? "write" : "read")} waited on it.");
         }

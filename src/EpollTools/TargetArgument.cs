@@ -29,7 +29,7 @@ internal static class TargetArgument
                 return new[] { ThisProcess(pipe.ReadEnd.Fd), ThisProcess(pipe.WriteEnd.Fd) };
             case SocketPair pair:
                 return new[] { ThisProcess(pair.First.Fd), ThisProcess(pair.Second.Fd) };
-            case FdDescription fd:
+            case FdInfo fd:
                 return new[] { new TargetSpec.ProcessFd(fd.ProcessId, fd.Fd) };
             case EpollInterest row:
                 return FromRegistration(cmdlet, row, item);

@@ -18,7 +18,7 @@ internal sealed class InstanceRead
 {
     private readonly InterestListReader _reader;
     private readonly InstanceHolder _owner;
-    private readonly FdInfo _info;
+    private readonly ParsedFdInfo _info;
     private readonly FdDirectories _directories;
     private readonly ExpandOptions _options;
     private readonly RegistrationJudge _judge;
@@ -33,7 +33,7 @@ internal sealed class InstanceRead
     private bool _ownerGone;
     private ItemList<int>? _waiting;
 
-    public InstanceRead(InterestListReader reader, IReadOnlyList<InstanceHolder> instance, InstanceHolder owner, FdInfo info, FdDirectories directories, ExpandOptions options)
+    public InstanceRead(InterestListReader reader, IReadOnlyList<InstanceHolder> instance, InstanceHolder owner, ParsedFdInfo info, FdDirectories directories, ExpandOptions options)
     {
         _reader = reader;
         _instance = instance;
@@ -319,7 +319,7 @@ internal sealed class InstanceRead
     }
 
     /// <summary>The owner's interest list read again; null if it cannot be.</summary>
-    private FdInfo? ReadListAgain()
+    private ParsedFdInfo? ReadListAgain()
     {
         try
         {

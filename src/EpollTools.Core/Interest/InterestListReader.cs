@@ -123,7 +123,7 @@ public sealed class InterestListReader
         using var directories = new FdDirectories();
         return SharedTargets.Build(instances
             .Select(holders => ReadFromFirstHolder(holders, directories, out _))
-            .OfType<(InstanceHolder Holder, FdInfo Info)>()
+            .OfType<(InstanceHolder Holder, ParsedFdInfo Info)>()
             .Select(read => ($"{read.Holder.Pid}:{read.Holder.Fd}", read.Info)));
     }
 
@@ -132,14 +132,14 @@ public sealed class InterestListReader
     /// holder that exited or that this caller may not read is passed over while another can serve. Null when none
     /// can, with the first such failure met (none when the epoll fd was closed everywhere).
     /// </summary>
-    private static (InstanceHolder Holder, FdInfo Info)? ReadFromFirstHolder(IReadOnlyList<InstanceHolder> instance, FdDirectories directories, out Exception? failure)
+    private static (InstanceHolder Holder, ParsedFdInfo Info)? ReadFromFirstHolder(IReadOnlyList<InstanceHolder> instance, FdDirectories directories, out Exception? failure)
     {
         failure = null;
         foreach (var holder in instance)
         {
             try
             {
-                if (directories.Of(holder.Pid, holder.Identity)?.ParseFdInfo(holder.Fd) is FdInfo info)
+                if (directories.Of(holder.Pid, holder.Identity)?.ParseFdInfo(holder.Fd) is ParsedFdInfo info)
                 {
                     return (holder, info);
                 }

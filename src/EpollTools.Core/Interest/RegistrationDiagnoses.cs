@@ -98,7 +98,7 @@ public sealed class SharedTargets
     /// registrations: <paramref name="instances"/> is enumerated a second time (a lazy sequence reads again) rather
     /// than every registration of the host being held at once.
     /// </summary>
-    public static SharedTargets Build(IEnumerable<(string Instance, FdInfo Info)> instances)
+    public static SharedTargets Build(IEnumerable<(string Instance, ParsedFdInfo Info)> instances)
     {
         var exclusive = new HashSet<(ulong, uint)>();
         foreach (var (_, info) in instances)
@@ -140,7 +140,7 @@ public sealed class SharedTargets
     }
 
     /// <summary>The file a line names by inode and device; null on the instance's shared anonymous inode, or on a kernel that prints neither.</summary>
-    private static (ulong Ino, uint Device)? FileOf(EpollTargetLine line, FdInfo info)
+    private static (ulong Ino, uint Device)? FileOf(EpollTargetLine line, ParsedFdInfo info)
         => line.Ino is ulong ino && ino != info.Ino && line.KernelDevice is uint device ? (ino, device) : null;
 
     /// <summary>The EXCLUSIVE-mix diagnosis of <paramref name="row"/>'s file, if it has one.</summary>

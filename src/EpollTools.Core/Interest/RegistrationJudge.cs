@@ -54,7 +54,7 @@ public sealed class RegistrationJudge
     /// <param name="instance">The holder whose fdinfo was read: kcmp names the registration through it.</param>
     /// <param name="instanceInfo">That fdinfo: its inode is the one anonymous files share, its size decides <see cref="Exact"/>.</param>
     /// <param name="files">Where the answers come from.</param>
-    public RegistrationJudge(InstanceHolder instance, FdInfo instanceInfo, RegistrationFileAccess files)
+    public RegistrationJudge(InstanceHolder instance, ParsedFdInfo instanceInfo, RegistrationFileAccess files)
     {
         _instance = instance;
         _anonymousInode = instanceInfo.Ino;
@@ -232,7 +232,7 @@ public sealed class RegistrationJudge
     /// <paramref name="epollFd"/> of <paramref name="pid"/>, whose interest list is <paramref name="info"/>, with the
     /// links read from /proc now; null for a process that is exiting (it closes every fd: not a wait on stale registrations).
     /// </summary>
-    public static int? CountIfAllStale(int pid, int epollFd, FdInfo info)
+    public static int? CountIfAllStale(int pid, int epollFd, ParsedFdInfo info)
     {
         var judge = new RegistrationJudge(new InstanceHolder(pid, string.Empty, epollFd), info, RegistrationFileAccess.OfKernel);
         return judge.CountIfAllStale(info.EpollTargets, tfd => FdFiles.ReadLink(pid, tfd)) is int stale && !ProcessCondition.HasExited(pid) ? stale : null;

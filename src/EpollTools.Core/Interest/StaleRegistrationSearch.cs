@@ -21,12 +21,12 @@ internal sealed class StaleRegistrationSearch
     private readonly RegistrationJudge _judge;
     private readonly int[] _holderPids;
     private readonly Func<long, FdTable> _listOwnerTable;
-    private readonly Func<FdInfo?> _readListAgain;
+    private readonly Func<ParsedFdInfo?> _readListAgain;
     private readonly long _readAt;
 
     private FdTable? _ownerFds;
     private string? _quietSince;
-    private FdInfo? _quietList;
+    private ParsedFdInfo? _quietList;
     private int _windowsTried;
 
     /// <param name="judge">The instance's judge.</param>
@@ -34,7 +34,7 @@ internal sealed class StaleRegistrationSearch
     /// <param name="listOwnerTable">The holder's fd table, listed no earlier than the timestamp given.</param>
     /// <param name="readListAgain">The holder's interest list read again; null if it cannot be.</param>
     /// <param name="readAt">When the interest list was first read.</param>
-    public StaleRegistrationSearch(RegistrationJudge judge, int[] holderPids, Func<long, FdTable> listOwnerTable, Func<FdInfo?> readListAgain, long readAt)
+    public StaleRegistrationSearch(RegistrationJudge judge, int[] holderPids, Func<long, FdTable> listOwnerTable, Func<ParsedFdInfo?> readListAgain, long readAt)
     {
         _judge = judge;
         _holderPids = holderPids;

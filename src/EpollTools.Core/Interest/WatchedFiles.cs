@@ -22,7 +22,7 @@ public static class WatchedFiles
         var watched = new HashSet<(FdLinkKind, ulong)>();
         foreach (var (fd, link) in fds)
         {
-            if (link != "anon_inode:[eventpoll]" || FdFiles.ParseInfo(pid, fd) is not FdInfo info)
+            if (link != "anon_inode:[eventpoll]" || FdFiles.ParseInfo(pid, fd) is not ParsedFdInfo info)
             {
                 continue;
             }

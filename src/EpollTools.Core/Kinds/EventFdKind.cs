@@ -16,7 +16,7 @@ public sealed class EventFdKind : AnonInodeKind
             ? $"eventfd count={e.Count}{(e.Id is int id ? $" id={id}" : string.Empty)}{(e.Semaphore == true ? " semaphore" : string.Empty)}"
             : "eventfd");
 
-    public override bool TryParseField(FdInfo info, string key, string value)
+    public override bool TryParseField(ParsedFdInfo info, string key, string value)
     {
         switch (key)
         {

@@ -17,7 +17,7 @@ public sealed class FanotifyKind : AnonInodeKind
     public override (TargetKind Kind, string Description) Describe(FdTarget target)
         => (TargetKind.Fanotify, target.Info is { } info ? $"fanotify ({info.FanotifyMarks.Count} marks)" : "fanotify");
 
-    public override bool TryParseLine(FdInfo info, string line)
+    public override bool TryParseLine(ParsedFdInfo info, string line)
     {
         if (!line.StartsWith(LinePrefix, StringComparison.Ordinal))
         {

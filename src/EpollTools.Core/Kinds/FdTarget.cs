@@ -37,16 +37,16 @@ public interface IFdNeighbours
 /// </summary>
 public sealed class FdTarget
 {
-    private readonly Func<FdInfo?> _readInfo;
+    private readonly Func<ParsedFdInfo?> _readInfo;
     private readonly Func<FileStatus?> _readStatus;
     private readonly Func<FdAccess> _readAccess;
-    private (bool Read, FdInfo? Value) _info;
+    private (bool Read, ParsedFdInfo? Value) _info;
     private (bool Read, FileStatus? Value) _status;
 
     /// <param name="readInfo">The fd's fdinfo, parsed; null when it cannot be read.</param>
     /// <param name="readStatus">statx of the fd, its link followed; null when it cannot be read.</param>
     /// <param name="readAccess">The fd's access mode (statx of the link itself): which end of a pipe it is.</param>
-    public FdTarget(int pid, int fd, string link, IFdNeighbours neighbours, Func<FdInfo?> readInfo, Func<FileStatus?> readStatus, Func<FdAccess> readAccess)
+    public FdTarget(int pid, int fd, string link, IFdNeighbours neighbours, Func<ParsedFdInfo?> readInfo, Func<FileStatus?> readStatus, Func<FdAccess> readAccess)
     {
         Pid = pid;
         Fd = fd;
@@ -66,7 +66,7 @@ public sealed class FdTarget
 
     public IFdNeighbours Neighbours { get; }
 
-    public FdInfo? Info => _info.Read ? _info.Value : (_info = (true, _readInfo())).Value;
+    public ParsedFdInfo? Info => _info.Read ? _info.Value : (_info = (true, _readInfo())).Value;
 
     public FileStatus? Status => _status.Read ? _status.Value : (_status = (true, _readStatus())).Value;
 

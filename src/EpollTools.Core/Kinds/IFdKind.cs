@@ -22,10 +22,10 @@ public interface IFdKind
     (TargetKind Kind, string Description) Describe(FdTarget target);
 
     /// <summary>Takes one "key: value" line of fdinfo if the key is this kind's; false otherwise.</summary>
-    bool TryParseField(FdInfo info, string key, string value) => false;
+    bool TryParseField(ParsedFdInfo info, string key, string value) => false;
 
     /// <summary>Takes one whole fdinfo line that is not key: value ("inotify wd:1 ...") if it is this kind's; false otherwise.</summary>
-    bool TryParseLine(FdInfo info, string line) => false;
+    bool TryParseLine(ParsedFdInfo info, string line) => false;
 }
 
 /// <summary>An fd on an anonymous inode whose name (<c>anon_inode:[name]</c>) says its kind.</summary>
@@ -40,9 +40,9 @@ public abstract class AnonInodeKind : IFdKind
 
     public abstract (TargetKind Kind, string Description) Describe(FdTarget target);
 
-    public virtual bool TryParseField(FdInfo info, string key, string value) => false;
+    public virtual bool TryParseField(ParsedFdInfo info, string key, string value) => false;
 
-    public virtual bool TryParseLine(FdInfo info, string line) => false;
+    public virtual bool TryParseLine(ParsedFdInfo info, string line) => false;
 
     /// <summary>The anonymous inode's name in a link, brackets trimmed; null for any other link.</summary>
     public static string? NameOf(string link) => link.StartsWith(Prefix, StringComparison.Ordinal) ? link[Prefix.Length..].Trim('[', ']') : null;

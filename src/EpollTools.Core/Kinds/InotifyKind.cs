@@ -14,7 +14,7 @@ public sealed class InotifyKind : AnonInodeKind
     public override (TargetKind Kind, string Description) Describe(FdTarget target)
         => (TargetKind.Inotify, target.Info is { } info ? $"inotify ({info.InotifyWatches.Count} watches)" : "inotify");
 
-    public override bool TryParseLine(FdInfo info, string line)
+    public override bool TryParseLine(ParsedFdInfo info, string line)
     {
         if (!line.StartsWith(LinePrefix, StringComparison.Ordinal))
         {

@@ -15,7 +15,7 @@ public sealed class PidFdKind : AnonInodeKind
             ? pid < 0 ? "pidfd (process exited)" : $"pidfd of {pid} {target.Neighbours.NameOf(pid)}"
             : "pidfd");
 
-    public override bool TryParseField(FdInfo info, string key, string value)
+    public override bool TryParseField(ParsedFdInfo info, string key, string value)
     {
         switch (key)
         {

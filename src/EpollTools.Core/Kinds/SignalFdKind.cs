@@ -11,7 +11,7 @@ public sealed class SignalFdKind : AnonInodeKind
     public override (TargetKind Kind, string Description) Describe(FdTarget target)
         => (TargetKind.SignalFd, target.Info?.SignalMask is ulong mask ? $"signalfd {FlagNames.DecodeSignals(mask)}" : "signalfd");
 
-    public override bool TryParseField(FdInfo info, string key, string value)
+    public override bool TryParseField(ParsedFdInfo info, string key, string value)
     {
         if (key != "sigmask")
         {

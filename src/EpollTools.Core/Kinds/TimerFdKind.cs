@@ -16,7 +16,7 @@ public sealed class TimerFdKind : AnonInodeKind
     public override (TargetKind Kind, string Description) Describe(FdTarget target)
         => (TargetKind.TimerFd, target.Info?.TimerFd is { } timer ? Describe(timer) : "timerfd");
 
-    public override bool TryParseField(FdInfo info, string key, string value)
+    public override bool TryParseField(ParsedFdInfo info, string key, string value)
     {
         var timer = info.TimerFd ?? None;
         switch (key)

@@ -77,7 +77,7 @@ public static class ClassicWaits
                     }
                 }
 
-                int left = WaitCanceller.RemainingMs(timeoutMs, started);
+                int left = CancellablePoll.RemainingMs(timeoutMs, started);
                 int slice = ownFds.Count > 0 && !watchSignals && (left < 0 || left > CancelSliceMs) ? CancelSliceMs : left;
                 var timeval = new NativeMethods.TimeVal { Seconds = slice / 1000, Microseconds = slice % 1000 * 1000L };
                 int rc = NativeMethods.select(highest, readSet, writeSet, exceptSet, slice < 0 ? null : &timeval);
@@ -119,7 +119,7 @@ public static class ClassicWaits
                     // Linux writes the time not slept back into the timeval; a sliced wait knows it from the clock.
                     TimeLeftMilliseconds = timeoutMs < 0 ? null
                         : slice == left ? timeval.Seconds * 1000.0 + timeval.Microseconds / 1000.0
-                        : WaitCanceller.RemainingMs(timeoutMs, started),
+                        : CancellablePoll.RemainingMs(timeoutMs, started),
                 };
             }
         }
@@ -164,7 +164,7 @@ public static class ClassicWaits
                 int rc;
                 fixed (NativeMethods.PollFd* p = fds)
                 {
-                    rc = NativeMethods.poll(p, (nuint)count, WaitCanceller.RemainingMs(timeoutMs, started));
+                    rc = NativeMethods.poll(p, (nuint)count, CancellablePoll.RemainingMs(timeoutMs, started));
                 }
 
                 if (rc < 0)

@@ -7,11 +7,11 @@ namespace EpollTools.Core.Parsing;
 
 /// <summary>
 /// Parses /proc/&lt;pid&gt;/fdinfo/&lt;fd&gt; text (Documentation/filesystems/proc.rst, "Information about open
-/// files"). A pure function of the text; it never throws: what it cannot read goes to <see cref="FdInfo.Errors"/>.
+/// files"). A pure function of the text; it never throws: what it cannot read goes to <see cref="ParsedFdInfo.Errors"/>.
 /// </summary>
 public static class FdInfoParser
 {
-    public static FdInfo Parse(string text)
+    public static ParsedFdInfo Parse(string text)
     {
         var parser = new LineParser();
         foreach (var line in text.AsSpan().EnumerateLines())
@@ -31,7 +31,7 @@ public static class FdInfoParser
         private readonly Dictionary<int, int> _epollOffsets = new();
         private int _lineNumber;
 
-        public FdInfo Result { get; } = new();
+        public ParsedFdInfo Result { get; } = new();
 
         public void Add(ReadOnlySpan<char> rawLine)
         {
@@ -66,9 +66,9 @@ public static class FdInfoParser
     /// <summary>
     /// One line that is not an epoll registration: a kind's own whole line (inotify, fanotify), else a "key: value"
     /// field, the common ones read here and the rest offered to the kinds (<see cref="FdKinds"/>); every field is kept
-    /// in <see cref="FdInfo.Fields"/>, known or not.
+    /// in <see cref="ParsedFdInfo.Fields"/>, known or not.
     /// </summary>
-    private static void ParseLine(FdInfo info, string line)
+    private static void ParseLine(ParsedFdInfo info, string line)
     {
         foreach (var kind in FdKinds.All)
         {

@@ -210,7 +210,7 @@ public sealed class FdDirectory : IDisposable
     /// 10 MB), as <see cref="ProcFs.ParseFdInfo"/> reads it but from this process only; null if the fd is not open or
     /// the process is gone. Throws <see cref="ProcessAccessDeniedException"/>, or <see cref="LinuxErrorException"/>.
     /// </summary>
-    public FdInfo? ParseFdInfo(int fd)
+    public ParsedFdInfo? ParseFdInfo(int fd)
     {
         using var handle = OpenFdInfo(fd, out string path);
         if (handle is null)

@@ -38,7 +38,7 @@ public static class FdFiles
     /// /proc/&lt;pid&gt;/fdinfo/&lt;fd&gt; parsed as it is read, a buffer at a time: the text of an epoll fd with
     /// 100,000 registrations (some 10 MB) is never held whole. Null if the fd was closed meanwhile.
     /// </summary>
-    public static FdInfo? ParseInfo(int pid, int fd) => FromFdInfo(pid, fd, path =>
+    public static ParsedFdInfo? ParseInfo(int pid, int fd) => FromFdInfo(pid, fd, path =>
     {
         var parser = new FdInfoParser.LineParser();
         ProcFileReader.ReadLines(path, parser.Add);

@@ -95,7 +95,7 @@ public sealed class InterestTracer
         foreach (var holders in instances)
         {
             var owner = holders[0];
-            if (Read(owner) is FdInfo info)
+            if (Read(owner) is ParsedFdInfo info)
             {
                 _traced.Add(new Traced(owner, holders.Select(h => h.Pid).Distinct().ToArray(), info.EpollTargets));
             }
@@ -126,7 +126,7 @@ public sealed class InterestTracer
         foreach (var traced in _traced.ToList())
         {
             var owner = traced.Owner;
-            if (Read(owner) is not FdInfo info)
+            if (Read(owner) is not ParsedFdInfo info)
             {
                 _traced.Remove(traced);
                 changes.Add(Change(time, elapsed, owner, InterestChangeKind.InstanceClosed, detail: ProcessCondition.HasExited(owner.Pid) ? "process exited" : "epoll fd closed"));
@@ -277,7 +277,7 @@ public sealed class InterestTracer
 
     private static (int, ulong?, uint?) Key(EpollTargetLine line) => (line.Tfd, line.Ino, line.KernelDevice);
 
-    private static FdInfo? Read(InstanceHolder owner)
+    private static ParsedFdInfo? Read(InstanceHolder owner)
     {
         try
         {

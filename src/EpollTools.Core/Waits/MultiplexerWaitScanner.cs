@@ -212,7 +212,7 @@ public sealed class MultiplexerWaitScanner
         return instance;
     }
 
-    private static FdInfo? ReadInterestList(int pid, int epollFd)
+    private static ParsedFdInfo? ReadInterestList(int pid, int epollFd)
     {
         try
         {

@@ -27,11 +27,6 @@ public abstract class EpollInstanceSelectionCommandBase : ProcessSelectionComman
     [ArgumentCompleter(typeof(EpollFdCompleter))]
     public int? EpollFd { get; set; }
 
-    /// <summary>Whether every process is read though none was named (Get-EpollInterest -Target): then none is an error.</summary>
-    protected virtual bool SearchesHost => false;
-
-    protected override bool ExplicitIds => base.ExplicitIds && !SearchesHost;
-
     protected override void ProcessRecord()
     {
         // A piped object that has an EpollFd property holding null (a poll or select wait) names no epoll instance.
@@ -55,9 +50,7 @@ public abstract class EpollInstanceSelectionCommandBase : ProcessSelectionComman
 
     /// <summary>The processes to read, each with the epoll fd asked for (null: all of them), decided once for the request.</summary>
     protected List<(int Pid, int? EpollFd)> RequestedProcesses()
-        => ExplicitIds && _requests.Count > 0
-            ? Distinct(_requests)
-            : (SearchesHost ? ProcFs.ListPids() : SelectedPids(Array.Empty<int>())).Select(pid => (pid, EpollFd)).ToList();
+        => Mode == ProcessSelectionMode.Ids ? Distinct(_requests) : SelectedPids(Array.Empty<int>()).Select(pid => (pid, EpollFd)).ToList();
 
     /// <summary>
     /// Writes what the query says of the processes themselves: a refusal as <see cref="ProcessSelection.ReportFailure"/>

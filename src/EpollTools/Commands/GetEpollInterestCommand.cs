@@ -62,8 +62,7 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase
     public SwitchParameter PerConnection { get; set; }
 
     /// <summary>-Target or -TargetPort with no process named: the whole host is searched, as with -All.</summary>
-    protected override bool SearchesHost => (Target is not null || TargetPort is not null) && ParameterSetName == IdSet
-        && !MyInvocation.BoundParameters.ContainsKey(nameof(Id)) && !MyInvocation.ExpectingInput;
+    protected override bool SearchesHostWhenNoneNamed => Target is not null || TargetPort is not null;
 
     protected override void BeginProcessing()
     {
@@ -95,7 +94,7 @@ public sealed class GetEpollInterestCommand : EpollInstanceSelectionCommandBase
             {
                 Processes = RequestedProcesses(),
                 NamedExplicitly = ExplicitIds,
-                WholeHost = SearchesHost || ParameterSetName == AllSet,
+                WholeHost = ReadsWholeHost,
                 Readiness = Readiness,
                 SettleMilliseconds = SettleInterval,
                 NoResolve = NoResolve,

@@ -11,7 +11,7 @@ namespace EpollTools.Commands;
 
 /// <summary>Get-FdInfo: every fd of a process, its type and target, and every field of its /proc fdinfo.</summary>
 [Cmdlet(VerbsCommon.Get, "FdInfo")]
-[OutputType(typeof(FdDescription))]
+[OutputType(typeof(FdInfo))]
 public sealed class GetFdInfoCommand : PSCmdlet
 {
     private TargetResolver? _resolver;
@@ -82,7 +82,7 @@ public sealed class GetFdInfoCommand : PSCmdlet
                 continue;
             }
 
-            WriteObject(FdDescription.Create(pid, name, fd, link, _resolver!.Resolve(pid, fd, link), text));
+            WriteObject(FdInfo.Create(pid, name, fd, link, _resolver!.Resolve(pid, fd, link), text));
         }
 
         foreach (int missing in wanted ?? new HashSet<int>())

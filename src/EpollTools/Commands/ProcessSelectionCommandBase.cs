@@ -7,6 +7,25 @@ using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Commands;
 
+/// <summary>How the processes of a call were chosen: decided once per call (<see cref="ProcessSelectionCommandBase.Mode"/>).</summary>
+public enum ProcessSelectionMode
+{
+    /// <summary>No -Id and no input: this process, the default of -Id.</summary>
+    ThisProcess,
+
+    /// <summary>-Id, or ids from the pipeline: each was asked for, so each failure is an error.</summary>
+    Ids,
+
+    /// <summary>-Name: the processes whose names match; one that cannot be read is skipped.</summary>
+    Names,
+
+    /// <summary>-All: every process; one that cannot be read is skipped.</summary>
+    All,
+
+    /// <summary>No process named, and the question is about the host (Get-EpollInterest -Target): every process, as -All.</summary>
+    HostSearch,
+}
+
 /// <summary>
 /// -Id / -Name / -All for the cmdlets that read other processes from /proc, and what they do alike: piped input
 /// that binds no process reads nothing, a process named with -Id that is gone or unreadable is an error, and under
@@ -42,8 +61,29 @@ public abstract class ProcessSelectionCommandBase : PSCmdlet, IDisposable
     /// <summary>Set when the call is stopped (Ctrl+C): long reads and waits end at once.</summary>
     protected CancellationToken StopToken => _stop.Token;
 
-    /// <summary>Whether processes were named with -Id: then each failure is an error, not a skip.</summary>
-    protected virtual bool ExplicitIds => ParameterSetName == IdSet;
+    /// <summary>
+    /// How this call's processes were chosen, decided once from the parameter set, the parameters bound and the
+    /// pipeline: every other choice (errors or skips, the default process, the host) follows from it.
+    /// </summary>
+    protected ProcessSelectionMode Mode => _mode ??= ParameterSetName switch
+    {
+        AllSet => ProcessSelectionMode.All,
+        NameSet => ProcessSelectionMode.Names,
+        _ when MyInvocation.BoundParameters.ContainsKey(nameof(Id)) || MyInvocation.ExpectingInput => ProcessSelectionMode.Ids,
+        _ when SearchesHostWhenNoneNamed => ProcessSelectionMode.HostSearch,
+        _ => ProcessSelectionMode.ThisProcess,
+    };
+
+    /// <summary>Whether a call that names no process is about the whole host (Get-EpollInterest -Target), not this process.</summary>
+    protected virtual bool SearchesHostWhenNoneNamed => false;
+
+    /// <summary>Whether processes were named one by one (-Id, the pipeline, or this process by default): then each failure is an error, not a skip.</summary>
+    protected bool ExplicitIds => Mode is ProcessSelectionMode.Ids or ProcessSelectionMode.ThisProcess;
+
+    /// <summary>Whether every process of the host is read.</summary>
+    protected bool ReadsWholeHost => Mode is ProcessSelectionMode.All or ProcessSelectionMode.HostSearch;
+
+    private ProcessSelectionMode? _mode;
 
     /// <summary>
     /// Piped input that bound no process (Get-Process nosuch -ErrorAction Ignore | Get-...) means no process, not
@@ -51,7 +91,7 @@ public abstract class ProcessSelectionCommandBase : PSCmdlet, IDisposable
     /// </summary>
     protected bool NoProcessCameDownThePipeline(int idsBound)
     {
-        if (ExplicitIds && idsBound == 0 && MyInvocation.ExpectingInput)
+        if (Mode == ProcessSelectionMode.Ids && idsBound == 0 && MyInvocation.ExpectingInput)
         {
             WriteVerbose("No process id came down the pipeline: nothing to read.");
             return true;
@@ -60,12 +100,13 @@ public abstract class ProcessSelectionCommandBase : PSCmdlet, IDisposable
         return false;
     }
 
-    /// <summary>The processes selected: the ids bound (each once, in order; this process if none), -Name's or -All's.</summary>
-    protected List<int> SelectedPids(IEnumerable<int> idsBound) => ParameterSetName switch
+    /// <summary>The processes selected: the ids bound (each once, in order), this process, -Name's, or the host's.</summary>
+    protected List<int> SelectedPids(IEnumerable<int> idsBound) => Mode switch
     {
-        AllSet => ProcFs.ListPids(),
-        NameSet => ProcessSelection.ByName(this, Name),
-        _ => idsBound.Distinct().DefaultIfEmpty(Environment.ProcessId).ToList(),
+        ProcessSelectionMode.All or ProcessSelectionMode.HostSearch => ProcFs.ListPids(),
+        ProcessSelectionMode.Names => ProcessSelection.ByName(this, Name),
+        ProcessSelectionMode.Ids => idsBound.Distinct().ToList(),
+        _ => new List<int> { Environment.ProcessId },
     };
 
     /// <summary>

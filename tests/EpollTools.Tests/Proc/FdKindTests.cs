@@ -174,10 +174,10 @@ public sealed class FdKindTests
     public void AKindsFieldsAreItsOwnAndUnknownFieldsAreKept()
     {
         // Each field goes to the one kind that knows it; the others decline it.
-        var info = new FdInfo();
+        var info = new ParsedFdInfo();
         Assert.Equal(new[] { typeof(EventFdKind) }, FdKinds.All.Where(k => k.TryParseField(info, "eventfd-count", "7")).Select(k => k.GetType()));
         Assert.Equal(7ul, info.EventFd!.Count);
-        Assert.DoesNotContain(FdKinds.All, k => k.TryParseField(new FdInfo(), "tty-index", "3"));
+        Assert.DoesNotContain(FdKinds.All, k => k.TryParseField(new ParsedFdInfo(), "tty-index", "3"));
 
         var parsed = FdInfoParser.Parse("pos:\t0\ntty-index:\t3\n");
         Assert.Contains(parsed.Fields, f => f.Key == "tty-index" && f.Value == "3");

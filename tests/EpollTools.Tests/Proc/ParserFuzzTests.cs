@@ -93,7 +93,7 @@ public sealed class ParserFuzzTests
             _ = target.ToString();
         }
 
-        _ = FdDescription.Create(1, "fuzz", 3, "anon_inode:[eventpoll]", (TargetKind.Epoll, "fuzz"), text);
+        _ = FdInfo.Create(1, "fuzz", 3, "anon_inode:[eventpoll]", (TargetKind.Epoll, "fuzz"), text);
         foreach (string protocol in new[] { "TCP", "TCP6", "UDP", "UDP6", "RAW" })
         {
             foreach (var entry in NetTableParser.ParseInet(text, protocol))

@@ -21,7 +21,7 @@ public sealed class RegistrationJudgeTests
     private const int Pid = 4242;
     private static readonly InstanceHolder Instance = new(Pid, "server", 4);
 
-    private static readonly FdInfo Captured = FdInfoParser.Parse(FdInfoParserTests.Sample("fdinfo-eventpoll.txt"));
+    private static readonly ParsedFdInfo Captured = FdInfoParser.Parse(FdInfoParserTests.Sample("fdinfo-eventpoll.txt"));
 
     private static EpollTargetLine Line(int tfd) => Captured.EpollTargets.First(l => l.Tfd == tfd);
 

@@ -37,7 +37,7 @@ public sealed record FdInfoParseError(int LineNumber, string Line, string Reason
 /// every type-specific field the kernel prints. Lines the parser does not know are kept in
 /// <see cref="UnknownLines"/>, malformed ones in <see cref="Errors"/>.
 /// </summary>
-public sealed class FdInfo
+public sealed class ParsedFdInfo
 {
     public long? Pos { get; internal set; }
 

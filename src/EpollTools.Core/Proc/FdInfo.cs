@@ -6,7 +6,7 @@ using EpollTools.Core.Parsing;
 namespace EpollTools.Core.Proc;
 
 /// <summary>One fd of a process: what it is and everything /proc/&lt;pid&gt;/fdinfo says about it.</summary>
-public sealed class FdDescription
+public sealed class FdInfo
 {
     public int ProcessId { get; init; }
 
@@ -52,7 +52,7 @@ public sealed class FdDescription
     public override string ToString() => $"{ProcessId} fd {Fd} {Type} {Target}";
 
     /// <summary>Builds the description from the fdinfo text and the resolved target.</summary>
-    public static FdDescription Create(int pid, string name, int fd, string link, (TargetKind Kind, string Description) target, string fdInfoText)
+    public static FdInfo Create(int pid, string name, int fd, string link, (TargetKind Kind, string Description) target, string fdInfoText)
     {
         var info = FdInfoParser.Parse(fdInfoText);
         var fields = new FieldDictionary();
@@ -62,7 +62,7 @@ public sealed class FdDescription
         }
 
         var lines = fdInfoText.Split('\n');
-        return new FdDescription
+        return new FdInfo
         {
             ProcessId = pid,
             ProcessName = name,
