@@ -1,3 +1,5 @@
+using System;
+
 namespace EpollTools.Core;
 
 /// <summary>One fd registered in an <see cref="EpollInstance"/>, as this process registered it.</summary>
@@ -26,9 +28,9 @@ public sealed class EpollRegistration
     /// <summary>False once a ONESHOT registration has fired and until it is modified again.</summary>
     public bool Armed { get; internal set; } = true;
 
-    /// <summary>What the fd refers to, e.g. "pipe:[1234]", read from /proc/self/fd when first asked for.</summary>
+    /// <summary>What the fd refers to, e.g. "pipe:[1234]", read from its /proc link when first asked for.</summary>
     /// <remarks>Read from /proc only when shown: a readlink per epoll_ctl would cost more than the call itself.</remarks>
-    public string Target => _target ??= FdDescriber.Describe(Fd);
+    public string Target => _target ??= ProcFiles.FdFiles.ReadLink(Environment.ProcessId, Fd) ?? "?";
 
     public override string ToString() => $"fd {Fd} {Flags}";
 }

@@ -33,7 +33,7 @@ public class LinuxFd : IDisposable
         Fd = fd;
         Kind = kind;
         OwnerPid = Environment.ProcessId;
-        Target = FdDescriber.Describe(fd);
+        Target = ProcFiles.FdFiles.ReadLink(Environment.ProcessId, fd) ?? "?";
     }
 
     /// <summary>The fd number in this process.</summary>
@@ -213,12 +213,6 @@ public class LinuxFd : IDisposable
 
         return flags;
     }
-}
-
-/// <summary>Names what an fd of this process is, from its /proc/self/fd link.</summary>
-public static class FdDescriber
-{
-    public static string Describe(int fd) => ProcFiles.ProcFileReader.ReadLink($"/proc/self/fd/{fd}") ?? "?";
 }
 
 /// <summary>A read of an fd open only for writing, or a write of one open only for reading (EBADF from the kernel).</summary>

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Diagnostics;
-using System.Linq;
 using EpollTools.Core.Native;
 
 namespace EpollTools.Core.Multiplexers;

@@ -1,5 +1,3 @@
-using System;
-
 namespace EpollTools.Core.Native;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-
 namespace EpollTools.Core.Proc;
 
 /// <summary>The shapes of a stuck or misbehaving wait that the module can show from what it read.</summary>

@@ -1,5 +1,3 @@
-using System;
-
 namespace EpollTools.Core.Proc;
 
 /// <summary>What kind of file a registered fd refers to.</summary>

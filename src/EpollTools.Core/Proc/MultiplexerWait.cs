@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.InteropServices;
 using EpollTools.Core.Native;
 using EpollTools.Core.Parsing;
 

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
 using EpollTools.Core.Native;
 
 namespace EpollTools.Core.Proc;

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using EpollTools.Core.Native;
 
 namespace EpollTools.Core.ProcFiles;

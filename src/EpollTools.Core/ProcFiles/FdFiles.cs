@@ -1,8 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
-using System.Text;
 using EpollTools.Core.Native;
 using EpollTools.Core.Parsing;
 

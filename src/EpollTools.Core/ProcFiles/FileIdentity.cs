@@ -1,8 +1,4 @@
 using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
-using System.Text;
 using EpollTools.Core.Native;
 
 namespace EpollTools.Core.ProcFiles;

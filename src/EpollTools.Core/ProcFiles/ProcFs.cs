@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.Text;
 using EpollTools.Core.Native;
 
 namespace EpollTools.Core.ProcFiles;

@@ -2,7 +2,6 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
-using System.Text;
 using EpollTools.Core.Native;
 using EpollTools.Core.Parsing;
 

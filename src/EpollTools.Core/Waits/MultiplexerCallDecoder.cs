@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using System.Runtime.InteropServices;
 using EpollTools.Core.Native;
 using EpollTools.Core.Proc;
 using static EpollTools.Core.Native.MultiplexerSyscallNumbers;

@@ -1,4 +1,3 @@
-using System;
 using System.Runtime.InteropServices;
 using EpollTools.Core.Native;
 using EpollTools.Core.Proc;

@@ -1,7 +1,6 @@
 using System;
 using System.Diagnostics;
 using System.Management.Automation;
-using System.Threading;
 using EpollTools.Core;
 using EpollTools.Core.Interest;
 using EpollTools.Core.Proc;

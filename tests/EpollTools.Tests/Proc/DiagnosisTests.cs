@@ -1,4 +1,3 @@
-using System;
 using System.Linq;
 using EpollTools.Core;
 using EpollTools.Core.Interest;

@@ -2,7 +2,6 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Linq;
-using System.Runtime.InteropServices;
 using EpollTools.Core.Native;
 using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
