@@ -37,6 +37,7 @@
         'Trace-EpollInterest'
         'Measure-Multiplexer'
         'Show-MultiplexerChart'
+        'Get-WaitChain'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -1,4 +1,5 @@
 using System;
+using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Core;
 

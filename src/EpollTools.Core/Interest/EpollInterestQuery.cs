@@ -63,9 +63,18 @@ public sealed class EpollInterestQuery
             {
                 foreach (var (row, refusal) in ReadInstance(instance, options))
                 {
-                    foreach (var result in refusal is not null ? new[] { refusal } : Emit(new[] { row! }, view, watchers))
+                    // Row by row, with nothing made per row but the result itself: an instance may have 100,000.
+                    if (refusal is not null)
                     {
-                        yield return result;
+                        yield return refusal;
+                    }
+                    else if (view == InterestView.Watchers)
+                    {
+                        watchers.Add(row!);
+                    }
+                    else
+                    {
+                        yield return new InterestResult.Row(row!, view);
                     }
                 }
 

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using EpollTools.Core.Proc;
-using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Core.Kinds;
 
@@ -26,12 +25,12 @@ public static class FdKinds
         new PathFileKind(),
     };
 
-    /// <summary>The kind that claims <paramref name="link"/>; null for a link none claims ("net:[4026531840]", say).</summary>
-    public static IFdKind? Of(string link, Func<FileStatus?> status)
+    /// <summary>The kind that claims <paramref name="target"/>'s link; null for a link none claims.</summary>
+    public static IFdKind? Of(FdTarget target)
     {
         foreach (var kind in All)
         {
-            if (kind.Claims(link, status))
+            if (kind.Claims(target))
             {
                 return kind;
             }
@@ -42,5 +41,5 @@ public static class FdKinds
 
     /// <summary>What <paramref name="target"/> is, by the kind that claims its link; its link alone, Unknown, if none does.</summary>
     public static (TargetKind Kind, string Description) Describe(FdTarget target)
-        => Of(target.Link, () => target.Status)?.Describe(target) ?? (TargetKind.Unknown, target.Link);
+        => Of(target)?.Describe(target) ?? (TargetKind.Unknown, target.Link);
 }

@@ -33,28 +33,19 @@ public interface IFdNeighbours
 
 /// <summary>
 /// What a kind is given to describe one fd: the fd and its link, and its fdinfo and statx read only when the kind
-/// asks (each once).
+/// asks (each once). A scan's resolver reads them from /proc; <see cref="Given"/> takes captured answers.
 /// </summary>
-public sealed class FdTarget
+public abstract class FdTarget
 {
-    private readonly Func<ParsedFdInfo?> _readInfo;
-    private readonly Func<FileStatus?> _readStatus;
-    private readonly Func<FdAccess> _readAccess;
     private (bool Read, ParsedFdInfo? Value) _info;
     private (bool Read, FileStatus? Value) _status;
 
-    /// <param name="readInfo">The fd's fdinfo, parsed; null when it cannot be read.</param>
-    /// <param name="readStatus">statx of the fd, its link followed; null when it cannot be read.</param>
-    /// <param name="readAccess">The fd's access mode (statx of the link itself): which end of a pipe it is.</param>
-    public FdTarget(int pid, int fd, string link, IFdNeighbours neighbours, Func<ParsedFdInfo?> readInfo, Func<FileStatus?> readStatus, Func<FdAccess> readAccess)
+    protected FdTarget(int pid, int fd, string link, IFdNeighbours neighbours)
     {
         Pid = pid;
         Fd = fd;
         Link = link;
         Neighbours = neighbours;
-        _readInfo = readInfo;
-        _readStatus = readStatus;
-        _readAccess = readAccess;
     }
 
     public int Pid { get; }
@@ -66,13 +57,46 @@ public sealed class FdTarget
 
     public IFdNeighbours Neighbours { get; }
 
-    public ParsedFdInfo? Info => _info.Read ? _info.Value : (_info = (true, _readInfo())).Value;
+    /// <summary>The fd's fdinfo, parsed; null when it cannot be read.</summary>
+    public ParsedFdInfo? Info => _info.Read ? _info.Value : (_info = (true, ReadInfo())).Value;
 
-    public FileStatus? Status => _status.Read ? _status.Value : (_status = (true, _readStatus())).Value;
+    /// <summary>statx of the fd, its link followed; null when it cannot be read.</summary>
+    public FileStatus? Status => _status.Read ? _status.Value : (_status = (true, ReadStatus())).Value;
 
-    /// <summary>The fd's access mode, read when asked.</summary>
-    public FdAccess Access => _readAccess();
+    /// <summary>The fd's access mode (statx of the link itself): which end of a pipe it is.</summary>
+    public FdAccess Access => ReadAccess();
 
     /// <summary>The inode a socket's or pipe's link names ("socket:[123]" gives 123); 0 for any other link.</summary>
     public ulong LinkInode => FdEntry.ParseLink(Link)?.Inode ?? 0;
+
+    /// <summary>A target whose reads are the answers given (captured ones, in tests).</summary>
+    public static FdTarget Given(int pid, int fd, string link, IFdNeighbours neighbours, Func<ParsedFdInfo?> info, Func<FileStatus?> status, Func<FdAccess> access)
+        => new GivenTarget(pid, fd, link, neighbours, info, status, access);
+
+    protected abstract ParsedFdInfo? ReadInfo();
+
+    protected abstract FileStatus? ReadStatus();
+
+    protected abstract FdAccess ReadAccess();
+
+    private sealed class GivenTarget : FdTarget
+    {
+        private readonly Func<ParsedFdInfo?> _giveInfo;
+        private readonly Func<FileStatus?> _giveStatus;
+        private readonly Func<FdAccess> _giveAccess;
+
+        public GivenTarget(int pid, int fd, string link, IFdNeighbours neighbours, Func<ParsedFdInfo?> info, Func<FileStatus?> status, Func<FdAccess> access)
+            : base(pid, fd, link, neighbours)
+        {
+            _giveInfo = info;
+            _giveStatus = status;
+            _giveAccess = access;
+        }
+
+        protected override ParsedFdInfo? ReadInfo() => _giveInfo();
+
+        protected override FileStatus? ReadStatus() => _giveStatus();
+
+        protected override FdAccess ReadAccess() => _giveAccess();
+    }
 }

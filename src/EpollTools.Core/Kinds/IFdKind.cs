@@ -1,7 +1,6 @@
 using System;
 using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
-using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Core.Kinds;
 
@@ -13,10 +12,10 @@ namespace EpollTools.Core.Kinds;
 public interface IFdKind
 {
     /// <summary>
-    /// Whether this kind describes the file <paramref name="link"/> names. <paramref name="status"/> (statx of the fd,
-    /// its link followed) is read only when asked: a file with a path is known by its type alone.
+    /// Whether this kind describes the file <paramref name="target"/>'s link names. Its status (statx) is read only
+    /// when a kind asks: a file with a path is known by its type alone.
     /// </summary>
-    bool Claims(string link, Func<FileStatus?> status);
+    bool Claims(FdTarget target);
 
     /// <summary>What the fd is, in one line, and the kind it is reported as.</summary>
     (TargetKind Kind, string Description) Describe(FdTarget target);
@@ -36,7 +35,7 @@ public abstract class AnonInodeKind : IFdKind
     /// <summary>The name in the link ("eventfd" for "anon_inode:[eventfd]").</summary>
     protected abstract string Name { get; }
 
-    public bool Claims(string link, Func<FileStatus?> status) => NameOf(link) == Name;
+    public bool Claims(FdTarget target) => HasName(target.Link, Name);
 
     public abstract (TargetKind Kind, string Description) Describe(FdTarget target);
 
@@ -46,4 +45,8 @@ public abstract class AnonInodeKind : IFdKind
 
     /// <summary>The anonymous inode's name in a link, brackets trimmed; null for any other link.</summary>
     public static string? NameOf(string link) => link.StartsWith(Prefix, StringComparison.Ordinal) ? link[Prefix.Length..].Trim('[', ']') : null;
+
+    /// <summary>Whether <paramref name="link"/> is an anonymous inode named <paramref name="name"/> (read in place: asked of every fd described).</summary>
+    public static bool HasName(string link, string name)
+        => link.StartsWith(Prefix, StringComparison.Ordinal) && link.AsSpan(Prefix.Length).Trim('[').Trim(']').SequenceEqual(name);
 }

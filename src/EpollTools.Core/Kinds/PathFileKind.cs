@@ -1,7 +1,6 @@
 using System;
 using EpollTools.Core.Native;
 using EpollTools.Core.Proc;
-using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Core.Kinds;
 
@@ -12,7 +11,7 @@ namespace EpollTools.Core.Kinds;
 public sealed class PathFileKind : IFdKind
 {
     /// <summary>Every link the kinds before it leave (it is last): a path, or a file of a pseudo filesystem ("net:[4026531840]"), by its type.</summary>
-    public bool Claims(string link, Func<FileStatus?> status) => true;
+    public bool Claims(FdTarget target) => true;
 
     public (TargetKind Kind, string Description) Describe(FdTarget target)
     {

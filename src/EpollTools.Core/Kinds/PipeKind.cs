@@ -15,8 +15,9 @@ public sealed class PipeKind : IFdKind
     /// <summary>Holders of the other end named before "+N more".</summary>
     private const int HoldersShown = 8;
 
-    public bool Claims(string link, Func<FileStatus?> status)
-        => FdEntry.ParseLink(link) is { Kind: FdLinkKind.Pipe } || (FdEntry.ParseLink(link) is null && AnonInodeKind.NameOf(link) is null && status()?.Type == StatxConstants.S_IFIFO);
+    public bool Claims(FdTarget target) => FdEntry.ParseLink(target.Link) is { } parsed
+        ? parsed.Kind == FdLinkKind.Pipe
+        : !target.Link.StartsWith("anon_inode:", StringComparison.Ordinal) && target.Status?.Type == StatxConstants.S_IFIFO;
 
     public (TargetKind Kind, string Description) Describe(FdTarget target)
     {

@@ -11,7 +11,7 @@ namespace EpollTools.Core.Kinds;
 /// </summary>
 public sealed class SocketKind : IFdKind
 {
-    public bool Claims(string link, Func<FileStatus?> status) => FdEntry.ParseLink(link) is { Kind: FdLinkKind.Socket };
+    public bool Claims(FdTarget target) => FdEntry.ParseLink(target.Link) is { Kind: FdLinkKind.Socket };
 
     public (TargetKind Kind, string Description) Describe(FdTarget target)
     {

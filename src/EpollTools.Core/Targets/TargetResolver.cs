@@ -45,11 +45,7 @@ public sealed class TargetResolver : IFdNeighbours
             return (TargetKind.Closed, "(closed)");
         }
 
-        var target = new FdTarget(pid, fd, linkTarget, this,
-            () => (directories is null ? FdFiles.ReadInfo(pid, fd) : directories.ReadFdInfo(pid, fd)) is { } text ? FdInfoParser.Parse(text) : null,
-            () => FileIdentity.StatFd(pid, fd),
-            () => FdEntry.AccessOf(FileIdentity.StatFd(pid, fd, link: true)?.Mode ?? 0));
-        return FdKinds.Describe(target);
+        return FdKinds.Describe(new ProcFdTarget(pid, fd, linkTarget, this, directories));
     }
 
     /// <summary>
@@ -116,6 +112,10 @@ public sealed class TargetResolver : IFdNeighbours
     /// UDP-lite and unix tables, read once per namespace); null if it is not there.
     /// </summary>
     public SocketEntry? FindSocket(int pid, ulong inode)
+        => SocketsOf(pid).TryGetValue(inode, out var entry) ? entry : null;
+
+    /// <summary>The sockets of <paramref name="pid"/>'s network namespace by inode, read once per namespace.</summary>
+    private Dictionary<ulong, SocketEntry> SocketsOf(int pid)
     {
         string ns = NamespaceOf(pid);
         if (!_socketsByNamespace.TryGetValue(ns, out var sockets))
@@ -124,7 +124,7 @@ public sealed class TargetResolver : IFdNeighbours
             _socketsByNamespace[ns] = sockets;
         }
 
-        return sockets.GetAwaiter().GetResult().TryGetValue(inode, out var entry) ? entry : null;
+        return sockets.GetAwaiter().GetResult();
     }
 
     /// <summary>
@@ -186,6 +186,43 @@ public sealed class TargetResolver : IFdNeighbours
         }
 
         return holders;
+    }
+
+    /// <summary>
+    /// Every process's fd on the socket or pipe with <paramref name="inode"/>, from the host's fd tables (listed once
+    /// per resolver); none when no readable process holds it.
+    /// </summary>
+    public List<(int Pid, int Fd)> HoldersOf(ulong inode)
+    {
+        var holders = new List<(int, int)>();
+        foreach (var table in HostTables())
+        {
+            foreach (var entry in table.Entries)
+            {
+                if (entry.Kind != FdLinkKind.Other && entry.Inode == inode)
+                {
+                    holders.Add((table.Pid, entry.Fd));
+                }
+            }
+        }
+
+        return holders;
+    }
+
+    /// <summary>
+    /// The other side of a connected TCP socket of <paramref name="pid"/>'s network namespace when it is in the same
+    /// namespace (a loopback connection): the socket whose local and remote addresses are this one's reversed.
+    /// </summary>
+    public SocketEntry? FindConnectedPeer(int pid, SocketEntry socket)
+    {
+        if (socket.LocalAddress is null || socket.RemoteAddress is null)
+        {
+            return null;
+        }
+
+        return SocketsOf(pid).Values.FirstOrDefault(other => other.Protocol == socket.Protocol && other.Inode != socket.Inode
+            && other.LocalPort == socket.RemotePort && other.RemotePort == socket.LocalPort
+            && socket.RemoteAddress.Equals(other.LocalAddress) && socket.LocalAddress.Equals(other.RemoteAddress));
     }
 
     /// <summary>

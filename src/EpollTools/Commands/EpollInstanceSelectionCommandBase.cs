@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using EpollTools.Core.Interest;
-using EpollTools.Core.ProcFiles;
 using EpollTools.Core.Waits;
 
 namespace EpollTools.Commands;

@@ -37,7 +37,7 @@ public sealed class FdKindTests
     }
 
     private static FdTarget Target(string link, string? fdinfoSample = null, FileStatus? status = null, FdAccess access = FdAccess.None, Host? host = null, int fd = 9)
-        => new(Pid, fd, link, host ?? new Host(),
+        => FdTarget.Given(Pid, fd, link, host ?? new Host(),
             () => fdinfoSample is null ? null : FdInfoParser.Parse(FdInfoParserTests.Sample(fdinfoSample)),
             () => status,
             () => access);
@@ -61,11 +61,11 @@ public sealed class FdKindTests
     public void EachLinkIsClaimedByItsKind(string link, Type expected)
     {
         bool statAsked = false;
-        var kind = FdKinds.Of(link, () =>
+        var kind = FdKinds.Of(FdTarget.Given(Pid, 9, link, new Host(), () => null, () =>
         {
             statAsked = true;
             return OfType(StatxConstants.S_IFREG);
-        });
+        }, () => FdAccess.None));
         Assert.IsType(expected, kind);
 
         // Only a file with a path needs its type to be known (a FIFO is a pipe).
@@ -75,7 +75,7 @@ public sealed class FdKindTests
     [Fact]
     public void AFifoIsAPipeByItsType()
     {
-        Assert.IsType<PipeKind>(FdKinds.Of("/run/app.fifo", () => OfType(StatxConstants.S_IFIFO)));
+        Assert.IsType<PipeKind>(FdKinds.Of(Target("/run/app.fifo", status: OfType(StatxConstants.S_IFIFO))));
         var host = new Host();
         host.Pipes["/run/app.fifo"] = new[] { new PipeHolder(Pid, "app", 9, Reads: true, Writes: false), new PipeHolder(77, "writer", 3, Reads: false, Writes: true) };
         Assert.Equal((TargetKind.Fifo, "/run/app.fifo read end; writers: 77 writer fd 3"), Describe(Target("/run/app.fifo", status: OfType(StatxConstants.S_IFIFO), host: host)));

@@ -1,0 +1,98 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using EpollTools.Core.Kinds;
+using EpollTools.Core.Native;
+using EpollTools.Core.Parsing;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Targets;
+
+namespace EpollTools.Core.Chains;
+
+/// <summary>
+/// Who holds the other end of an fd a thread waits on: a pipe's or FIFO's writers (its readers, for a wait to write),
+/// a unix socket's peer, a loopback TCP connection's other side (the reversed addresses); or why none is followed.
+/// </summary>
+public sealed class OtherEnds
+{
+    private readonly TargetResolver _resolver;
+
+    public OtherEnds(TargetResolver resolver) => _resolver = resolver;
+
+    /// <summary>A process's fd on the other end.</summary>
+    public sealed record Holder(int Pid, int Fd, string End);
+
+    /// <summary>The holders, with the link each holder's fd must still show; or why the chain stops at this fd.</summary>
+    public sealed record Found(IReadOnlyList<Holder> Holders, string? HolderLink, (ChainEnd End, string Detail)? Stop);
+
+    private static Found StopAt(ChainEnd end, string detail) => new(new List<Holder>(), null, (end, detail));
+
+    /// <summary>The other end of fd <paramref name="fd"/> of <paramref name="pid"/>, whose link is <paramref name="link"/>.</summary>
+    /// <param name="forInput">The waiter waits to read (the writers are wanted), or to write (the readers).</param>
+    public Found Of(int pid, int fd, string link, bool forInput)
+    {
+        var parsed = FdEntry.ParseLink(link);
+        if (parsed is { Kind: FdLinkKind.Pipe } || (parsed is null && link.StartsWith('/') && FileIdentity.StatFd(pid, fd)?.Type == Native.StatxConstants.S_IFIFO))
+        {
+            return OfPipe(pid, fd, link, forInput);
+        }
+
+        if (parsed is { Kind: FdLinkKind.Socket } socket)
+        {
+            return OfSocket(pid, socket.Inode, forInput);
+        }
+
+        string kind = AnonInodeKind.NameOf(link) ?? "a file";
+        return StopAt(ChainEnd.NotFollowed, $"{kind}: no process end to follow (its other holders are not followed yet)");
+    }
+
+    private Found OfPipe(int pid, int fd, string link, bool forInput)
+    {
+        string wanted = forInput ? "write end" : "read end";
+        var all = _resolver.PipeHolders(link);
+        var holders = all.Where(h => forInput ? h.Writes : h.Reads).Where(h => !(h.Pid == pid && h.Fd == fd))
+            .Select(h => new Holder(h.Pid, h.Fd, wanted)).ToList();
+        if (holders.Count > 0)
+        {
+            return new Found(holders, link, null);
+        }
+
+        return all.Count == 0
+            ? StopAt(ChainEnd.NotFollowed, "opened after this call listed the host's fds: its holders are not known")
+            : StopAt(ChainEnd.Gone, forInput ? "nobody holds the write end: the writers exited or closed it" : "nobody holds the read end: the readers exited or closed it");
+    }
+
+    private Found OfSocket(int pid, ulong inode, bool forInput)
+    {
+        if (_resolver.FindSocket(pid, inode) is not SocketEntry socket)
+        {
+            return StopAt(ChainEnd.NotFollowed, "a socket not in its network namespace's tables (netlink, packet...)");
+        }
+
+        if (socket.State == "LISTEN")
+        {
+            return StopAt(ChainEnd.NotFollowed, "a listening socket: it waits for clients, which are not followed");
+        }
+
+        ulong? peer = socket.PeerInode is > 0 ? socket.PeerInode : null;
+        if (peer is null && socket.RemoteAddress is IPAddress remote && socket.RemotePort is > 0)
+        {
+            peer = _resolver.FindConnectedPeer(pid, socket)?.Inode;
+            if (peer is null)
+            {
+                return StopAt(ChainEnd.OutsideHost, $"the peer {remote}:{socket.RemotePort} is not a socket of this host");
+            }
+        }
+
+        if (peer is not ulong peerInode)
+        {
+            return StopAt(ChainEnd.NotFollowed, $"{socket.Protocol} with no peer (not connected)");
+        }
+
+        var holders = _resolver.HoldersOf(peerInode).Select(h => new Holder(h.Pid, h.Fd, "peer socket")).ToList();
+        return holders.Count > 0
+            ? new Found(holders, $"socket:[{peerInode}]", null)
+            : StopAt(ChainEnd.Gone, $"nobody holds the peer socket:[{peerInode}]: its process exited or closed it");
+    }
+}

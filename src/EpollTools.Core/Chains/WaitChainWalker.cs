@@ -1,0 +1,236 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using EpollTools.Core.Interest;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Targets;
+using EpollTools.Core.Waits;
+
+namespace EpollTools.Core.Chains;
+
+/// <summary>
+/// Walks from the threads of a process blocked on fds to the processes that hold the other ends of those fds, and on
+/// from what those wait on, to a depth: the question "who should wake this, and why does it not?". Each link is
+/// written as it is found (depth first); each chain ends with its reason (see <see cref="ChainEnd"/>). Reads only.
+/// </summary>
+public sealed class WaitChainWalker : IDisposable
+{
+    /// <summary>Links followed from the process asked about before a chain is cut (<see cref="ChainEnd.DepthLimit"/>).</summary>
+    public const int DefaultDepth = 8;
+
+    private readonly InterestListReader _interest;
+    private readonly MultiplexerWaitScanner _scanner = new();
+    private readonly ReadinessProbe _probe = new();
+    private readonly int _maxDepth;
+
+    /// <summary>The processes whose waits this walk has listed: a holder met again is not walked twice.</summary>
+    private readonly HashSet<int> _walked = new();
+
+    /// <param name="maxDepth">How many levels of holders to follow.</param>
+    /// <param name="verbose">Where the walk says what it passed over and why.</param>
+    public WaitChainWalker(int maxDepth = DefaultDepth, Action<string>? verbose = null)
+    {
+        _maxDepth = maxDepth;
+        _interest = new InterestListReader(verbose);
+        Ends = new OtherEnds(_interest.Resolver);
+    }
+
+    private OtherEnds Ends { get; }
+
+    private TargetResolver Resolver => _interest.Resolver;
+
+    /// <summary>
+    /// The links from the threads of <paramref name="pid"/> (only <paramref name="tid"/>, if given) that are blocked on
+    /// fds. Throws <see cref="ProcessGoneException"/> or <see cref="ProcessAccessDeniedException"/> for that process;
+    /// a holder that cannot be read ends its branch instead.
+    /// </summary>
+    public IEnumerable<WaitChainLink> Walk(int pid, int? tid = null)
+    {
+        var all = _scanner.Scan(pid, includeAllThreads: true);
+        _walked.Clear();
+        _walked.Add(pid);
+        return WalkProcess(pid, all.Where(t => tid is null || t.ThreadId == tid).ToList(), depth: 0, new List<ChainStep>(), all.Count);
+    }
+
+    private IEnumerable<WaitChainLink> WalkProcess(int pid, List<MultiplexerWait> threads, int depth, List<ChainStep> path, int? threadCount = null)
+    {
+        foreach (var thread in threads)
+        {
+            foreach (var waited in BlockedOn.Read(thread, _interest, _probe))
+            {
+                foreach (var link in Follow(pid, thread, waited, threadCount ?? threads.Count, depth, path))
+                {
+                    yield return link;
+                }
+            }
+        }
+    }
+
+    /// <param name="threadCount">How many threads the waiter's process has: another may write its own pipe.</param>
+    private IEnumerable<WaitChainLink> Follow(int pid, MultiplexerWait thread, BlockedFd waited, int threadCount, int depth, List<ChainStep> path)
+    {
+        string? linkText = SafeLink(waited.Pid, waited.Fd);
+        if (linkText is null)
+        {
+            yield break; // closed since the thread was read: it no longer waits on it
+        }
+
+        string target = Resolver.Resolve(waited.Pid, waited.Fd, linkText).Description;
+        WaitChainLink Link(ChainEnd end, string detail, OtherEnds.Holder? holder = null, Deadlock? deadlock = null) => new()
+        {
+            Depth = depth,
+            ProcessId = pid,
+            ProcessName = thread.ProcessName,
+            ThreadId = thread.ThreadId,
+            ThreadName = thread.ThreadName,
+            Call = thread.Call,
+            Fd = waited.Fd,
+            Waits = waited.ForInput ? "input" : "output",
+            Target = target,
+            HolderProcessId = holder?.Pid,
+            HolderName = holder is null ? null : Resolver.NameOf(holder.Pid),
+            HolderFd = holder?.Fd,
+            HolderEnd = holder?.End,
+            End = end,
+            Detail = detail,
+            CycleProcessIds = deadlock?.ProcessIds,
+            CycleMembers = deadlock?.Members,
+        };
+
+        var ends = Ends.Of(waited.Pid, waited.Fd, linkText, waited.ForInput);
+        var hangUp = EpollEvents.Hup | EpollEvents.Err;
+        if (waited.Ready is EpollEvents ready && (ready & (waited.Events | hangUp)) != 0)
+        {
+            string edge = waited.EdgeTriggered ? " (edge-triggered: reported once, so it does not wake the wait again)" : string.Empty;
+            string now = EpollEventsText.ToShortString(ready & (waited.Events | hangUp));
+            yield return ends.Stop is { End: ChainEnd.Gone } gone && (ready & hangUp) != 0
+                ? Link(ChainEnd.Gone, $"{gone.Detail}; {now} is ready{edge}")
+                : Link(ChainEnd.Ready, $"ready now ({now}): the thread should wake{(waited.EdgeTriggered ? ", unless it took the edge and left it unread (edge-triggered)" : string.Empty)}");
+            yield break;
+        }
+
+        if (ends.Stop is { } stop)
+        {
+            yield return Link(stop.End, stop.Detail);
+            yield break;
+        }
+
+        // One link per holding process (the first of its fds on the other end): a process with the same pipe under
+        // ten fds is one holder.
+        foreach (var holder in ends.Holders.GroupBy(h => h.Pid).Select(g => g.First()))
+        {
+            var step = new ChainStep(pid, thread.ThreadId, thread.ProcessName, waited.Fd, holder.Pid, holder.Fd, waited.Alone);
+            if (holder.Pid == pid && (threadCount > 1 || !waited.Alone))
+            {
+                // A wakeup pipe (or socket pair): the process writes its own other end, from another thread or a
+                // signal handler, to wake this wait. Normal in event loops; not a wait on itself.
+                string writer = threadCount > 1 ? "another of its threads or a signal handler" : "a signal handler";
+                yield return Link(ChainEnd.NotFollowed, $"this process holds the other end itself (fd {holder.Fd}): {writer} writes it to wake the wait (a wakeup pipe)", holder);
+                continue;
+            }
+
+            int cycleStart = holder.Pid == pid ? path.Count : path.FindIndex(s => s.Pid == holder.Pid);
+            if (cycleStart >= 0)
+            {
+                var cycle = path.Skip(cycleStart).Append(step).ToList();
+                if (cycle.Any(s => !s.Alone))
+                {
+                    // One of them also waits on other fds, any of which may wake it: a cycle of waits, not a deadlock.
+                    var free = cycle.First(s => !s.Alone);
+                    yield return Link(ChainEnd.Cycle, $"back to {holder.Pid}: a cycle of waits, but {free.Pid} (thread {free.Tid}) also waits on other fds, which may wake it: not a deadlock", holder);
+                    continue;
+                }
+
+                var deadlock = ChainStep.Deadlock(cycle);
+                string closes = holder.Pid == pid
+                    ? $"the waiter holds the other end itself (fd {holder.Fd}) and has no other thread: it waits on itself"
+                    : $"back to {holder.Pid}: a deadlock of {deadlock.ProcessIds.Count} processes ({string.Join(" -> ", deadlock.ProcessIds)})";
+                yield return Link(ChainEnd.Cycle, closes, holder, deadlock);
+                continue;
+            }
+
+            var (state, holderThreads) = HolderState(holder, ends.HolderLink);
+            if (state.End != ChainEnd.Continues)
+            {
+                yield return Link(state.End, state.Detail, holder);
+                continue;
+            }
+
+            if (depth + 1 >= _maxDepth)
+            {
+                yield return Link(ChainEnd.DepthLimit, $"{_maxDepth} levels followed; -Depth follows more", holder);
+                continue;
+            }
+
+            if (!_walked.Add(holder.Pid))
+            {
+                yield return Link(ChainEnd.ListedAbove, $"{state.Detail}; its waits are listed above", holder);
+                continue;
+            }
+
+            yield return Link(ChainEnd.Continues, state.Detail, holder);
+            path.Add(step);
+            foreach (var next in WalkProcess(holder.Pid, holderThreads!, depth + 1, path))
+            {
+                yield return next;
+            }
+
+            path.RemoveAt(path.Count - 1);
+        }
+    }
+
+    /// <summary>
+    /// What a holder does: read whole, then its fd checked to still be the other end, so that a process that took the
+    /// holder's pid since the fd tables were listed is never linked in its place.
+    /// </summary>
+    private ((ChainEnd End, string Detail) State, List<MultiplexerWait>? Threads) HolderState(OtherEnds.Holder holder, string? holderLink)
+    {
+        List<MultiplexerWait> threads;
+        try
+        {
+            threads = _scanner.Scan(holder.Pid, includeAllThreads: true);
+        }
+        catch (ProcessGoneException)
+        {
+            return ((ChainEnd.Gone, $"{holder.Pid} exited while the chain was read"), null);
+        }
+        catch (ProcessAccessDeniedException)
+        {
+            return ((ChainEnd.Unreadable, $"{holder.Pid}'s threads cannot be read (ptrace attach access)"), null);
+        }
+
+        string? now = SafeLink(holder.Pid, holder.Fd);
+        if (now is null || (holderLink is not null && now != holderLink))
+        {
+            return ((ChainEnd.Gone, $"{holder.Pid} let go of fd {holder.Fd} while the chain was read"), null);
+        }
+
+        return (HolderStates.Judge(holder.Pid, threads, thread => BlockedOn.Read(thread, _interest, _probe).Any()), threads);
+    }
+
+    private static string? SafeLink(int pid, int fd)
+    {
+        try
+        {
+            return FdFiles.ReadLink(pid, fd);
+        }
+        catch (ProcessUnreadableException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose() => _probe.Dispose();
+}
+
+/// <summary>One wait followed: a thread of a process on an fd, to the holder's fd on the other end.</summary>
+internal sealed record ChainStep(int Pid, int Tid, string ProcessName, int Fd, int HolderPid, int HolderFd, bool Alone)
+{
+    /// <summary>The deadlock the steps make, the last step's holder being the first step's waiter.</summary>
+    public static Deadlock Deadlock(IReadOnlyList<ChainStep> cycle) => new()
+    {
+        Members = cycle.Select(s => $"{s.Pid} ({s.ProcessName}) thread {s.Tid} waits on fd {s.Fd}, whose other end {s.HolderPid} holds as fd {s.HolderFd}").ToArray(),
+        ProcessIds = cycle.Select(s => s.Pid).ToArray(),
+    };
+}

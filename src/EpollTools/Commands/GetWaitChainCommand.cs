@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using EpollTools.Core;
+using EpollTools.Core.Chains;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Waits;
+
+namespace EpollTools.Commands;
+
+/// <summary>
+/// Get-WaitChain: from the threads of a process blocked on fds to the processes holding the other ends, and on from
+/// what those wait on: each link with why it was followed, each chain with why it ends, cycles as deadlocks.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "WaitChain", DefaultParameterSetName = IdSet)]
+[OutputType(typeof(WaitChainLink), typeof(Deadlock))]
+public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
+{
+    private readonly List<(int Pid, int? Tid)> _requests = new();
+
+    /// <summary>Only this thread of each process (Get-MultiplexerWait rows bind it by property name).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Tid")]
+    [ValidateRange(1, int.MaxValue)]
+    public int? ThreadId { get; set; }
+
+    /// <summary>How many levels of holders to follow before a chain is cut (DepthLimit).</summary>
+    [Parameter]
+    [ValidateRange(1, 64)]
+    public int Depth { get; set; } = WaitChainWalker.DefaultDepth;
+
+    /// <summary>Only the deadlocks found: one Deadlock object per cycle of waits, each named once.</summary>
+    [Parameter]
+    public SwitchParameter Deadlock { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (int id in Id ?? Array.Empty<int>())
+        {
+            _requests.Add((id, ThreadId));
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (NoProcessCameDownThePipeline(_requests.Count))
+        {
+            return;
+        }
+
+        var requests = Mode == ProcessSelectionMode.Ids
+            ? _requests.Distinct().ToList()
+            : SelectedPids(Array.Empty<int>()).Select(pid => (pid, ThreadId)).ToList();
+        var deadlocks = new HashSet<string>();
+        try
+        {
+            using var walker = new WaitChainWalker(Depth, WriteVerbose);
+            bool oneProcessAsked = ExplicitIds && requests.Count == 1;
+            ForEachProcess(requests, request => request.Item1, request =>
+            {
+                int links = 0;
+                foreach (var link in walker.Walk(request.Item1, request.Item2))
+                {
+                    links++;
+                    if (Stopping)
+                    {
+                        return;
+                    }
+
+                    if (!Deadlock)
+                    {
+                        WriteObject(link);
+                    }
+                    else if (Core.Proc.Deadlock.Of(link) is { } cycle && deadlocks.Add(string.Join(",", cycle.ProcessIds.Order())))
+                    {
+                        WriteObject(cycle); // the same cycle is met from each of its members: named once
+                    }
+                }
+
+                if (links == 0 && oneProcessAsked)
+                {
+                    // An empty answer alone would look like a failure: say what the threads do instead.
+                    WriteWarning(WhyNoChain(request.Item1));
+                }
+            }, ProcessRead.Threads);
+        }
+        catch (LinuxErrorException e)
+        {
+            ThrowTerminatingError(ErrorRecords.ForException(e, null)); // the fd limit: every further read would fail too
+        }
+    }
+
+    /// <summary>Why a process asked for has no link: it is held, a kernel thread or a zombie, or its threads run or sleep elsewhere.</summary>
+    private static string WhyNoChain(int pid)
+    {
+        string name = ProcFs.ReadComm(pid) ?? "?";
+        string? held = ThreadCondition.OfProcess(pid).Hold switch
+        {
+            ThreadHold.Stopped => "stopped by a signal (SIGSTOP, Ctrl+Z)",
+            ThreadHold.Traced => "held by a tracer (a debugger, strace)",
+            ThreadHold.Frozen => "frozen by its cgroup",
+            ThreadHold.UninterruptibleSleep => "in an uninterruptible sleep (D: I/O or a kernel lock)",
+            ThreadHold.Exiting => "exiting",
+            _ => null,
+        };
+        return ProcessCondition.WhyNoWait(pid, name)
+            ?? (held is not null
+                ? $"Process {pid} ({name}) is {held}: a held thread waits on nothing until it is let go. Processes waiting on it are found from their side: Get-WaitChain -Id <waiter>."
+                : $"No thread of process {pid} ({name}) is blocked on an fd now: they run, or sleep on something else (a lock, a timer, a child). Get-MultiplexerWait -IncludeAllThreads shows each thread's call.");
+    }
+}

@@ -1,0 +1,143 @@
+# End-to-end: Get-WaitChain against processes that wait on each other in known shapes (examples/wait-chains.c, built
+# here with gcc, one shape a run): each chain asserted link by link (pids, fds, the end reason).
+
+BeforeAll {
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    Import-EpollTools
+    $fdBaseline = Get-ModuleKindFd
+
+    $workDir = New-WorkDirectory
+    $chainsExe = Build-Fixture 'wait-chains' $workDir
+    $shape = @{}
+    foreach ($name in 'chain', 'deadlock', 'writers-gone', 'self-held', 'wakeup') {
+        $shape[$name] = Start-Fixture $chainsExe $name
+    }
+}
+
+AfterAll {
+    try {
+        foreach ($fixture in $shape.Values) { Stop-Helper $fixture.Process }
+        [IO.Directory]::Delete($workDir, $true)
+    }
+    finally { Assert-NoFdLeak $fdBaseline }
+}
+
+Describe 'Get-WaitChain' {
+    It 'follows a pipe to its writer, then a unix socket to its peer, to a stopped process' {
+        $chain = $shape.chain
+        $links = @(Get-WaitChain -Id $chain.reader)
+        $links | Should -HaveCount 2
+
+        $links[0].Depth | Should -Be 0
+        $links[0].ProcessId | Should -Be $chain.reader
+        $links[0].Call | Should -Be 'read'
+        $links[0].Fd | Should -Be $chain.pipe_read
+        $links[0].Waits | Should -Be 'input'
+        $links[0].HolderProcessId | Should -Be $chain.middle
+        $links[0].HolderFd | Should -Be $chain.pipe_write
+        $links[0].HolderEnd | Should -Be 'write end'
+        $links[0].End | Should -Be 'Continues'
+
+        $links[1].Depth | Should -Be 1
+        $links[1].ProcessId | Should -Be $chain.middle
+        $links[1].Call | Should -Be 'recvfrom'
+        $links[1].Fd | Should -Be $chain.socket
+        $links[1].HolderProcessId | Should -Be $chain.last
+        $links[1].HolderFd | Should -Be $chain.peer
+        $links[1].HolderEnd | Should -Be 'peer socket'
+        $links[1].End | Should -Be 'Stopped'
+        $links[1].Detail | Should -Match 'SIGCONT'
+    }
+
+    It 'reports two processes reading pipes only the other writes as one deadlock, with every member in order' {
+        $d = $shape.deadlock
+        $links = @(Get-WaitChain -Id $d.first)
+        $links | Should -HaveCount 2
+        $links[0].HolderProcessId | Should -Be $d.second
+        $links[0].End | Should -Be 'Continues'
+        $links[1].ProcessId | Should -Be $d.second
+        $links[1].Fd | Should -Be $d.b_read
+        $links[1].HolderProcessId | Should -Be $d.first
+        $links[1].HolderFd | Should -Be $d.b_write
+        $links[1].End | Should -Be 'Cycle'
+
+        # The same cycle, met from either member, is one Deadlock.
+        $deadlocks = @(Get-WaitChain -Id $d.first, $d.second -Deadlock)
+        $deadlocks | Should -HaveCount 1
+        @($deadlocks[0].ProcessIds) | Should -Be @($d.first, $d.second)
+        $deadlocks[0].Members[0] | Should -Be "$($d.first) (first) thread $($d.first) waits on fd $($d.a_read), whose other end $($d.second) holds as fd $($d.a_write)"
+        $deadlocks[0].Members[1] | Should -Be "$($d.second) (second) thread $($d.second) waits on fd $($d.b_read), whose other end $($d.first) holds as fd $($d.b_write)"
+    }
+
+    It 'ends at a pipe whose writers exited, under edge-triggering, with nobody to follow' {
+        $link = Get-WaitChain -Id $shape.'writers-gone'.waiter
+        $link.Call | Should -Be 'epoll_wait'
+        $link.Fd | Should -Be $shape.'writers-gone'.pipe_read
+        $link.HolderProcessId | Should -BeNullOrEmpty
+        $link.End | Should -Be 'Gone'
+        $link.Detail | Should -Match '^nobody holds the write end: .*HUP is ready \(edge-triggered'
+    }
+
+    It 'names a reader that holds its own write end as a cycle of one' {
+        $s = $shape.'self-held'
+        $link = Get-WaitChain -Id $s.waiter
+        $link.HolderProcessId | Should -Be $s.waiter
+        $link.HolderFd | Should -Be $s.pipe_write
+        $link.End | Should -Be 'Cycle'
+        @($link.CycleProcessIds) | Should -Be @($s.waiter)
+    }
+
+    It 'takes an event loop at rest, waiting on its own wakeup pipe, for what it is: no cycle, no deadlock' {
+        $w = $shape.wakeup
+        $links = @(Get-WaitChain -Id $w.loop)
+        $links | Should -HaveCount 2
+        $pipe = $links | Where-Object Fd -eq $w.pipe_read
+        $pipe.HolderProcessId | Should -Be $w.loop
+        $pipe.HolderFd | Should -Be $w.pipe_write
+        $pipe.End | Should -Be 'NotFollowed'
+        $pipe.Detail | Should -Match 'wakeup pipe'
+        ($links | Where-Object Fd -eq $w.listener).Detail | Should -Match '^a listening socket'
+        Get-WaitChain -Id $w.loop -Deadlock | Should -BeNullOrEmpty
+    }
+
+    It 'cuts a chain at -Depth' {
+        $link = @(Get-WaitChain -Id $shape.chain.reader -Depth 1)
+        $link | Should -HaveCount 1
+        $link[0].End | Should -Be 'DepthLimit'
+        $link[0].HolderProcessId | Should -Be $shape.chain.middle
+    }
+
+    It 'takes a thread from Get-MultiplexerWait by property name (ProcessId and ThreadId)' {
+        $wait = Get-MultiplexerWait -Id $shape.'writers-gone'.waiter
+        $link = $wait | Get-WaitChain
+        $link.ThreadId | Should -Be $wait.ThreadId
+        $link.End | Should -Be 'Gone'
+    }
+
+    It 'says so when the one process asked for waits on no fd, and lists nothing' {
+        $links = @(Get-WaitChain -Id $shape.chain.last -WarningVariable warned -WarningAction SilentlyContinue)
+        $links | Should -HaveCount 0
+        "$warned" | Should -Match "$($shape.chain.last).*stopped"
+    }
+
+    It 'reports a process that is gone as an error naming it, and refuses a depth of 0' {
+        $gone = Start-Process /bin/true -PassThru
+        $gone.WaitForExit()
+        Get-WaitChain -Id $gone.Id -ErrorVariable failed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $failed[0].FullyQualifiedErrorId | Should -Match '^NoProcessFoundForGivenId'
+        $failed[0].TargetObject | Should -Be $gone.Id
+        { Get-WaitChain -Id $PID -Depth 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,EpollTools.Commands.GetWaitChainCommand'
+    }
+
+    It 'reads at 80 columns as an indented chain, and survives serialization' {
+        $text = Get-WaitChain -Id $shape.chain.reader | Out-String -Width 80
+        foreach ($line in $text -split "`n") { $line.TrimEnd().Length | Should -BeLessOrEqual 79 }
+        $text | Should -Match "(?m)^$($shape.chain.reader) reader\s+$($shape.chain.pipe_read) $($shape.chain.middle) middle\s+Continues:"
+        $text | Should -Match "(?m)^  $($shape.chain.middle) middle\s+$($shape.chain.socket) $($shape.chain.last) last\s+Stopped:"
+
+        $copy = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize(@(Get-WaitChain -Id $shape.deadlock.first)))
+        $copy[1].End | Should -Be 'Cycle'
+        @($copy[1].CycleProcessIds) | Should -Be @($shape.deadlock.first, $shape.deadlock.second)
+        ($copy | Out-String -Width 80) | Should -Match 'Cycle: back to'
+    }
+}
