@@ -3,7 +3,8 @@
     Starts a process stuck in one of the shapes that docs/debugging-a-stuck-process.md walks through, to practise on.
 
 .DESCRIPTION
-    Builds examples/stuck-shapes.c with gcc on first use (into the temporary directory), starts it in the given shape,
+    Builds examples/stuck-shapes.c (or, for the shapes of processes waiting on each other, examples/wait-chains.c)
+    with gcc on first use (into the temporary directory), starts it in the given shape,
     waits until its threads are blocked, and returns an object with the process id (Pid), each fd and port the
     program printed (EpollFd, EventFd, Socket, Port...), the Process, a Stop() method that ends it (once;
     Stopped says whether it was called), and Suspend() and Resume(), which send it SIGSTOP (and wait until it has
@@ -16,22 +17,26 @@
 #>
 [CmdletBinding()]
 param(
-    # The shape: oneshot, edge, writer-gone, readers-gone, closed-fd, empty, herd, exclusive-mix, poll-socket or unwatched.
+    # The shape: oneshot, edge, writer-gone, readers-gone, closed-fd, empty, herd, forked-herd, exclusive-mix,
+    # poll-socket or unwatched (one process, stuck-shapes.c); chain, deadlock, self-held or wakeup (processes waiting
+    # on each other, wait-chains.c).
     [Parameter(Mandatory, Position = 0)]
-    [ValidateSet('oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'exclusive-mix', 'poll-socket', 'unwatched')]
+    [ValidateSet('oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'forked-herd', 'exclusive-mix', 'poll-socket', 'unwatched',
+        'chain', 'deadlock', 'self-held', 'wakeup')]
     [string] $Shape
 )
 
 $ErrorActionPreference = 'Stop'
-$source = Join-Path $PSScriptRoot 'stuck-shapes.c'
+$programName = if ($Shape -in 'chain', 'deadlock', 'self-held', 'wakeup') { 'wait-chains' } else { 'stuck-shapes' }
+$source = Join-Path $PSScriptRoot "$programName.c"
 # One build per version of the source, shared by every shape and session.
 $hash = (Get-FileHash -LiteralPath $source -Algorithm SHA256).Hash.Substring(0, 16)
-$directory = Join-Path ([IO.Path]::GetTempPath()) "epolltools-stuck-shapes-$hash"
-$program = Join-Path $directory 'stuck-shapes'   # the process name the cmdlets show
+$directory = Join-Path ([IO.Path]::GetTempPath()) "epolltools-$programName-$hash"
+$program = Join-Path $directory $programName   # the process name the cmdlets show
 if (-not (Test-Path -LiteralPath $program)) {
     $null = New-Item -ItemType Directory -Force -Path $directory
     if (-not (Get-Command gcc -ErrorAction Ignore)) {
-        throw 'Building examples/stuck-shapes.c needs gcc (on Debian: apt-get install gcc).'
+        throw "Building examples/$programName.c needs gcc (on Debian: apt-get install gcc)."
     }
 
     $building = "$program.$PID"
@@ -49,7 +54,7 @@ $process = [Diagnostics.Process]::Start($info)
 # "name value" lines, then "ready": epoll_exclusive_1 becomes EpollExclusive1, pid becomes Pid, epoll becomes EpollFd.
 $result = [ordered]@{ Shape = $Shape }
 while (($line = $process.StandardOutput.ReadLine()) -ne 'ready') {
-    if ($null -eq $line) { throw "stuck-shapes $Shape ended before it was ready." }
+    if ($null -eq $line) { throw "$programName $Shape ended before it was ready." }
     $name, $value = $line.Split(' ', 2)
     $property = -join ($name.Split('_') | ForEach-Object { $_.Substring(0, 1).ToUpperInvariant() + $_.Substring(1) })
     if ($property -eq 'Epoll') { $property = 'EpollFd' }

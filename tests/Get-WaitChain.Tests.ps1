@@ -132,8 +132,9 @@ Describe 'Get-WaitChain' {
     It 'reads at 80 columns as an indented chain, and survives serialization' {
         $text = Get-WaitChain -Id $shape.chain.reader | Out-String -Width 80
         foreach ($line in $text -split "`n") { $line.TrimEnd().Length | Should -BeLessOrEqual 79 }
-        $text | Should -Match "(?m)^$($shape.chain.reader) reader\s+$($shape.chain.pipe_read) $($shape.chain.middle) middle\s+Continues:"
-        $text | Should -Match "(?m)^  $($shape.chain.middle) middle\s+$($shape.chain.socket) $($shape.chain.last) last\s+Stopped:"
+        $text | Should -Match "(?m)^ *$($shape.chain.reader) reader +$($shape.chain.pipe_read) +$($shape.chain.middle) middle +Continues:"
+        $text | Should -Match "(?m)^ +read +fd $($shape.chain.pipe_write) write end"
+        $text | Should -Match "(?m)^  +$($shape.chain.middle) middle +$($shape.chain.socket) +$($shape.chain.last) last +Stopped:"
 
         $copy = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize(@(Get-WaitChain -Id $shape.deadlock.first)))
         $copy[1].End | Should -Be 'Cycle'

@@ -53,7 +53,7 @@ AfterAll {
 
 Describe 'docs/debugging-a-stuck-process.md' {
     It 'has a session for every shape it promises, and a command in each' -ForEach @{ Headings = @($steps | ForEach-Object Heading) } {
-        @($Headings | Sort-Object -Unique) | Should -HaveCount 9
+        @($Headings | Sort-Object -Unique) | Should -HaveCount 10
     }
 
     It 'step <Number> (<Heading>) runs, and prints what the page shows' -ForEach $steps {

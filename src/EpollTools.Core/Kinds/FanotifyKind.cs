@@ -1,4 +1,3 @@
-using System;
 using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
 
@@ -19,12 +18,11 @@ public sealed class FanotifyKind : AnonInodeKind
 
     public override bool TryParseLine(ParsedFdInfo info, string line)
     {
-        if (!line.StartsWith(LinePrefix, StringComparison.Ordinal))
+        if (PairsOfLine(line, LinePrefix) is not { } pairs)
         {
             return false;
         }
 
-        var pairs = FdInfoFields.Pairs(line, 1);
         if (pairs.TryGetValue("flags", out var flags))
         {
             info.FanotifyFlags = FdInfoFields.Hex32(flags);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
 
@@ -42,6 +43,10 @@ public abstract class AnonInodeKind : IFdKind
     public virtual bool TryParseField(ParsedFdInfo info, string key, string value) => false;
 
     public virtual bool TryParseLine(ParsedFdInfo info, string line) => false;
+
+    /// <summary>The key:value pairs of a whole fdinfo line that starts with <paramref name="prefix"/> ("inotify "); null for any other line.</summary>
+    protected static Dictionary<string, string>? PairsOfLine(string line, string prefix)
+        => line.StartsWith(prefix, StringComparison.Ordinal) ? FdInfoFields.Pairs(line, 1) : null;
 
     /// <summary>The anonymous inode's name in a link, brackets trimmed; null for any other link.</summary>
     public static string? NameOf(string link) => link.StartsWith(Prefix, StringComparison.Ordinal) ? link[Prefix.Length..].Trim('[', ']') : null;

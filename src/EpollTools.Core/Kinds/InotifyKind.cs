@@ -1,4 +1,3 @@
-using System;
 using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
 
@@ -16,12 +15,11 @@ public sealed class InotifyKind : AnonInodeKind
 
     public override bool TryParseLine(ParsedFdInfo info, string line)
     {
-        if (!line.StartsWith(LinePrefix, StringComparison.Ordinal))
+        if (PairsOfLine(line, LinePrefix) is not { } pairs)
         {
             return false;
         }
 
-        var pairs = FdInfoFields.Pairs(line, 1);
         info.InotifyWatches.Add(new InotifyWatch(
             FdInfoFields.HexInt(FdInfoFields.Required(pairs, "wd")), FdInfoFields.Hex(FdInfoFields.Required(pairs, "ino")),
             FdInfoFields.Hex32(FdInfoFields.Required(pairs, "sdev")), FdInfoFields.Hex32(FdInfoFields.Required(pairs, "mask")),

@@ -1,4 +1,3 @@
-using System;
 using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
 using EpollTools.Core.ProcFiles;
