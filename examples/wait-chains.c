@@ -9,16 +9,21 @@
  *
  * Shapes:
  *   chain         reader blocks in read() on a pipe whose write end only middle holds; middle blocks in recv() on a
- *                 unix socket whose peer only last holds; last is stopped (SIGSTOP)
+ *                 unix socket whose peer only relay holds; relay blocks in recv() on a loopback TCP connection whose
+ *                 other side only last holds; last is stopped (SIGSTOP)
  *   deadlock      first reads a pipe only second writes, second reads a pipe only first writes: neither will write
  *   writers-gone  waiter waits in epoll_wait on a pipe registered EPOLLET whose only writer exited; it took the
  *                 hang-up once and waits again
  *   self-held     waiter reads a pipe whose write end only it holds (it forgot to close its own copy)
+ *   eventfd       waiter blocks in read() on an eventfd that signaller holds too (shared at fork); signaller sleeps
  *   wakeup        loop waits in epoll_wait on a listening socket and on the read end of its own wakeup pipe, whose
  *                 write end its second thread would write: an event loop at rest, no deadlock
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -67,6 +72,34 @@ static void recv_forever(const int *fds)
     char byte;
     for (;;)
         if (recv(fds[1], &byte, 1, 0) <= 0)
+            pause();
+}
+
+/* A listening TCP socket on 127.0.0.1, on a port the kernel picks. */
+static int tcp_listener(int *port)
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof addr;
+    int fd = check(socket(AF_INET, SOCK_STREAM, 0), "socket");
+    check(bind(fd, (struct sockaddr *)&addr, sizeof addr), "bind");
+    check(listen(fd, 4), "listen");
+    check(getsockname(fd, (struct sockaddr *)&addr, &len), "getsockname");
+    *port = ntohs(addr.sin_port);
+    return fd;
+}
+
+static void sleep_forever(const int *fds)
+{
+    (void)fds;
+    for (;;)
+        sleep(3600);
+}
+
+static void read_counter_forever(const int *fds)
+{
+    unsigned long long count;
+    for (;;)
+        if (read(fds[0], &count, sizeof count) < 0)
             pause();
 }
 
@@ -135,7 +168,7 @@ static void wait_for(pid_t pid, char state)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: wait-chains chain|deadlock|writers-gone|self-held|wakeup\n");
+        fprintf(stderr, "usage: wait-chains chain|deadlock|writers-gone|self-held|eventfd|wakeup\n");
         return 2;
     }
 
@@ -148,13 +181,20 @@ int main(int argc, char **argv)
         int p[2], s[2];
         check(pipe(p), "pipe");
         check(socketpair(AF_UNIX, SOCK_STREAM, 0, s), "socketpair");
-        pid_t last = spawn("last", (int[]){ s[1], -1 }, stop_self);
+        int port, listener = tcp_listener(&port);
+        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(port) };
+        int client = check(socket(AF_INET, SOCK_STREAM, 0), "socket");
+        check(connect(client, (struct sockaddr *)&addr, sizeof addr), "connect");
+        int server = check(accept(listener, NULL, NULL), "accept");
+        close(listener);
+        pid_t last = spawn("last", (int[]){ server, -1 }, stop_self);
         wait_for(last, 'T');
+        pid_t relay = spawn("relay", (int[]){ s[1], client, -1 }, recv_forever);
         pid_t middle = spawn("middle", (int[]){ p[1], s[0], -1 }, recv_forever);
         pid_t reader = spawn("reader", (int[]){ p[0], -1 }, read_forever);
-        printf("pipe_read %d\npipe_write %d\nsocket %d\npeer %d\n", p[0], p[1], s[0], s[1]);
-        close(p[0]), close(p[1]), close(s[0]), close(s[1]);
-        wait_for(middle, 'S'), wait_for(reader, 'S');
+        printf("pipe_read %d\npipe_write %d\nsocket %d\npeer %d\ntcp_client %d\ntcp_server %d\n", p[0], p[1], s[0], s[1], client, server);
+        close(p[0]), close(p[1]), close(s[0]), close(s[1]), close(client), close(server);
+        wait_for(relay, 'S'), wait_for(middle, 'S'), wait_for(reader, 'S');
     } else if (strcmp(shape, "deadlock") == 0) {
         int a[2], b[2];
         check(pipe(a), "pipe");
@@ -183,6 +223,13 @@ int main(int argc, char **argv)
         printf("pipe_read %d\npipe_write %d\n", p[0], p[1]);
         close(p[0]), close(p[1]);
         wait_for(waiter, 'S');
+    } else if (strcmp(shape, "eventfd") == 0) {
+        int efd = check(eventfd(0, 0), "eventfd");
+        pid_t signaller = spawn("signaller", (int[]){ efd, -1 }, sleep_forever);
+        pid_t waiter = spawn("waiter", (int[]){ efd, -1 }, read_counter_forever);
+        printf("eventfd %d\n", efd);
+        close(efd);
+        wait_for(signaller, 'S'), wait_for(waiter, 'S');
     } else if (strcmp(shape, "wakeup") == 0) {
         int p[2];
         check(pipe(p), "pipe");

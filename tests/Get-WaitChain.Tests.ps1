@@ -9,7 +9,7 @@ BeforeAll {
     $workDir = New-WorkDirectory
     $chainsExe = Build-Fixture 'wait-chains' $workDir
     $shape = @{}
-    foreach ($name in 'chain', 'deadlock', 'writers-gone', 'self-held', 'wakeup') {
+    foreach ($name in 'chain', 'deadlock', 'writers-gone', 'self-held', 'eventfd', 'wakeup') {
         $shape[$name] = Start-Fixture $chainsExe $name
     }
 }
@@ -23,10 +23,10 @@ AfterAll {
 }
 
 Describe 'Get-WaitChain' {
-    It 'follows a pipe to its writer, then a unix socket to its peer, to a stopped process' {
+    It 'follows a pipe to its writer, a unix socket to its peer, a loopback TCP connection to its other side, to a stopped process' {
         $chain = $shape.chain
         $links = @(Get-WaitChain -Id $chain.reader)
-        $links | Should -HaveCount 2
+        $links | Should -HaveCount 3
 
         $links[0].Depth | Should -Be 0
         $links[0].ProcessId | Should -Be $chain.reader
@@ -42,11 +42,20 @@ Describe 'Get-WaitChain' {
         $links[1].ProcessId | Should -Be $chain.middle
         $links[1].Call | Should -Be 'recvfrom'
         $links[1].Fd | Should -Be $chain.socket
-        $links[1].HolderProcessId | Should -Be $chain.last
+        $links[1].Target | Should -Match '^UNIX STREAM CONNECTED'
+        $links[1].HolderProcessId | Should -Be $chain.relay
         $links[1].HolderFd | Should -Be $chain.peer
         $links[1].HolderEnd | Should -Be 'peer socket'
-        $links[1].End | Should -Be 'Stopped'
-        $links[1].Detail | Should -Match 'SIGCONT'
+        $links[1].End | Should -Be 'Continues'
+
+        $links[2].Depth | Should -Be 2
+        $links[2].ProcessId | Should -Be $chain.relay
+        $links[2].Fd | Should -Be $chain.tcp_client
+        $links[2].Target | Should -Match '^TCP 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ ESTABLISHED'
+        $links[2].HolderProcessId | Should -Be $chain.last
+        $links[2].HolderFd | Should -Be $chain.tcp_server
+        $links[2].End | Should -Be 'Stopped'
+        $links[2].Detail | Should -Match 'SIGCONT'
     }
 
     It 'reports two processes reading pipes only the other writes as one deadlock, with every member in order' {
@@ -85,6 +94,19 @@ Describe 'Get-WaitChain' {
         $link.HolderFd | Should -Be $s.pipe_write
         $link.End | Should -Be 'Cycle'
         @($link.CycleProcessIds) | Should -Be @($s.waiter)
+    }
+
+    It 'follows an eventfd to the other process that holds it (the same file, by kcmp)' {
+        $e = $shape.eventfd
+        $link = Get-WaitChain -Id $e.waiter
+        $link.Call | Should -Be 'read'
+        $link.Fd | Should -Be $e.eventfd
+        $link.Target | Should -Match '^eventfd count=0'
+        $link.HolderProcessId | Should -Be $e.signaller
+        $link.HolderFd | Should -Be $e.eventfd
+        $link.HolderEnd | Should -Be 'eventfd'
+        $link.End | Should -Be 'BlockedElsewhere'
+        $link.Detail | Should -Match 'nanosleep'
     }
 
     It 'takes an event loop at rest, waiting on its own wakeup pipe, for what it is: no cycle, no deadlock' {
@@ -134,7 +156,8 @@ Describe 'Get-WaitChain' {
         foreach ($line in $text -split "`n") { $line.TrimEnd().Length | Should -BeLessOrEqual 79 }
         $text | Should -Match "(?m)^ *$($shape.chain.reader) reader +$($shape.chain.pipe_read) +$($shape.chain.middle) middle +Continues:"
         $text | Should -Match "(?m)^ +read +fd $($shape.chain.pipe_write) write end"
-        $text | Should -Match "(?m)^  +$($shape.chain.middle) middle +$($shape.chain.socket) +$($shape.chain.last) last +Stopped:"
+        $text | Should -Match "(?m)^  +$($shape.chain.middle) middle +$($shape.chain.socket) +$($shape.chain.relay) relay +Continues:"
+        $text | Should -Match "(?m)^    +$($shape.chain.relay) relay +$($shape.chain.tcp_client) +$($shape.chain.last) last +Stopped:"
 
         $copy = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize(@(Get-WaitChain -Id $shape.deadlock.first)))
         $copy[1].End | Should -Be 'Cycle'

@@ -43,8 +43,13 @@ public sealed class OtherEnds
             return OfSocket(pid, socket.Inode, forInput);
         }
 
+        if (AnonInodeKind.HasName(link, "eventfd"))
+        {
+            return OfEventFd(pid, fd, link, forInput);
+        }
+
         string kind = AnonInodeKind.NameOf(link) ?? "a file";
-        return StopAt(ChainEnd.NotFollowed, $"{kind}: no process end to follow (its other holders are not followed yet)");
+        return StopAt(ChainEnd.NotFollowed, $"{kind}: no process end to follow");
     }
 
     private Found OfPipe(int pid, int fd, string link, bool forInput)
@@ -61,6 +66,20 @@ public sealed class OtherEnds
         return all.Count == 0
             ? StopAt(ChainEnd.NotFollowed, "opened after this call listed the host's fds: its holders are not known")
             : StopAt(ChainEnd.Gone, forInput ? "nobody holds the write end: the writers exited or closed it" : "nobody holds the read end: the readers exited or closed it");
+    }
+
+    /// <summary>An eventfd is written by whoever holds it: its other holders (kcmp finds the same file under their fds).</summary>
+    private Found OfEventFd(int pid, int fd, string link, bool forInput)
+    {
+        var holders = _resolver.Holders.HoldersOfSameFile(pid, fd, link).Select(h => new Holder(h.Pid, h.Fd, "eventfd")).ToList();
+        if (holders.Count > 0)
+        {
+            return new Found(holders, link, null);
+        }
+
+        return StopAt(ChainEnd.NotFollowed, forInput
+            ? "an eventfd no other fd holds: only this process's own threads or signal handlers can write it"
+            : "an eventfd no other fd holds: only this process can read it down");
     }
 
     private Found OfSocket(int pid, ulong inode, bool forInput)
@@ -90,7 +109,7 @@ public sealed class OtherEnds
             return StopAt(ChainEnd.NotFollowed, $"{socket.Protocol} with no peer (not connected)");
         }
 
-        var holders = _resolver.HoldersOf(peerInode).Select(h => new Holder(h.Pid, h.Fd, "peer socket")).ToList();
+        var holders = _resolver.Holders.HoldersOf(peerInode).Select(h => new Holder(h.Pid, h.Fd, "peer socket")).ToList();
         return holders.Count > 0
             ? new Found(holders, $"socket:[{peerInode}]", null)
             : StopAt(ChainEnd.Gone, $"nobody holds the peer socket:[{peerInode}]: its process exited or closed it");

@@ -264,7 +264,7 @@ public sealed class EpollInterestQuery
     private string DescribeUnwatched(TargetSpec? target) => target switch
     {
         TargetSpec.ProcessFd(int pid, int fd) => DescribeHeld(pid, fd),
-        TargetSpec.Inode(_, ulong inode) => Resolver.FirstHolderOf(inode) is (int pid, int fd) ? DescribeHeld(pid, fd) : string.Empty,
+        TargetSpec.Inode(_, ulong inode) => Resolver.Holders.FirstHolderOf(inode) is (int pid, int fd) ? DescribeHeld(pid, fd) : string.Empty,
         _ => string.Empty,
     };
 

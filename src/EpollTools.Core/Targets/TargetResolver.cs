@@ -1,10 +1,9 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
+using EpollTools.Core.Kinds;
 using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
-using EpollTools.Core.Kinds;
 using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Core.Targets;
@@ -21,20 +20,19 @@ public sealed class TargetResolver : IFdNeighbours
     private readonly Dictionary<int, string> _namespaces = new();
     private readonly FdTables _tables;
     private readonly Dictionary<int, string> _names = new();
-    private PipeFd[]? _pipeEnds;
     private readonly Dictionary<ulong, (int Pid, int Fd)> _listedSocketHolders = new();
     private readonly HashSet<FdTable> _indexedTables = new(ReferenceEqualityComparer.Instance);
     private Dictionary<ulong, (int Pid, int Fd)>? _socketHolders;
-    private Dictionary<string, List<(int Pid, int Fd)>>? _pathHolders;
 
     /// <param name="tables">The fd tables the request shares, so that the search for a pipe's other end does not list again what another reader listed.</param>
-    public TargetResolver(FdTables? tables = null) => _tables = tables ?? new FdTables();
-
-    /// <summary>An fd on an anonymous pipe, as the host pass found it (the index is sorted by inode).</summary>
-    private readonly record struct PipeFd(ulong Inode, int Pid, int Fd, FdAccess Access) : IComparable<PipeFd>
+    public TargetResolver(FdTables? tables = null)
     {
-        public int CompareTo(PipeFd other) => (Inode, Pid, Fd).CompareTo((other.Inode, other.Pid, other.Fd));
+        _tables = tables ?? new FdTables();
+        Holders = new HostHolders(_tables, NameOf);
     }
+
+    /// <summary>Who holds a pipe, a socket or an open file anywhere on the host, from the request's fd tables.</summary>
+    public HostHolders Holders { get; }
 
     /// <summary>What <paramref name="fd"/> of <paramref name="pid"/> is, given its link target.</summary>
     /// <param name="directories">The request's open /proc/&lt;pid&gt; directories, to read an fd's own fdinfo through.</param>
@@ -47,6 +45,8 @@ public sealed class TargetResolver : IFdNeighbours
 
         return FdKinds.Describe(new ProcFdTarget(pid, fd, linkTarget, this, directories));
     }
+
+    public IReadOnlyList<PipeHolder> PipeHolders(string linkTarget) => Holders.PipeHolders(linkTarget);
 
     /// <summary>
     /// Whether a unix socket's peer may be looked for in every process's fd table, listed for it if no search has
@@ -81,7 +81,7 @@ public sealed class TargetResolver : IFdNeighbours
             if (_socketHolders is null)
             {
                 _socketHolders = new Dictionary<ulong, (int Pid, int Fd)>();
-                foreach (var table in HostTables())
+                foreach (var table in Holders.HostTables())
                 {
                     IndexSockets(table, _socketHolders);
                 }
@@ -154,62 +154,6 @@ public sealed class TargetResolver : IFdNeighbours
     }
 
     /// <summary>
-    /// Who holds a pipe or FIFO. The kernel keeps no map from a pipe to its holders, so every process's fd table is
-    /// listed (once per resolver, shared with the scan, on every core) and indexed: anonymous pipes by inode, with
-    /// each fd's end read in the listing; FIFOs by path, on the first FIFO asked about, each holder's end read then.
-    /// </summary>
-    public IReadOnlyList<PipeHolder> PipeHolders(string linkTarget)
-    {
-        var holders = new List<PipeHolder>();
-        if (linkTarget.StartsWith("pipe:[", StringComparison.Ordinal))
-        {
-            _pipeEnds ??= IndexPipes();
-            ulong inode = FdEntry.ParseLink(linkTarget)!.Value.Inode;
-            int first = LowerBound(_pipeEnds, inode);
-            for (int i = first; i < _pipeEnds.Length && _pipeEnds[i].Inode == inode; i++)
-            {
-                var end = _pipeEnds[i];
-                holders.Add(new PipeHolder(end.Pid, NameOf(end.Pid), end.Fd, end.Access.HasFlag(FdAccess.Read), end.Access.HasFlag(FdAccess.Write)));
-            }
-
-            return holders;
-        }
-
-        _pathHolders ??= IndexPaths();
-        foreach (var (pid, fd) in _pathHolders.TryGetValue(linkTarget, out var fds) ? fds : new List<(int, int)>())
-        {
-            if (FileIdentity.StatFd(pid, fd, link: true) is FileStatus link)
-            {
-                var access = FdEntry.AccessOf(link.Mode);
-                holders.Add(new PipeHolder(pid, NameOf(pid), fd, access.HasFlag(FdAccess.Read), access.HasFlag(FdAccess.Write)));
-            }
-        }
-
-        return holders;
-    }
-
-    /// <summary>
-    /// Every process's fd on the socket or pipe with <paramref name="inode"/>, from the host's fd tables (listed once
-    /// per resolver); none when no readable process holds it.
-    /// </summary>
-    public List<(int Pid, int Fd)> HoldersOf(ulong inode)
-    {
-        var holders = new List<(int, int)>();
-        foreach (var table in HostTables())
-        {
-            foreach (var entry in table.Entries)
-            {
-                if (entry.Kind != FdLinkKind.Other && entry.Inode == inode)
-                {
-                    holders.Add((table.Pid, entry.Fd));
-                }
-            }
-        }
-
-        return holders;
-    }
-
-    /// <summary>
     /// The other side of a connected TCP socket of <paramref name="pid"/>'s network namespace when it is in the same
     /// namespace (a loopback connection): the socket whose local and remote addresses are this one's reversed.
     /// </summary>
@@ -223,107 +167,6 @@ public sealed class TargetResolver : IFdNeighbours
         return SocketsOf(pid).Values.FirstOrDefault(other => other.Protocol == socket.Protocol && other.Inode != socket.Inode
             && other.LocalPort == socket.RemotePort && other.RemotePort == socket.LocalPort
             && socket.RemoteAddress.Equals(other.LocalAddress) && socket.LocalAddress.Equals(other.RemoteAddress));
-    }
-
-    /// <summary>
-    /// The first process found holding the socket or pipe with <paramref name="inode"/>, and its fd there, from the
-    /// host's fd tables (listed once per resolver, shared with the pipe search); null when no readable process does.
-    /// </summary>
-    public (int Pid, int Fd)? FirstHolderOf(ulong inode)
-    {
-        foreach (var table in HostTables())
-        {
-            foreach (var entry in table.Entries)
-            {
-                if (entry.Kind != FdLinkKind.Other && entry.Inode == inode)
-                {
-                    return (table.Pid, entry.Fd);
-                }
-            }
-        }
-
-        return null;
-    }
-
-    private IEnumerable<FdTable> HostTables()
-    {
-        var pids = ProcFs.ListPids();
-        _tables.Load(pids);
-        foreach (int pid in pids)
-        {
-            FdTable table;
-            try
-            {
-                table = _tables.Get(pid);
-            }
-            catch (ProcessUnreadableException)
-            {
-                continue;
-            }
-
-            yield return table;
-        }
-    }
-
-    private PipeFd[] IndexPipes()
-    {
-        var ends = new List<PipeFd>();
-        foreach (var table in HostTables())
-        {
-            foreach (var entry in table.Entries)
-            {
-                if (entry.Kind == FdLinkKind.Pipe)
-                {
-                    ends.Add(new PipeFd(entry.Inode, table.Pid, entry.Fd, entry.Access));
-                }
-            }
-        }
-
-        var index = ends.ToArray();
-        Array.Sort(index);
-        return index;
-    }
-
-    private Dictionary<string, List<(int Pid, int Fd)>> IndexPaths()
-    {
-        var byPath = new Dictionary<string, List<(int, int)>>(StringComparer.Ordinal);
-        foreach (var table in HostTables())
-        {
-            foreach (var entry in table.Entries)
-            {
-                if (entry.Kind == FdLinkKind.Other && entry.Link.StartsWith('/'))
-                {
-                    if (!byPath.TryGetValue(entry.Link, out var list))
-                    {
-                        list = new List<(int, int)>();
-                        byPath[entry.Link] = list;
-                    }
-
-                    list.Add((table.Pid, entry.Fd));
-                }
-            }
-        }
-
-        return byPath;
-    }
-
-    private static int LowerBound(PipeFd[] ends, ulong inode)
-    {
-        int lo = 0, hi = ends.Length;
-        while (lo < hi)
-        {
-            int mid = lo + ((hi - lo) / 2);
-            if (ends[mid].Inode < inode)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
     }
 
     public string NameOf(int pid)
