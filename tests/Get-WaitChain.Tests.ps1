@@ -164,4 +164,27 @@ Describe 'Get-WaitChain' {
         @($copy[1].CycleProcessIds) | Should -Be @($shape.deadlock.first, $shape.deadlock.second)
         ($copy | Out-String -Width 80) | Should -Match 'Cycle: back to'
     }
+
+    It 'draws the chains as a graph that dot renders, every process a node and the deadlock in red' {
+        $chain = $shape.chain
+        $dot = Get-WaitChain -Id $chain.reader -AsDot
+        $dot | Should -BeOfType [string]
+        $svg = $dot | & dot -Tsvg | Out-String
+        $LASTEXITCODE | Should -Be 0
+        foreach ($process in 'reader', 'middle', 'relay', 'last') {
+            $svg | Should -Match ([regex]::Escape("$($chain[$process]) $process"))
+        }
+
+        $svg | Should -Match 'Stopped'
+        # dot writes "->" in a label as "&#45;&gt;".
+        $svg | Should -Match "fd $($chain.tcp_client) input &#45;&gt; fd $($chain.tcp_server) peer socket"
+
+        $d = $shape.deadlock
+        $graph = Get-WaitChain -Id $d.first -AsDot
+        $graph | Should -Match "p$($d.first) -> p$($d.second) \[label=""fd 3 input -> fd 4 write end"", color=red"
+        $graph | Should -Match "p$($d.second) -> p$($d.first) \[label=""fd 5 input -> fd 6 write end"", color=red"
+        ($graph | & dot -Tsvg | Out-String) | Should -Match ([regex]::Escape("$($d.second) second"))
+
+        { Get-WaitChain -Id $d.first -AsDot -Deadlock } | Should -Throw -ErrorId 'AsDotWithDeadlock,EpollTools.Commands.GetWaitChainCommand'
+    }
 }

@@ -15,7 +15,7 @@ namespace EpollTools.Commands;
 /// what those wait on: each link with why it was followed, each chain with why it ends, cycles as deadlocks.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "WaitChain", DefaultParameterSetName = IdSet)]
-[OutputType(typeof(WaitChainLink), typeof(Deadlock))]
+[OutputType(typeof(WaitChainLink), typeof(Deadlock), typeof(string))]
 public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
 {
     private readonly List<(int Pid, int? Tid)> _requests = new();
@@ -34,6 +34,20 @@ public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
     /// <summary>Only the deadlocks found: one Deadlock object per cycle of waits, each named once.</summary>
     [Parameter]
     public SwitchParameter Deadlock { get; set; }
+
+    /// <summary>Writes the chains as one Graphviz graph (DOT) instead of the links: pipe it to dot -Tsvg.</summary>
+    [Parameter]
+    public SwitchParameter AsDot { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        if (AsDot && Deadlock)
+        {
+            ThrowTerminatingError(ErrorRecords.Usage("AsDotWithDeadlock", ErrorCategory.InvalidArgument, null,
+                "-AsDot and -Deadlock cannot be used together: the graph draws the links, with each deadlock's waits in red.",
+                "Leave out -Deadlock to draw the graph, or -AsDot to list the deadlocks."));
+        }
+    }
 
     protected override void ProcessRecord()
     {
@@ -54,6 +68,7 @@ public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
             ? _requests.Distinct().ToList()
             : SelectedPids(Array.Empty<int>()).Select(pid => (pid, ThreadId)).ToList();
         var deadlocks = new HashSet<string>();
+        var drawn = new List<WaitChainLink>();
         try
         {
             using var walker = new WaitChainWalker(Depth, WriteVerbose);
@@ -69,7 +84,11 @@ public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
                         return;
                     }
 
-                    if (!Deadlock)
+                    if (AsDot)
+                    {
+                        drawn.Add(link);
+                    }
+                    else if (!Deadlock)
                     {
                         WriteObject(link);
                     }
@@ -85,6 +104,11 @@ public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
                     WriteWarning(WhyNoChain(request.Item1));
                 }
             }, ProcessRead.Threads);
+
+            if (AsDot && !Stopping)
+            {
+                WriteObject(WaitChainGraph.ToDot(drawn));
+            }
         }
         catch (LinuxErrorException e)
         {
