@@ -85,8 +85,11 @@ Describe 'A TCP connection''s traffic, against ss -ti' -Skip:(-not $hasSs) {
             $null = $connection.Server.Send([byte[]]::new(7))
             Start-Sleep -Milliseconds 1200
             $port = $connection.Client.LocalEndPoint.Port
-            # ss -ti, the accepted end (its peer is the client's port): bytes_received, bytes_sent, rtt, lastrcv.
-            $facts = -join @(& ss -tinH "dport = :$port")
+            $serverPort = $connection.Server.LocalEndPoint.Port
+            # ss -ti, the accepted end (its peer is the client's port; both ports named, so that another connection
+            # of the host whose peer happens to use the same port number is never read): bytes_received, bytes_sent,
+            # rtt, lastrcv.
+            $facts = -join @(& ss -tinH "dport = :$port and sport = :$serverPort")
             [regex]::Match($facts, '\bbytes_received:(\d+)').Groups[1].Value | Should -Be '25'
             [regex]::Match($facts, '\bbytes_sent:(\d+)').Groups[1].Value | Should -Be '7'
             $target = (Get-FdInfo -Fd $connection.ServerFd).Target

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using EpollTools.Core;
 using EpollTools.Core.Chains;
+using EpollTools.Core.Interest;
 using EpollTools.Core.Proc;
 using EpollTools.Core.ProcFiles;
 using EpollTools.Core.Waits;
@@ -113,6 +114,12 @@ public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
         catch (LinuxErrorException e)
         {
             ThrowTerminatingError(ErrorRecords.ForException(e, null)); // the fd limit: every further read would fail too
+        }
+        catch (ReadinessNotSupportedException e)
+        {
+            // What is ready on a waited fd is read through pidfd_getfd: without it, a wait cannot be told from one about to end.
+            ThrowTerminatingError(ErrorRecords.Usage("ReadinessNotSupported", ErrorCategory.NotImplemented, null, e.Message,
+                "Get-WaitChain needs Linux 5.6 or later (pidfd_getfd); Get-MultiplexerWait and Get-EpollInterest without -Readiness work on older kernels."));
         }
     }
 
