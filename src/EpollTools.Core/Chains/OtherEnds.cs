@@ -82,6 +82,23 @@ public sealed class OtherEnds
             : "an eventfd no other fd holds: only this process can read it down");
     }
 
+    /// <summary>
+    /// Why a connected TCP socket whose other side is no socket of this namespace has no peer to follow, when that is
+    /// not "on another host": the peer closed its side (the state says so), or the address is this host's loopback,
+    /// where the other side would be found if it were still open. Null when the peer may be on another host.
+    /// </summary>
+    public static (ChainEnd End, string Detail)? WithoutPeer(SocketEntry socket)
+    {
+        if (socket.State is "CLOSE_WAIT" or "LAST_ACK" or "CLOSING" or "TIME_WAIT")
+        {
+            return (ChainEnd.Gone, $"the peer {socket.RemoteAddress}:{socket.RemotePort} closed its side ({socket.State}): nothing more will come");
+        }
+
+        return socket.RemoteAddress is IPAddress remote && IPAddress.IsLoopback(remote)
+            ? (ChainEnd.Gone, $"no socket of this host has the other side ({remote}:{socket.RemotePort}): its process closed it")
+            : null;
+    }
+
     private Found OfSocket(int pid, ulong inode, bool forInput)
     {
         if (_resolver.FindSocket(pid, inode) is not SocketEntry socket)
@@ -100,7 +117,8 @@ public sealed class OtherEnds
             peer = _resolver.FindConnectedPeer(pid, socket)?.Inode;
             if (peer is null)
             {
-                return StopAt(ChainEnd.OutsideHost, $"the peer {remote}:{socket.RemotePort} is not a socket of this host");
+                return WithoutPeer(socket) is { } ended ? StopAt(ended.End, ended.Detail)
+                    : StopAt(ChainEnd.OutsideHost, $"the peer {remote}:{socket.RemotePort} is not a socket of this host");
             }
         }
 
