@@ -38,6 +38,7 @@
         'Measure-Multiplexer'
         'Show-MultiplexerChart'
         'Get-WaitChain'
+        'Export-EpollMetric'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
