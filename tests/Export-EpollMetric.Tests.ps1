@@ -96,3 +96,18 @@ Describe 'Export-EpollMetric' {
         [IO.Directory]::Exists([IO.Path]::Combine($workDir, 'no-such-dir')) | Should -BeFalse
     }
 }
+
+Describe 'The example alerting rule' {
+    It 'passes promtool check rules, and fires as its unit test says' {
+        $root = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '..'))
+        $checked = & promtool check rules ([IO.Path]::Combine($root, 'examples', 'monitoring', 'epolltools.rules.yml')) 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because "$checked"
+        "$checked" | Should -Match 'SUCCESS: 1 rules found'
+
+        Push-Location ([IO.Path]::Combine($root, 'tests', 'monitoring'))
+        try { $tested = & promtool test rules 'epolltools.rules.test.yml' 2>&1 }
+        finally { Pop-Location }
+        $LASTEXITCODE | Should -Be 0 -Because "$tested"
+        "$tested" | Should -Match 'SUCCESS'
+    }
+}
