@@ -80,6 +80,20 @@ Describe 'Export-EpollMetric' {
         $scrapes | Should -BeGreaterThan 2
     }
 
+    It 'escapes a process name with a quote and a backslash, and node_exporter reads the file whole' {
+        # comm is the executable's file name: a copy of the shapes program named with both characters.
+        $odd = [IO.Path]::Combine($workDir, 'sh"a\pe')
+        [IO.File]::Copy($shapesExe, $odd)
+        $weird = Start-Fixture $odd 'empty'
+        try {
+            Export-EpollMetric -Path ([IO.Path]::Combine($textfiles, 'epolltools.prom')) -Id $weird.pid
+            $scraped = Get-Scrape
+            $scraped | Should -Contain 'node_textfile_scrape_error 0'
+            $scraped | Should -Contain "epolltools_threads_waiting{call=""epoll_pwait"",comm=""sh\""a\\pe"",pid=""$($weird.pid)""} 1"
+        }
+        finally { Stop-Helper $weird.Process }
+    }
+
     It 'writes to the pipeline without -Path, with HELP and TYPE lines' {
         $text = Export-EpollMetric -Id $shape.empty.pid
         $text | Should -BeOfType [string]
