@@ -50,14 +50,18 @@ public sealed class WaitChainWalker : IDisposable
         var all = _scanner.Scan(pid, includeAllThreads: true);
         _walked.Clear();
         _walked.Add(pid);
-        return WalkProcess(pid, all.Where(t => tid is null || t.ThreadId == tid).ToList(), depth: 0, new List<ChainStep>(), all.Count);
+        return WalkProcess(pid, WithBlocked(all.Where(t => tid is null || t.ThreadId == tid)), depth: 0, new List<ChainStep>(), all.Count);
     }
 
-    private IEnumerable<WaitChainLink> WalkProcess(int pid, List<MultiplexerWait> threads, int depth, List<ChainStep> path, int? threadCount = null)
+    /// <summary>Each thread with the fds it is blocked on (an epoll wait's: its instance's registrations, each probed).</summary>
+    private List<(MultiplexerWait Thread, IReadOnlyList<BlockedFd> Blocked)> WithBlocked(IEnumerable<MultiplexerWait> threads)
+        => threads.Select(thread => (thread, BlockedOn.Read(thread, _interest, _probe))).ToList();
+
+    private IEnumerable<WaitChainLink> WalkProcess(int pid, List<(MultiplexerWait Thread, IReadOnlyList<BlockedFd> Blocked)> threads, int depth, List<ChainStep> path, int? threadCount = null)
     {
-        foreach (var thread in threads)
+        foreach (var (thread, blocked) in threads)
         {
-            foreach (var waited in BlockedOn.Read(thread, _interest, _probe))
+            foreach (var waited in blocked)
             {
                 foreach (var link in Follow(pid, thread, waited, threadCount ?? threads.Count, depth, path))
                 {
@@ -184,7 +188,7 @@ public sealed class WaitChainWalker : IDisposable
     /// What a holder does: read whole, then its fd checked to still be the other end, so that a process that took the
     /// holder's pid since the fd tables were listed is never linked in its place.
     /// </summary>
-    private ((ChainEnd End, string Detail) State, List<MultiplexerWait>? Threads) HolderState(OtherEnds.Holder holder, string? holderLink)
+    private ((ChainEnd End, string Detail) State, List<(MultiplexerWait Thread, IReadOnlyList<BlockedFd> Blocked)>? Threads) HolderState(OtherEnds.Holder holder, string? holderLink)
     {
         List<MultiplexerWait> threads;
         try
@@ -206,7 +210,11 @@ public sealed class WaitChainWalker : IDisposable
             return ((ChainEnd.Gone, $"{holder.Pid} let go of fd {holder.Fd} while the chain was read"), null);
         }
 
-        return (HolderStates.Judge(holder.Pid, threads, thread => BlockedOn.Read(thread, _interest, _probe).Any()), threads);
+        // Read only as the judgement asks (a busy or held holder needs none), and kept for the walk that follows.
+        var read = new Dictionary<MultiplexerWait, IReadOnlyList<BlockedFd>>();
+        IReadOnlyList<BlockedFd> Blocked(MultiplexerWait thread) => read.TryGetValue(thread, out var fds) ? fds : read[thread] = BlockedOn.Read(thread, _interest, _probe);
+        var state = HolderStates.Judge(holder.Pid, threads, thread => Blocked(thread).Count > 0);
+        return (state, state.End == ChainEnd.Continues ? threads.Select(thread => (thread, Blocked(thread))).ToList() : null);
     }
 
     private static string? SafeLink(int pid, int fd)
