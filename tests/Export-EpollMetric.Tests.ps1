@@ -109,6 +109,48 @@ Describe 'Export-EpollMetric' {
         $failed2[0].FullyQualifiedErrorId | Should -Be 'MetricPathIsDirectory,EpollTools.Commands.ExportEpollMetricCommand'
         [IO.Directory]::Exists([IO.Path]::Combine($workDir, 'no-such-dir')) | Should -BeFalse
     }
+
+    It 'keeps its rename on one filesystem: through a link to a file on another, and never over a file mounted over' -Skip:([Environment]::UserName -ne 'root') {
+        $beside = [IO.Directory]::CreateDirectory([IO.Path]::Combine($workDir, 'beside')).FullName
+        $otherFs = [IO.Directory]::CreateDirectory([IO.Path]::Combine($workDir, 'other-fs')).FullName
+        & mount -t tmpfs none $otherFs
+        $mounted = [IO.Path]::Combine($beside, 'mounted.prom')
+        try {
+            # A link here to a file on another filesystem: the file there is replaced, the link stays a link.
+            $real = [IO.Path]::Combine($otherFs, 'real.prom')
+            [IO.File]::WriteAllText($real, "old`n")
+            $link = [IO.Path]::Combine($beside, 'linked.prom')
+            $null = New-Item -ItemType SymbolicLink -Path $link -Target $real
+            Export-EpollMetric -Path $link -Id $PID
+            (Get-Item $link).LinkType | Should -Be 'SymbolicLink'
+            [IO.File]::ReadAllText($real) | Should -Match '^# HELP epolltools_registrations '
+            @(Get-ChildItem $otherFs -Force).Name | Should -Be @('real.prom') -Because 'the temporary file was renamed away'
+
+            # A link that leads nowhere but to itself: an error, not an exception.
+            $loop = [IO.Path]::Combine($beside, 'loop.prom')
+            $null = New-Item -ItemType SymbolicLink -Path $loop -Target $loop
+            Export-EpollMetric -Path $loop -Id $PID -ErrorVariable looped -ErrorAction SilentlyContinue
+            $looped[0].FullyQualifiedErrorId | Should -Be 'MetricLinkNotResolved,EpollTools.Commands.ExportEpollMetricCommand'
+            Remove-Item $loop
+
+            # A file mounted over another: no rename can replace it (EBUSY), so it is refused before anything is written.
+            [IO.File]::WriteAllText($mounted, "before`n")
+            & mount --bind $real $mounted
+            $before = [IO.File]::ReadAllText($mounted)
+            Export-EpollMetric -Path $mounted -Id $PID -ErrorVariable failed -ErrorAction SilentlyContinue
+            $failed | Should -HaveCount 1
+            $failed[0].FullyQualifiedErrorId | Should -Be 'MetricPathIsMountPoint,EpollTools.Commands.ExportEpollMetricCommand'
+            [string] $failed[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
+            $failed[0].TargetObject | Should -Be $mounted
+            $failed[0].ErrorDetails.RecommendedAction | Should -Match 'Mount the directory'
+            [IO.File]::ReadAllText($mounted) | Should -Be $before
+            @(Get-ChildItem $beside -Force).Name | Sort-Object | Should -Be @('linked.prom', 'mounted.prom')
+        }
+        finally {
+            & umount $mounted 2>$null
+            & umount $otherFs
+        }
+    }
 }
 
 Describe 'The example alerting rule' {

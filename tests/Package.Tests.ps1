@@ -1,7 +1,8 @@
-# End-to-end: the module as a gallery user gets it. ./build.ps1 -Task Package makes the folder (the Test task makes
-# it before running the tests); a fresh pwsh with its own HOME and a clean PSModulePath registers a local file
-# repository, publishes the folder with Publish-PSResource, installs it with Install-PSResource, imports it by name
-# and uses it.
+# End-to-end: the module as a host without the .NET SDK gets it. ./build.ps1 -Task Package makes the folder (the
+# Test task makes it before running the tests), which is copied out of the build tree as an artifact would be; a fresh
+# pwsh with its own HOME and a clean PSModulePath, in a mount namespace where the build tree and the SDK are hidden
+# (empty tmpfs mounted over them), registers a local file repository, publishes the folder with Publish-PSResource,
+# installs it with Install-PSResource, imports it by name and uses every cmdlet family there.
 
 BeforeAll {
     Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
@@ -17,13 +18,21 @@ BeforeAll {
         throw "No package at ${packaged}: run ./build.ps1 -Task Package (the Test task does it)."
     }
 
+    # The artifact, out of the build tree.
+    $artifact = [IO.Path]::Combine($workDir, 'EpollTools')
+    Copy-Item -Path $packaged -Destination $artifact -Recurse
+    # The SDK beside the dotnet host that runs this pwsh (pwsh itself needs only the runtime).
+    $sdk = [IO.Path]::Combine([IO.Path]::GetDirectoryName([Environment]::ProcessPath), 'sdk')
+
     # A pwsh of its own: HOME (and so the CurrentUser module folder and PSResourceGet's repository list) in the
     # work directory, PSModulePath holding only that folder and pwsh's own modules.
     $script = @"
 `$ErrorActionPreference = 'Stop'
 `$env:PSModulePath = "`$HOME/.local/share/powershell/Modules" + [IO.Path]::PathSeparator + (Join-Path `$PSHOME 'Modules')
+'treeHidden=' + (-not (Test-Path '$root/src')) + ',' + (-not (Test-Path '$packaged'))
+'sdks=' + (@(Get-ChildItem '$sdk' -ErrorAction SilentlyContinue).Count)
 Register-PSResourceRepository -Name EpollToolsLocal -Uri '$workDir/repository' -Trusted
-Publish-PSResource -Path '$packaged' -Repository EpollToolsLocal
+Publish-PSResource -Path '$artifact' -Repository EpollToolsLocal
 Install-PSResource -Name EpollTools -Repository EpollToolsLocal -Scope CurrentUser -TrustRepository
 Import-Module EpollTools
 'base=' + (Get-Module EpollTools).ModuleBase
@@ -35,14 +44,22 @@ Add-EpollFd -Instance `$ep -Fd `$efd -Events In, ET
 Close-EpollInstance `$ep; Close-Fd `$efd
 'help=' + (Get-Help Get-EpollInterest).Synopsis
 'about=' + ((Get-Help about_EpollTools | Out-String) -match 'level-triggered')
+'noHelp=' + ((Get-Command -Module EpollTools | Where-Object { -not (Get-Help `$_.Name).Description }).Name -join ',')
+'waits=' + @(Get-MultiplexerWait -Id `$PID | Where-Object WaitsOn).Count
+'metric=' + @((Export-EpollMetric -Id `$PID) -split "``n" | Where-Object { `$_ -like 'epolltools_scan_duration_seconds *' }).Count
+'chainRuns=' + (`$null -eq (Get-WaitChain -Id `$PID -ErrorAction Stop | Select-Object -First 0))
 'modules=' + ((Get-Module).Name -join ',')
 Remove-Module EpollTools
 'afterRemove=' + ((Get-Module).Name -join ',')
 "@
     $null = [IO.Directory]::CreateDirectory([IO.Path]::Combine($workDir, 'repository'))
     $null = [IO.Directory]::CreateDirectory([IO.Path]::Combine($workDir, 'home'))
-    $start = [Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($argument in [IO.Path]::Combine($PSHOME, 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-Command', $script) { $start.ArgumentList.Add($argument) }
+    # unshare's mount namespace is private: the tmpfs mounts are seen by this pwsh alone, and end with it.
+    $hide = 'mount -t tmpfs none "$1" && mount -t tmpfs none "$2" && shift 2 && exec "$@"'
+    $start = [Diagnostics.ProcessStartInfo]::new('/usr/bin/unshare')
+    foreach ($argument in '--mount', '/bin/sh', '-c', $hide, 'hide', $root, $sdk, [Environment]::ProcessPath, [IO.Path]::Combine($PSHOME, 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-Command', $script) {
+        $start.ArgumentList.Add($argument)
+    }
     $start.Environment['HOME'] = [IO.Path]::Combine($workDir, 'home')
     $start.Environment['DOTNET_CLI_HOME'] = [IO.Path]::Combine($workDir, 'home')
     $start.RedirectStandardOutput = $true
@@ -93,15 +110,24 @@ Describe './build.ps1 -Task Package, published and installed with PSResourceGet'
         @($values.afterRemove -split ',') | Should -Not -Contain 'Assert-EpollToolsBuilt'
     }
 
-    It 'publishes to a local repository, installs into a clean pwsh, imports by name and works there' {
+    It 'publishes to a local repository, installs into a clean pwsh without the SDK or the build tree, imports by name and works there' {
         $stderr | Should -BeNullOrEmpty
         $exitCode | Should -Be 0
+        $values.treeHidden | Should -Be 'True,True'
+        $values.sdks | Should -Be 0
         @(Get-ChildItem ([IO.Path]::Combine($workDir, 'repository')) -Filter 'EpollTools.*.nupkg') | Should -HaveCount 1
         $values.base | Should -BeLike "$workDir/home/.local/share/powershell/Modules/EpollTools/*"
         $values.version | Should -Be (Import-PowerShellDataFile ([IO.Path]::Combine($root, 'EpollTools.psd1'))).ModuleVersion
         $values.interest | Should -Be 'IN|ET'
         $values.help | Should -Be 'Shows what processes are waiting on: their epoll interest lists from /proc, flags decoded and every target resolved.'
         $values.about | Should -Be 'True'
+    }
+
+    It 'has every cmdlet working there, each with its help' {
+        $values.noHelp | Should -BeNullOrEmpty
+        [int] $values.waits | Should -BeGreaterThan 0 -Because 'that pwsh waits in epoll_wait'
+        $values.metric | Should -Be 1
+        $values.chainRuns | Should -Be 'True'
     }
 
     It 'has what the gallery shows in its manifest' {

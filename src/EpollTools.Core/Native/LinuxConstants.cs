@@ -152,6 +152,7 @@ public static class StatxConstants
     public const uint STATX_MODE = 0x2;
     public const uint STATX_INO = 0x100;
     public const uint STATX_BASIC_STATS = 0x7ff;
+    public const ulong STATX_ATTR_MOUNT_ROOT = 0x2000;   // the path is the root of a mount (Linux 5.8)
 
     public const int S_IFMT = 0xF000;     // 0170000
     public const int S_IFSOCK = 0xC000;   // 0140000

@@ -147,9 +147,11 @@ internal static unsafe class NativeMethods
     internal struct StatxBuffer
     {
         [FieldOffset(0)] public uint Mask;
+        [FieldOffset(8)] public ulong Attributes;
         [FieldOffset(28)] public ushort Mode;
         [FieldOffset(32)] public ulong Ino;
         [FieldOffset(40)] public ulong Size;
+        [FieldOffset(56)] public ulong AttributesMask;
         [FieldOffset(128)] public uint RdevMajor;
         [FieldOffset(132)] public uint RdevMinor;
         [FieldOffset(136)] public uint DevMajor;

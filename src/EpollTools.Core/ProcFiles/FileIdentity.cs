@@ -26,6 +26,22 @@ public static class FileIdentity
     /// <summary>statx of a path, following symbolic links; null if it cannot be reached.</summary>
     public static FileStatus? StatPath(string path) => Statx(path, 0);
 
+    /// <summary>
+    /// Whether a path (symbolic links followed) is the root of a mount, such as a file bind-mounted over another: such
+    /// a path cannot be renamed over (EBUSY). Null if it cannot be reached or the kernel does not say (before 5.8).
+    /// </summary>
+    public static unsafe bool? IsMountRoot(string path)
+    {
+        NativeMethods.StatxBuffer buffer;
+        if (NativeMethods.statx(StatxConstants.AT_FDCWD, path, 0, StatxConstants.STATX_TYPE, &buffer) < 0
+            || (buffer.AttributesMask & StatxConstants.STATX_ATTR_MOUNT_ROOT) == 0)
+        {
+            return null;
+        }
+
+        return (buffer.Attributes & StatxConstants.STATX_ATTR_MOUNT_ROOT) != 0;
+    }
+
     private static unsafe FileStatus? Statx(string path, int flags)
     {
         NativeMethods.StatxBuffer buffer;

@@ -40,8 +40,8 @@ public sealed class ExportEpollMetricCommand : PSCmdlet
 
     protected override void EndProcessing()
     {
-        string? target = Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path);
-        if (target is not null && !CheckTarget(target))
+        string? target = null;
+        if (Path is not null && (!TryFinalTarget(GetUnresolvedProviderPathFromPSPath(Path), out target) || !CheckTarget(target)))
         {
             return;
         }
@@ -70,7 +70,32 @@ public sealed class ExportEpollMetricCommand : PSCmdlet
         }
     }
 
-    /// <summary>The target's folder exists and the target is no folder itself; else an error that says which.</summary>
+    /// <summary>
+    /// Where a symbolic link at the path finally points (the file is replaced there, beside its own directory's
+    /// temporary file, and the link stays a link); the path itself when it is no link; an error for a link that
+    /// cannot be followed (a loop).
+    /// </summary>
+    private bool TryFinalTarget(string path, out string target)
+    {
+        var file = new FileInfo(path);
+        try
+        {
+            target = file.LinkTarget is null ? path : file.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+            return true;
+        }
+        catch (IOException e)
+        {
+            WriteError(ErrorRecords.Usage("MetricLinkNotResolved", ErrorCategory.InvalidArgument, Path,
+                $"Cannot follow the symbolic link '{path}': {e.Message}", "Point -Path at the file itself, or fix the link (ls -l shows where it points)."));
+            target = path;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The target's folder exists, and the target is neither a folder nor a mount point (which no rename can replace);
+    /// else an error that says which.
+    /// </summary>
     private bool CheckTarget(string target)
     {
         if (Directory.Exists(target))
@@ -85,6 +110,14 @@ public sealed class ExportEpollMetricCommand : PSCmdlet
         {
             WriteError(ErrorRecords.Usage("MetricDirectoryNotFound", ErrorCategory.ObjectNotFound, Path,
                 $"The directory of '{target}' does not exist.", "Create it, or give node_exporter's --collector.textfile.directory."));
+            return false;
+        }
+
+        if (FileIdentity.IsMountRoot(target) == true)
+        {
+            WriteError(ErrorRecords.Usage("MetricPathIsMountPoint", ErrorCategory.InvalidOperation, Path,
+                $"'{target}' is a mount point (a file mounted over another): a rename cannot replace it, so it cannot be written atomically.",
+                "Mount the directory that holds it instead, and write a file of its own there."));
             return false;
         }
 
