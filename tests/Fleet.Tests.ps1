@@ -109,6 +109,9 @@ Describe 'A sweep of eight simulated hosts' -Skip:([bool] $why) {
         $down = $addresses[3]
         Stop-LoopbackSshd $fleet[$down].Server.Process
         $fleet[$down].Down = $true
+        # Down before the sweep starts: a host that drops in the instant Invoke-Command dispatches can make the whole
+        # call throw InvalidRunspaceStateException instead (docs/fleet.md says how to sweep around that).
+        Wait-Until { $sessions[3].State -ne 'Opened' } | Should -BeTrue
         $rows = Invoke-Command -Session $sessions -ThrottleLimit 3 -ErrorVariable sweepErrors -ErrorAction SilentlyContinue {
             Get-EpollInterest -All -Readiness -WarningAction SilentlyContinue | Where-Object Diagnoses |
                 Select-Object ProcessId, TargetFd, @{ Name = 'Kinds'; Expression = { $_.Diagnoses.Kind -join ',' } }
