@@ -111,7 +111,8 @@ Describe 'A sweep of eight simulated hosts' -Skip:([bool] $why) {
         $fleet[$down].Down = $true
         # Down before the sweep starts: a host that drops in the instant Invoke-Command dispatches can make the whole
         # call throw InvalidRunspaceStateException instead (docs/fleet.md says how to sweep around that).
-        Wait-Until { $sessions[3].State -ne 'Opened' } | Should -BeTrue
+        $downSession = $sessions | Where-Object ComputerName -eq $down
+        Wait-Until { $downSession.State -ne 'Opened' } | Should -BeTrue
         $rows = Invoke-Command -Session $sessions -ThrottleLimit 3 -ErrorVariable sweepErrors -ErrorAction SilentlyContinue {
             Get-EpollInterest -All -Readiness -WarningAction SilentlyContinue | Where-Object Diagnoses |
                 Select-Object ProcessId, TargetFd, @{ Name = 'Kinds'; Expression = { $_.Diagnoses.Kind -join ',' } }

@@ -122,6 +122,48 @@ Describe 'Get-WaitChain' {
         Get-WaitChain -Id $w.loop -Deadlock | Should -BeNullOrEmpty
     }
 
+    It 'ends a branch with Gone, not an error, when its holder exits while the chain is walked' {
+        # A chain of its own: its relay is killed between the first link and the second (links are written as they
+        # are found, so the pipeline sees the first before the walk reads the relay).
+        $c = Start-Fixture $chainsExe 'chain'
+        $c2 = Start-Fixture $chainsExe 'chain'
+        try {
+            $links = @(Get-WaitChain -Id $c.reader -ErrorVariable failed | ForEach-Object {
+                    if ($_.Depth -eq 0) {
+                        Stop-Process -Id $c.relay -Force
+                        Wait-Until { -not (Test-Path "/proc/$($c.relay)/fd/$($c.peer)") } | Should -BeTrue
+                    }
+                    $_
+                })
+            $failed | Should -BeNullOrEmpty
+            $links | Should -HaveCount 2
+            $links[0].HolderProcessId | Should -Be $c.middle
+            $links[0].End | Should -Be 'Continues'
+            $links[1].ProcessId | Should -Be $c.middle
+            # The relay held the unix socket's peer, whose table is read after the kill: the socket has no peer now.
+            $links[1].Fd | Should -Be $c.socket
+            $links[1].End | Should -Be 'Gone'
+            $links[1].Detail | Should -BeLike 'UNIX STREAM whose peer is closed:*'
+
+            # The last holder killed after the relay's link was written: the socket tables were read before, and
+            # list its socket; the holder itself is found exited.
+            $links = @(Get-WaitChain -Id $c2.reader -ErrorVariable failed2 | ForEach-Object {
+                    if ($_.Depth -eq 1) {
+                        Stop-Process -Id $c2.last -Force
+                        Wait-Until { -not (Test-Path "/proc/$($c2.last)/fd/$($c2.tcp_server)") } | Should -BeTrue
+                    }
+                    $_
+                })
+            $failed2 | Should -BeNullOrEmpty
+            $links | Should -HaveCount 3
+            $links[2].ProcessId | Should -Be $c2.relay
+            $links[2].HolderProcessId | Should -Be $c2.last
+            $links[2].End | Should -Be 'Gone'
+            $links[2].Detail | Should -Be "$($c2.last) exited while the chain was read"
+        }
+        finally { Stop-Helper $c.Process; Stop-Helper $c2.Process }
+    }
+
     It 'cuts a chain at -Depth' {
         $link = @(Get-WaitChain -Id $shape.chain.reader -Depth 1)
         $link | Should -HaveCount 1

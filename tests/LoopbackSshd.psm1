@@ -44,6 +44,9 @@ function Get-FreeLoopbackPort([string[]] $Address) {
     throwaway key) and, for a simulated host, Fixtures: each fixture's "name value" lines as a hashtable (pids as the
     host's own namespace numbers them).
 
+.PARAMETER ComputerName
+    With -OwnPidNamespace: the host's name (its own UTS namespace), which the module's objects name it by.
+
 .PARAMETER Fixture
     With -OwnPidNamespace: programs to start inside the host before its sshd, each a string array (the program, then
     its arguments). Each must print "ready" on its standard output once set up (the fixtures' protocol); the sshd
@@ -57,6 +60,7 @@ function Start-LoopbackSshd {
         [int] $Port,
         [string] $UserKey,
         [switch] $OwnPidNamespace,
+        [string] $ComputerName,
         [object[]] $Fixture = @())
 
     if (-not $UserKey) { $UserKey = New-LoopbackUserKey $Directory }
@@ -76,7 +80,8 @@ function Start-LoopbackSshd {
 
     [string[]] $command = if ($OwnPidNamespace) {
         # --kill-child: when unshare dies, the namespace's first process does, and with it every process inside.
-        @('/usr/bin/unshare', '--pid', '--fork', '--mount-proc', '--kill-child', '/bin/sh', (Write-HostScript $Directory $Sshd $config $Fixture))
+        # --uts: a host name of its own (-ComputerName), as [Environment]::MachineName reads it there.
+        @('/usr/bin/unshare', '--pid', '--fork', '--mount-proc', '--uts', '--kill-child', '/bin/sh', (Write-HostScript $Directory $Sshd $config $Fixture $ComputerName))
     }
     else { @($Sshd, '-D', '-e', '-f', $config) }
     $start = [Diagnostics.ProcessStartInfo]::new($command[0])
@@ -113,10 +118,11 @@ function Start-LoopbackSshd {
 # The first process of a simulated host: starts the fixtures, waits until each has said "ready", then becomes sshd.
 # Their standard input is a FIFO they hold open for reading and writing, so it never ends: they live until the
 # namespace does.
-function Write-HostScript([string] $Directory, [string] $Sshd, [string] $Config, [object[]] $Fixture) {
+function Write-HostScript([string] $Directory, [string] $Sshd, [string] $Config, [object[]] $Fixture, [string] $ComputerName) {
     $quote = { param($text) "'" + ($text -replace "'", "'\''") + "'" }
     $lines = [Collections.Generic.List[string]]::new()
     $lines.Add('set -e')
+    if ($ComputerName) { $lines.Add("hostname $(& $quote $ComputerName)") }
     $lines.Add("cd $(& $quote $Directory)")
     $lines.Add('mkfifo hold && exec 3<>hold')
     for ($i = 0; $i -lt $Fixture.Count; $i++) {

@@ -23,8 +23,16 @@ public sealed class OtherEnds
     /// <summary>A process's fd on the other end.</summary>
     public sealed record Holder(int Pid, int Fd, string End);
 
-    /// <summary>The holders, with the link each holder's fd must still show; or why the chain stops at this fd.</summary>
-    public sealed record Found(IReadOnlyList<Holder> Holders, string? HolderLink, (ChainEnd End, string Detail)? Stop);
+    /// <summary>
+    /// The holders, with the link each holder's fd must still show; or why the chain stops at this fd. For a TCP
+    /// connection, both sides' addresses ("10.0.0.4:51234"), by which another host finds the other side.
+    /// </summary>
+    public sealed record Found(IReadOnlyList<Holder> Holders, string? HolderLink, (ChainEnd End, string Detail)? Stop)
+    {
+        public string? LocalEndPoint { get; init; }
+
+        public string? PeerEndPoint { get; init; }
+    }
 
     private static Found StopAt(ChainEnd end, string detail) => new(new List<Holder>(), null, (end, detail));
 
@@ -111,25 +119,48 @@ public sealed class OtherEnds
             return StopAt(ChainEnd.NotFollowed, "a listening socket: it waits for clients, which are not followed");
         }
 
+        var found = OfConnectedSocket(pid, socket);
+        return socket.RemoteAddress is IPAddress remote && socket.RemotePort is int remotePort && socket.LocalAddress is IPAddress local && socket.LocalPort is int localPort
+            ? found with { LocalEndPoint = new IPEndPoint(local, localPort).ToString(), PeerEndPoint = new IPEndPoint(remote, remotePort).ToString() }
+            : found;
+    }
+
+    private Found OfConnectedSocket(int pid, SocketEntry socket)
+    {
         ulong? peer = socket.PeerInode is > 0 ? socket.PeerInode : null;
+        string where = string.Empty;
         if (peer is null && socket.RemoteAddress is IPAddress remote && socket.RemotePort is > 0)
         {
-            peer = _resolver.FindConnectedPeer(pid, socket)?.Inode;
-            if (peer is null)
+            where = $" at {remote}:{socket.RemotePort}";
+            if (_resolver.FindConnectedPeer(pid, socket) is not SocketEntry other)
             {
                 return WithoutPeer(socket) is { } ended ? StopAt(ended.End, ended.Detail)
                     : StopAt(ChainEnd.OutsideHost, $"the peer {remote}:{socket.RemotePort} is not a socket of this host");
             }
+
+            if (other.Inode == 0)
+            {
+                // In the table with no inode: no file holds it any more (its fds closed, the kernel finishing it).
+                return StopAt(ChainEnd.Gone, $"the peer {remote}:{socket.RemotePort} was closed by its process ({other.State}): nothing more will come");
+            }
+
+            peer = other.Inode;
         }
 
         if (peer is not ulong peerInode)
         {
-            return StopAt(ChainEnd.NotFollowed, $"{socket.Protocol} with no peer (not connected)");
+            // A thread cannot block receiving on a stream that was never connected (ENOTCONN): one with no peer now
+            // had one, which closed (the next read returns end of file). A datagram socket needs no peer.
+            return socket.Protocol is "UNIX STREAM" or "UNIX SEQPACKET"
+                ? StopAt(ChainEnd.Gone, $"{socket.Protocol} whose peer is closed: its process exited or closed it; the next read returns end of file")
+                : StopAt(ChainEnd.NotFollowed, $"{socket.Protocol} with no peer (not connected)");
         }
 
         var holders = _resolver.Holders.HoldersOf(peerInode).Select(h => new Holder(h.Pid, h.Fd, "peer socket")).ToList();
+        // The peer socket exists (the tables list it with its inode), so a file holds it: a process this /proc does not
+        // show (another PID namespace on this network, a container) or cannot read; not one that exited.
         return holders.Count > 0
             ? new Found(holders, $"socket:[{peerInode}]", null)
-            : StopAt(ChainEnd.Gone, $"nobody holds the peer socket:[{peerInode}]: its process exited or closed it");
+            : StopAt(ChainEnd.OutsideHost, $"the peer socket:[{peerInode}]{where} is held by no process visible here: one in another PID namespace (a container, or another host sharing this network), or one this user cannot read");
     }
 }

@@ -16,23 +16,27 @@ public static class WaitChainGraph
     {
         var list = links.ToList();
         var dot = new StringBuilder("digraph waits {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
-        var processes = new Dictionary<int, (string Name, ChainEnd? End)>();
+        // A process is a pid on a host: chains followed across hosts meet the same pids on different hosts.
+        var processes = new Dictionary<(string Host, int Pid), (string Name, ChainEnd? End)>();
         foreach (var link in list)
         {
-            processes.TryAdd(link.ProcessId, (link.ProcessName, null));
-            if (link.HolderProcessId is int holder)
+            processes.TryAdd((link.ComputerName, link.ProcessId), (link.ProcessName, null));
+            if (HolderOf(link) is { } holder)
             {
                 var end = link.End is ChainEnd.Continues or ChainEnd.ListedAbove or ChainEnd.Cycle ? (ChainEnd?)null : link.End;
                 processes[holder] = (link.HolderName ?? "?", end ?? (processes.TryGetValue(holder, out var known) ? known.End : null));
             }
         }
 
-        foreach (var (pid, (name, end)) in processes)
+        var hosts = processes.Keys.Select(p => p.Host).Distinct().ToList();
+        string Node((string Host, int Pid) process) => hosts.Count == 1 ? $"p{process.Pid}" : $"h{hosts.IndexOf(process.Host)}p{process.Pid}";
+        foreach (var (process, (name, end)) in processes)
         {
             // The escaped lines joined by DOT's own line break (a backslash and n, written after escaping).
-            string label = Escape($"{pid} {name}") + (end is ChainEnd reason ? "\\n" + Escape(reason.ToString()) : string.Empty);
+            string label = (hosts.Count > 1 ? Escape(process.Host) + "\\n" : string.Empty) + Escape($"{process.Pid} {name}")
+                + (end is ChainEnd reason ? "\\n" + Escape(reason.ToString()) : string.Empty);
             string style = end is ChainEnd.Stopped or ChainEnd.Traced or ChainEnd.Held ? ", style=filled, fillcolor=\"#ffd8a8\"" : string.Empty;
-            dot.Append($"  p{pid} [label=\"{label}\"{style}];\n");
+            dot.Append($"  {Node(process)} [label=\"{label}\"{style}];\n");
         }
 
         int notes = 0;
@@ -41,26 +45,35 @@ public static class WaitChainGraph
             string label = Escape($"fd {link.Fd} {link.Waits}" + (link.HolderFd is int fd ? $" -> fd {fd} {link.HolderEnd}" : string.Empty));
             bool deadlock = link.CycleProcessIds is { Count: > 0 } || IsInDeadlock(list, link);
             string color = deadlock ? ", color=red, fontcolor=red, penwidth=2" : string.Empty;
-            if (link.HolderProcessId is int holder)
+            string waiter = Node((link.ComputerName, link.ProcessId));
+            if (HolderOf(link) is { } holder)
             {
-                dot.Append($"  p{link.ProcessId} -> p{holder} [label=\"{label}\"{color}];\n");
+                dot.Append($"  {waiter} -> {Node(holder)} [label=\"{label}\"{color}];\n");
             }
             else
             {
                 // Where the chain ends without a process: a note saying why.
                 string note = $"n{++notes}";
                 dot.Append($"  {note} [shape=note, label=\"{Escape($"{link.End}: {link.Detail}")}\"];\n");
-                dot.Append($"  p{link.ProcessId} -> {note} [label=\"{label}\", style=dashed];\n");
+                dot.Append($"  {waiter} -> {note} [label=\"{label}\", style=dashed];\n");
             }
         }
 
         return dot.Append("}\n").ToString();
     }
 
+    private static (string Host, int Pid)? HolderOf(WaitChainLink link)
+        => link.HolderProcessId is int pid ? (link.HolderComputerName ?? link.ComputerName, pid) : null;
+
     /// <summary>Whether the link is a wait of a deadlock that another link closes (every member's edge is red, not the closing one alone).</summary>
     private static bool IsInDeadlock(IReadOnlyList<WaitChainLink> links, WaitChainLink link)
-        => link.HolderProcessId is int holder && links.Any(l => l.CycleProcessIds is { Count: > 1 } cycle
-            && cycle.Contains(link.ProcessId) && cycle.Contains(holder));
+        => HolderOf(link) is { } holder && links.Any(l => l.CycleProcessIds is { Count: > 1 } cycle
+            && InCycle(l, link.ComputerName, link.ProcessId) && InCycle(l, holder.Host, holder.Pid));
+
+    /// <summary>Whether the process (a pid on a host) is a member of the cycle the link closes.</summary>
+    private static bool InCycle(WaitChainLink closing, string host, int pid)
+        => closing.CycleProcessIds!.Select((member, i) => (member, i))
+            .Any(m => m.member == pid && (closing.CycleComputerNames is not { Count: > 0 } names || names[m.i] == host));
 
     /// <summary>Text as DOT reads it between quotes: backslashes and quotes escaped, line breaks as DOT's own.</summary>
     private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");

@@ -1,7 +1,11 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
+using System.Net;
+using System.Net.Sockets;
 using EpollTools.Core.Interest;
+using EpollTools.Core.Parsing;
 using EpollTools.Core.Proc;
 using EpollTools.Core.ProcFiles;
 using EpollTools.Core.Targets;
@@ -81,6 +85,7 @@ public sealed class WaitChainWalker : IDisposable
         }
 
         string target = Resolver.Resolve(waited.Pid, waited.Fd, linkText).Description;
+        var ends = Ends.Of(waited.Pid, waited.Fd, linkText, waited.ForInput);
         WaitChainLink Link(ChainEnd end, string detail, OtherEnds.Holder? holder = null, Deadlock? deadlock = null) => new()
         {
             Depth = depth,
@@ -91,8 +96,12 @@ public sealed class WaitChainWalker : IDisposable
             Call = thread.Call,
             Fd = waited.Fd,
             Waits = waited.ForInput ? "input" : "output",
+            OnlyWait = waited.Alone,
             Target = target,
+            LocalEndPoint = ends.LocalEndPoint,
+            PeerEndPoint = ends.PeerEndPoint,
             HolderProcessId = holder?.Pid,
+            HolderComputerName = holder is null ? null : Environment.MachineName,
             HolderName = holder is null ? null : Resolver.NameOf(holder.Pid),
             HolderFd = holder?.Fd,
             HolderEnd = holder?.End,
@@ -100,9 +109,9 @@ public sealed class WaitChainWalker : IDisposable
             Detail = detail,
             CycleProcessIds = deadlock?.ProcessIds,
             CycleMembers = deadlock?.Members,
+            CycleComputerNames = deadlock?.ComputerNames,
         };
 
-        var ends = Ends.Of(waited.Pid, waited.Fd, linkText, waited.ForInput);
         var hangUp = EpollEvents.Hup | EpollEvents.Err;
         if (waited.Ready is EpollEvents ready && (ready & (waited.Events | hangUp)) != 0)
         {
@@ -185,6 +194,33 @@ public sealed class WaitChainWalker : IDisposable
     }
 
     /// <summary>
+    /// The processes here that hold the TCP connection whose local side is <paramref name="local"/> and remote side
+    /// <paramref name="remote"/>: each judged as a holder (what a link to it would end with), and, for one that waits
+    /// on fds, its own links from depth 0. Where a chain that crossed from another host goes on. None when no process
+    /// here holds it.
+    /// </summary>
+    public IEnumerable<(ConnectionHolder Holder, IEnumerable<WaitChainLink> Links)> FromConnection(IPEndPoint local, IPEndPoint remote)
+    {
+        string protocol = local.AddressFamily == AddressFamily.InterNetworkV6 ? "TCP6" : "TCP";
+        // Asked as the peer of a socket facing the other way: the one found has this local side and this remote side.
+        var facing = new SocketEntry(0, protocol, string.Empty, remote.Address, remote.Port, local.Address, local.Port, null);
+        if (Resolver.FindConnectedPeer(Environment.ProcessId, facing) is not SocketEntry socket || socket.Inode == 0)
+        {
+            yield break;
+        }
+
+        _walked.Clear();
+        string link = $"socket:[{socket.Inode}]";
+        foreach (var (pid, fd) in Resolver.Holders.HoldersOf(socket.Inode).GroupBy(h => h.Pid).Select(g => g.First()))
+        {
+            var (state, threads) = HolderState(new OtherEnds.Holder(pid, fd, "peer socket"), link);
+            var holder = new ConnectionHolder { ProcessId = pid, ProcessName = Resolver.NameOf(pid), Fd = fd, End = state.End, Detail = state.Detail };
+            bool walk = state.End == ChainEnd.Continues && _walked.Add(pid);
+            yield return (holder, walk ? WalkProcess(pid, threads!, depth: 0, new List<ChainStep>()) : Enumerable.Empty<WaitChainLink>());
+        }
+    }
+
+    /// <summary>
     /// What a holder does: read whole, then its fd checked to still be the other end, so that a process that took the
     /// holder's pid since the fd tables were listed is never linked in its place.
     /// </summary>
@@ -207,7 +243,10 @@ public sealed class WaitChainWalker : IDisposable
         string? now = SafeLink(holder.Pid, holder.Fd);
         if (now is null || (holderLink is not null && now != holderLink))
         {
-            return ((ChainEnd.Gone, $"{holder.Pid} let go of fd {holder.Fd} while the chain was read"), null);
+            // An exiting process (a zombie too) has let go of every fd: say why.
+            return ThreadCondition.OfProcess(holder.Pid).Hold == ThreadHold.Exiting || !Directory.Exists($"{ProcFs.Root}/{holder.Pid}")
+                ? ((ChainEnd.Gone, $"{holder.Pid} exited while the chain was read"), null)
+                : ((ChainEnd.Gone, $"{holder.Pid} let go of fd {holder.Fd} while the chain was read"), null);
         }
 
         // Read only as the judgement asks (a busy or held holder needs none), and kept for the walk that follows.
@@ -240,5 +279,6 @@ internal sealed record ChainStep(int Pid, int Tid, string ProcessName, int Fd, i
     {
         Members = cycle.Select(s => $"{s.Pid} ({s.ProcessName}) thread {s.Tid} waits on fd {s.Fd}, whose other end {s.HolderPid} holds as fd {s.HolderFd}").ToArray(),
         ProcessIds = cycle.Select(s => s.Pid).ToArray(),
+        ComputerNames = cycle.Select(_ => Environment.MachineName).ToArray(),
     };
 }

@@ -1,3 +1,6 @@
+using System;
+using System.Linq;
+
 namespace EpollTools.Core.Proc;
 
 /// <summary>Why a wait chain goes on from a link, or where it ends.</summary>
@@ -27,7 +30,11 @@ public enum ChainEnd
     /// <summary>Nobody else holds the other end: no process could ever make the fd ready (the writers exited, or only the waiter holds them).</summary>
     Gone,
 
-    /// <summary>The other end is on another host: its address is given.</summary>
+    /// <summary>
+    /// The other end is outside what this host's /proc shows: on another host (its address is given), or held by a
+    /// process in another PID namespace that shares this network (a container). Get-WaitChain -Session follows it
+    /// to the host it is on.
+    /// </summary>
     OutsideHost,
 
     /// <summary>The holder is already in this chain: the waits form a cycle, a deadlock unless a timeout ends it.</summary>
@@ -51,10 +58,13 @@ public enum ChainEnd
 /// holds it; then either the holder's own links (<see cref="ChainEnd.Continues"/>, one level deeper) or why the chain
 /// ends there. Plain properties only, so that it survives serialization.
 /// </summary>
-public sealed class WaitChainLink
+public sealed record WaitChainLink
 {
     /// <summary>0 for the threads of the process asked about, 1 for what their holders wait on, and so on.</summary>
     public int Depth { get; init; }
+
+    /// <summary>The host the waiting thread is on: its name, as the host itself says it.</summary>
+    public string ComputerName { get; init; } = Environment.MachineName;
 
     public int ProcessId { get; init; }
 
@@ -73,11 +83,26 @@ public sealed class WaitChainLink
     /// <summary>What it waits for on the fd: "input" (to read) or "output" (room to write).</summary>
     public string Waits { get; init; } = string.Empty;
 
+    /// <summary>
+    /// The thread waits on this fd alone (a plain read, or an instance with one registration): nothing else can wake
+    /// it. A cycle is a deadlock only when every wait in it is alone.
+    /// </summary>
+    public bool OnlyWait { get; init; }
+
     /// <summary>What the fd is, in one line.</summary>
     public string Target { get; init; } = string.Empty;
 
+    /// <summary>For a TCP connection: this side's address and port ("10.0.0.4:51234").</summary>
+    public string? LocalEndPoint { get; init; }
+
+    /// <summary>For a TCP connection: the peer's address and port, where the other end is.</summary>
+    public string? PeerEndPoint { get; init; }
+
     /// <summary>The process that holds the other end; null where nobody does, or it is not a process here.</summary>
     public int? HolderProcessId { get; init; }
+
+    /// <summary>The host the holder is on: <see cref="ComputerName"/>, or another host's when the chain crossed to it.</summary>
+    public string? HolderComputerName { get; init; }
 
     public string? HolderName { get; init; }
 
@@ -98,8 +123,35 @@ public sealed class WaitChainLink
     /// <summary>For a <see cref="ChainEnd.Cycle"/>: each wait of the deadlock, as <see cref="Deadlock.Members"/> says it.</summary>
     public ItemList<string>? CycleMembers { get; init; }
 
+    /// <summary>For a <see cref="ChainEnd.Cycle"/>: the host of each of <see cref="CycleProcessIds"/>.</summary>
+    public ItemList<string>? CycleComputerNames { get; init; }
+
     public override string ToString()
-        => $"{ProcessId}/{ThreadId} {Call} fd {Fd} ({Waits}) -> {(HolderProcessId is int holder ? $"{holder} fd {HolderFd}" : "nobody")}: {End}";
+        => $"{ProcessId}/{ThreadId} {Call} fd {Fd} ({Waits}) -> {(HolderProcessId is int holder ? $"{(HolderComputerName is { } far && far != ComputerName ? far + ":" : string.Empty)}{holder} fd {HolderFd}" : "nobody")}: {End}";
+}
+
+/// <summary>
+/// A process that holds one side of a TCP connection, as Get-WaitChain -LocalEndPoint -RemoteEndPoint finds it on its
+/// host: what it does now (the end a link to it would have), before its own links. What a chain that crossed to this
+/// host from another continues with.
+/// </summary>
+public sealed class ConnectionHolder
+{
+    public string ComputerName { get; init; } = Environment.MachineName;
+
+    public int ProcessId { get; init; }
+
+    public string ProcessName { get; init; } = string.Empty;
+
+    /// <summary>Its fd on the connection.</summary>
+    public int Fd { get; init; }
+
+    /// <summary>What it does: Continues (it waits on fds: its links follow), Running, Stopped, Traced...</summary>
+    public ChainEnd End { get; init; }
+
+    public string Detail { get; init; } = string.Empty;
+
+    public override string ToString() => $"{ComputerName}: {ProcessId} ({ProcessName}) fd {Fd}: {End}";
 }
 
 /// <summary>
@@ -114,9 +166,15 @@ public sealed class Deadlock
     /// <summary>The processes in the cycle, in order.</summary>
     public ItemList<int> ProcessIds { get; init; } = ItemList<int>.Empty;
 
+    /// <summary>The host of each of <see cref="ProcessIds"/>: a cycle can span hosts.</summary>
+    public ItemList<string> ComputerNames { get; init; } = ItemList<string>.Empty;
+
+    /// <summary>The same cycle met from another of its members has the same key.</summary>
+    public string Key => string.Join(",", ProcessIds.Select((pid, i) => $"{(i < ComputerNames.Count ? ComputerNames[i] : string.Empty)}/{pid}").Order(StringComparer.Ordinal));
+
     /// <summary>The deadlock a <see cref="ChainEnd.Cycle"/> link closes; null for any other link.</summary>
     public static Deadlock? Of(WaitChainLink link) => link.CycleProcessIds is { Count: > 0 } pids
-        ? new Deadlock { ProcessIds = pids, Members = link.CycleMembers ?? ItemList<string>.Empty }
+        ? new Deadlock { ProcessIds = pids, Members = link.CycleMembers ?? ItemList<string>.Empty, ComputerNames = link.CycleComputerNames ?? ItemList<string>.Empty }
         : null;
 
     public override string ToString() => string.Join("; ", Members);

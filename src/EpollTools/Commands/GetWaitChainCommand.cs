@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Net;
 using EpollTools.Core;
 using EpollTools.Core.Chains;
 using EpollTools.Core.Interest;
@@ -17,9 +18,32 @@ namespace EpollTools.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "WaitChain", DefaultParameterSetName = IdSet)]
 [OutputType(typeof(WaitChainLink), typeof(Deadlock), typeof(string))]
+[OutputType(typeof(ConnectionHolder), typeof(WaitChainLink), ParameterSetName = new[] { ConnectionSet })]
 public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
 {
+    private const string ConnectionSet = "Connection";
+
     private readonly List<(int Pid, int? Tid)> _requests = new();
+
+    /// <summary>
+    /// Sessions to other hosts (New-PSSession): a chain that reaches a TCP peer on one of them (by the session's
+    /// address) goes on there, and comes back here if it returns.
+    /// </summary>
+    [Parameter(ParameterSetName = IdSet)]
+    [Parameter(ParameterSetName = NameSet)]
+    [Parameter(ParameterSetName = AllSet)]
+    [ValidateNotNullOrEmpty]
+    public System.Management.Automation.Runspaces.PSSession[]? Session { get; set; }
+
+    /// <summary>With -RemoteEndPoint: the TCP connection whose side on this host has this address ("10.0.0.5:6379"): start from the processes that hold it.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionSet)]
+    [ValidateNotNullOrEmpty]
+    public string LocalEndPoint { get; set; } = string.Empty;
+
+    /// <summary>With -LocalEndPoint: the address of the connection's other side ("10.0.0.4:51234").</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionSet)]
+    [ValidateNotNullOrEmpty]
+    public string RemoteEndPoint { get; set; } = string.Empty;
 
     /// <summary>Only this thread of each process (Get-MultiplexerWait rows bind it by property name).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -60,6 +84,12 @@ public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
 
     protected override void EndProcessing()
     {
+        if (ParameterSetName == ConnectionSet)
+        {
+            FromConnection();
+            return;
+        }
+
         if (NoProcessCameDownThePipeline(_requests.Count))
         {
             return;
@@ -73,11 +103,13 @@ public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
         try
         {
             using var walker = new WaitChainWalker(Depth, WriteVerbose);
+            var acrossHosts = Session is { Length: > 0 } ? new CrossHostChains(Session, walker, Depth, WriteError, () => Stopping) : null;
             bool oneProcessAsked = ExplicitIds && requests.Count == 1;
             ForEachProcess(requests, request => request.Item1, request =>
             {
                 int links = 0;
-                foreach (var link in walker.Walk(request.Item1, request.Item2))
+                var walked = walker.Walk(request.Item1, request.Item2);
+                foreach (var link in acrossHosts?.Follow(walked) ?? walked)
                 {
                     links++;
                     if (Stopping)
@@ -93,7 +125,7 @@ public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
                     {
                         WriteObject(link);
                     }
-                    else if (Core.Proc.Deadlock.Of(link) is { } cycle && deadlocks.Add(string.Join(",", cycle.ProcessIds.Order())))
+                    else if (Core.Proc.Deadlock.Of(link) is { } cycle && deadlocks.Add(cycle.Key))
                     {
                         WriteObject(cycle); // the same cycle is met from each of its members: named once
                     }
@@ -120,6 +152,50 @@ public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
             // What is ready on a waited fd is read through pidfd_getfd: without it, a wait cannot be told from one about to end.
             ThrowTerminatingError(ErrorRecords.Usage("ReadinessNotSupported", ErrorCategory.NotImplemented, null, e.Message,
                 "Get-WaitChain needs Linux 5.6 or later (pidfd_getfd); Get-MultiplexerWait and Get-EpollInterest without -Readiness work on older kernels."));
+        }
+    }
+
+    /// <summary>
+    /// -LocalEndPoint -RemoteEndPoint: each process here holding that TCP connection, as a holder (what it does), then,
+    /// when it waits on fds, its links. What Get-WaitChain -Session asks another host for; an operator can too.
+    /// </summary>
+    private void FromConnection()
+    {
+        if (!IPEndPoint.TryParse(LocalEndPoint, out var local) || !IPEndPoint.TryParse(RemoteEndPoint, out var remote) || local.Port == 0 || remote.Port == 0)
+        {
+            string bad = IPEndPoint.TryParse(LocalEndPoint, out var parsed) && parsed.Port != 0 ? RemoteEndPoint : LocalEndPoint;
+            ThrowTerminatingError(ErrorRecords.Usage("InvalidEndPoint", ErrorCategory.InvalidArgument, bad,
+                $"'{bad}' is not an address and port.", "Give both sides as address:port, e.g. -LocalEndPoint 10.0.0.5:6379 -RemoteEndPoint 10.0.0.4:51234 ([::1]:6379 for IPv6), as ss -tn shows them."));
+            return;
+        }
+
+        try
+        {
+            using var walker = new WaitChainWalker(Depth, WriteVerbose);
+            int holders = 0;
+            foreach (var (holder, links) in walker.FromConnection(local, remote))
+            {
+                holders++;
+                WriteObject(holder);
+                foreach (var link in links)
+                {
+                    if (Stopping)
+                    {
+                        return;
+                    }
+
+                    WriteObject(link);
+                }
+            }
+
+            if (holders == 0)
+            {
+                WriteWarning($"No process on this host holds a TCP connection from {local} to {remote}: it is closed, or its holder is outside what this host's /proc shows.");
+            }
+        }
+        catch (LinuxErrorException e)
+        {
+            ThrowTerminatingError(ErrorRecords.ForException(e, null));
         }
     }
 
