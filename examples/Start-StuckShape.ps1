@@ -18,16 +18,16 @@
 [CmdletBinding()]
 param(
     # The shape: oneshot, edge, writer-gone, readers-gone, closed-fd, empty, herd, forked-herd, exclusive-mix,
-    # poll-socket or unwatched (one process, stuck-shapes.c); chain, deadlock, self-held, eventfd or wakeup
+    # poll-socket or unwatched (one process, stuck-shapes.c); chain, deadlock, ring, self-held, eventfd or wakeup
     # (processes waiting on each other, wait-chains.c).
     [Parameter(Mandatory, Position = 0)]
     [ValidateSet('oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'forked-herd', 'exclusive-mix', 'poll-socket', 'unwatched',
-        'chain', 'deadlock', 'self-held', 'eventfd', 'wakeup')]
+        'chain', 'deadlock', 'ring', 'self-held', 'eventfd', 'wakeup')]
     [string] $Shape
 )
 
 $ErrorActionPreference = 'Stop'
-$programName = if ($Shape -in 'chain', 'deadlock', 'self-held', 'eventfd', 'wakeup') { 'wait-chains' } else { 'stuck-shapes' }
+$programName = if ($Shape -in 'chain', 'deadlock', 'ring', 'self-held', 'eventfd', 'wakeup') { 'wait-chains' } else { 'stuck-shapes' }
 $source = Join-Path $PSScriptRoot "$programName.c"
 # One build per version of the source, shared by every shape and session.
 $hash = (Get-FileHash -LiteralPath $source -Algorithm SHA256).Hash.Substring(0, 16)

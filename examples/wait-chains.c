@@ -12,6 +12,8 @@
  *                 unix socket whose peer only relay holds; relay blocks in recv() on a loopback TCP connection whose
  *                 other side only last holds; last is stopped (SIGSTOP)
  *   deadlock      first reads a pipe only second writes, second reads a pipe only first writes: neither will write
+ *   ring          three in a cycle through a pipe and a unix socket: one reads a pipe only two writes, two receives
+ *                 on a unix socket whose peer only three holds, three reads a pipe only one writes
  *   writers-gone  waiter waits in epoll_wait on a pipe registered EPOLLET whose only writer exited; it took the
  *                 hang-up once and waits again
  *   self-held     waiter reads a pipe whose write end only it holds (it forgot to close its own copy)
@@ -205,6 +207,17 @@ int main(int argc, char **argv)
         printf("a_read %d\na_write %d\nb_read %d\nb_write %d\n", a[0], a[1], b[0], b[1]);
         close(a[0]), close(a[1]), close(b[0]), close(b[1]);
         wait_for(children[0], 'S'), wait_for(children[1], 'S');
+    } else if (strcmp(shape, "ring") == 0) {
+        int p1[2], p2[2], s[2];
+        check(pipe(p1), "pipe");
+        check(pipe(p2), "pipe");
+        check(socketpair(AF_UNIX, SOCK_STREAM, 0, s), "socketpair");
+        spawn("one", (int[]){ p1[0], p2[1], -1 }, read_forever);
+        spawn("two", (int[]){ p1[1], s[0], -1 }, recv_forever); /* receives on its second fd */
+        spawn("three", (int[]){ p2[0], s[1], -1 }, read_forever);
+        printf("p1_read %d\np1_write %d\np2_read %d\np2_write %d\nsocket %d\npeer %d\n", p1[0], p1[1], p2[0], p2[1], s[0], s[1]);
+        close(p1[0]), close(p1[1]), close(p2[0]), close(p2[1]), close(s[0]), close(s[1]);
+        wait_for(children[0], 'S'), wait_for(children[1], 'S'), wait_for(children[2], 'S');
     } else if (strcmp(shape, "writers-gone") == 0) {
         int p[2];
         check(pipe(p), "pipe");

@@ -9,7 +9,7 @@ BeforeAll {
     $workDir = New-WorkDirectory
     $chainsExe = Build-Fixture 'wait-chains' $workDir
     $shape = @{}
-    foreach ($name in 'chain', 'deadlock', 'writers-gone', 'self-held', 'eventfd', 'wakeup') {
+    foreach ($name in 'chain', 'deadlock', 'ring', 'writers-gone', 'self-held', 'eventfd', 'wakeup') {
         $shape[$name] = Start-Fixture $chainsExe $name
     }
 }
@@ -76,6 +76,32 @@ Describe 'Get-WaitChain' {
         @($deadlocks[0].ProcessIds) | Should -Be @($d.first, $d.second)
         $deadlocks[0].Members[0] | Should -Be "$($d.first) (first) thread $($d.first) waits on fd $($d.a_read), whose other end $($d.second) holds as fd $($d.a_write)"
         $deadlocks[0].Members[1] | Should -Be "$($d.second) (second) thread $($d.second) waits on fd $($d.b_read), whose other end $($d.first) holds as fd $($d.b_write)"
+    }
+
+    It 'reports three processes in a cycle through a pipe, a unix socket and a pipe as one deadlock of three' {
+        $r = $shape.ring
+        $links = @(Get-WaitChain -Id $r.one)
+        $links | Should -HaveCount 3
+        $links[0].HolderProcessId | Should -Be $r.two
+        $links[0].HolderFd | Should -Be $r.p1_write
+        $links[1].ProcessId | Should -Be $r.two
+        $links[1].Call | Should -Be 'recvfrom'
+        $links[1].Fd | Should -Be $r.socket
+        $links[1].HolderProcessId | Should -Be $r.three
+        $links[1].HolderFd | Should -Be $r.peer
+        $links[1].HolderEnd | Should -Be 'peer socket'
+        $links[2].ProcessId | Should -Be $r.three
+        $links[2].Fd | Should -Be $r.p2_read
+        $links[2].HolderProcessId | Should -Be $r.one
+        $links[2].HolderFd | Should -Be $r.p2_write
+        $links[2].End | Should -Be 'Cycle'
+        $links[2].Detail | Should -Be "back to $($r.one): a deadlock of 3 processes ($($r.one) -> $($r.two) -> $($r.three))"
+
+        # Asked from any member, or all three: the one cycle, in the order of the waits from where it was entered.
+        $deadlocks = @(Get-WaitChain -Id $r.one, $r.two, $r.three -Deadlock)
+        $deadlocks | Should -HaveCount 1
+        @($deadlocks[0].ProcessIds) | Should -Be @($r.one, $r.two, $r.three)
+        $deadlocks[0].Members[1] | Should -Be "$($r.two) (two) thread $($r.two) waits on fd $($r.socket), whose other end $($r.three) holds as fd $($r.peer)"
     }
 
     It 'ends at a pipe whose writers exited, under edge-triggering, with nobody to follow' {
