@@ -81,3 +81,32 @@ Describe 'Get-EpollInterest on a pid that is reused while it is read' -Skip:(-no
         $errors | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Get-WaitChain on a holder whose pid is reused while the chain is walked' -Skip:(-not $isRoot) {
+    BeforeAll {
+        # A reader blocks on a pipe; the pid alternates between a holder of its write end and a stranger holding
+        # another pipe under the same fd number (tests/fixtures/pid-reuser.c, chain mode), each living 5 to 40 ms.
+        $reuser = Start-Fixture $reuserExe 'chain 5 40'
+    }
+
+    AfterAll { Stop-Helper $reuser.Process }
+
+    It 'never names the stranger that took the pid as a holder, and says the holder exited when it did' {
+        $seen = @{}
+        $wrong = [Collections.Generic.List[string]]::new()
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while ($clock.Elapsed.TotalSeconds -lt 3) {
+            foreach ($link in @(Get-WaitChain -Id $reuser.reader -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)) {
+                if ($link.ProcessId -ne $reuser.reader) { continue }
+                if ($link.HolderProcessId -eq $reuser.pid) {
+                    $seen["$($link.HolderName) $($link.End)"]++
+                    if ($link.HolderName -eq 'reuse-stranger') { $wrong.Add("$($link.HolderName) fd $($link.HolderFd): $($link.End) $($link.Detail)") }
+                }
+            }
+        }
+        $wrong | Should -BeNullOrEmpty
+        # The test means something only if the pid's holder was met both alive and gone.
+        $seen.Keys | Should -Contain 'reuse-holder BlockedElsewhere' -Because "seen: $($seen.Keys -join '; ')"
+        @($seen.Keys | Where-Object { $_ -like '* Gone' }).Count | Should -BeGreaterThan 0 -Because "seen: $($seen.Keys -join '; ')"
+    }
+}

@@ -102,7 +102,7 @@ public sealed class WaitChainWalker : IDisposable
             PeerEndPoint = ends.PeerEndPoint,
             HolderProcessId = holder?.Pid,
             HolderComputerName = holder is null ? null : Environment.MachineName,
-            HolderName = holder is null ? null : Resolver.NameOf(holder.Pid),
+            HolderName = holder is null ? null : Resolver.Holders.ListedTable(holder.Pid)?.ProcessName ?? Resolver.NameOf(holder.Pid),
             HolderFd = holder?.Fd,
             HolderEnd = holder?.End,
             End = end,
@@ -241,6 +241,14 @@ public sealed class WaitChainWalker : IDisposable
         }
 
         string? now = SafeLink(holder.Pid, holder.Fd);
+
+        // Read, then checked to be the process the fd tables found: a pid taken since is another process, whatever
+        // it holds under that fd number, and what was just read is its, not the holder's.
+        if (Resolver.Holders.ListedTable(holder.Pid)?.Identity is ulong listed && ProcessIdentity.PidfsInode(holder.Pid) != listed)
+        {
+            return ((ChainEnd.Gone, $"{holder.Pid} exited while the chain was read; its pid is another process's now"), null);
+        }
+
         if (now is null || (holderLink is not null && now != holderLink))
         {
             // An exiting process (a zombie too) has let go of every fd: say why.

@@ -129,6 +129,22 @@ public sealed class HostHolders
         return null;
     }
 
+    /// <summary>
+    /// The fd table a holder was found in, as listed: which process had the pid then (its identity) and its name, to
+    /// tell it from a process that took the pid since. Null if the pid could not be listed.
+    /// </summary>
+    public FdTable? ListedTable(int pid)
+    {
+        try
+        {
+            return _tables.Get(pid);
+        }
+        catch (ProcessUnreadableException)
+        {
+            return null;
+        }
+    }
+
     internal IEnumerable<FdTable> HostTables()
     {
         var pids = ProcFs.ListPids();
