@@ -5,9 +5,8 @@
 # time; a host taken down is that host's error while the others' answers arrive whole.
 
 BeforeDiscovery {
-    $why = if (-not [IO.File]::Exists('/usr/sbin/sshd')) { "no /usr/sbin/sshd (Debian's openssh-server; .ci/run installs it)" }
-    elseif (-not [IO.File]::Exists('/usr/bin/unshare')) { 'no /usr/bin/unshare (util-linux)' }
-    elseif ([Environment]::UserName -ne 'root') { 'the hosts are sshds in PID namespaces of their own: that needs root' }
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'LoopbackSshd.psm1'))
+    $why = Get-SimulatedHostObstacle
     if ($why) { Write-Host "Fleet tests skipped: $why." }
 }
 

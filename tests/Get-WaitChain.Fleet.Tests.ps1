@@ -5,9 +5,8 @@
 # Get-WaitChain runs on fleet-a, where fleet-b's processes are not in /proc, with a session to fleet-b.
 
 BeforeDiscovery {
-    $why = if (-not [IO.File]::Exists('/usr/sbin/sshd')) { "no /usr/sbin/sshd (Debian's openssh-server; .ci/run installs it)" }
-    elseif (-not [IO.File]::Exists('/usr/bin/unshare')) { 'no /usr/bin/unshare (util-linux)' }
-    elseif ([Environment]::UserName -ne 'root') { 'the hosts are sshds in namespaces of their own: that needs root' }
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'LoopbackSshd.psm1'))
+    $why = Get-SimulatedHostObstacle
     if ($why) { Write-Host "Cross-host wait chain tests skipped: $why." }
 }
 

@@ -149,19 +149,25 @@ Describe 'Get-WaitChain' {
     }
 
     It 'ends a branch with Gone, not an error, when its holder exits while the chain is walked' {
-        # A chain of its own: its relay is killed between the first link and the second (links are written as they
-        # are found, so the pipeline sees the first before the walk reads the relay).
-        $c = Start-Fixture $chainsExe 'chain'
-        $c2 = Start-Fixture $chainsExe 'chain'
-        try {
-            $links = @(Get-WaitChain -Id $c.reader -ErrorVariable failed | ForEach-Object {
-                    if ($_.Depth -eq 0) {
-                        Stop-Process -Id $c.relay -Force
-                        Wait-Until { -not (Test-Path "/proc/$($c.relay)/fd/$($c.peer)") } | Should -BeTrue
+        # Chains of their own, a holder killed between two links (links are written as they are found, so the
+        # pipeline sees one before the walk reads the next holder).
+        # Walks from the chain's reader, killing -Victim when the link at -AtDepth has come down the pipeline.
+        function Get-ChainKilling($Chain, [int] $AtDepth, [int] $Victim, [int] $VictimFd) {
+            $links = @(Get-WaitChain -Id $Chain.reader -ErrorVariable failed | ForEach-Object {
+                    if ($_.Depth -eq $AtDepth) {
+                        Stop-Process -Id $Victim -Force
+                        Wait-Until { -not (Test-Path "/proc/$Victim/fd/$VictimFd") } | Should -BeTrue
                     }
                     $_
                 })
             $failed | Should -BeNullOrEmpty
+            , $links
+        }
+
+        $c = Start-Fixture $chainsExe 'chain'
+        $c2 = Start-Fixture $chainsExe 'chain'
+        try {
+            $links = Get-ChainKilling $c -AtDepth 0 -Victim $c.relay -VictimFd $c.peer
             $links | Should -HaveCount 2
             $links[0].HolderProcessId | Should -Be $c.middle
             $links[0].End | Should -Be 'Continues'
@@ -173,14 +179,7 @@ Describe 'Get-WaitChain' {
 
             # The last holder killed after the relay's link was written: the socket tables were read before, and
             # list its socket; the holder itself is found exited.
-            $links = @(Get-WaitChain -Id $c2.reader -ErrorVariable failed2 | ForEach-Object {
-                    if ($_.Depth -eq 1) {
-                        Stop-Process -Id $c2.last -Force
-                        Wait-Until { -not (Test-Path "/proc/$($c2.last)/fd/$($c2.tcp_server)") } | Should -BeTrue
-                    }
-                    $_
-                })
-            $failed2 | Should -BeNullOrEmpty
+            $links = Get-ChainKilling $c2 -AtDepth 1 -Victim $c2.last -VictimFd $c2.tcp_server
             $links | Should -HaveCount 3
             $links[2].ProcessId | Should -Be $c2.relay
             $links[2].HolderProcessId | Should -Be $c2.last

@@ -10,6 +10,16 @@
 
 <#
 .SYNOPSIS
+    Why simulated hosts cannot run here (for a test's -Skip and the message it prints), or nothing when they can.
+#>
+function Get-SimulatedHostObstacle {
+    if (-not [IO.File]::Exists('/usr/sbin/sshd')) { "no /usr/sbin/sshd (Debian's openssh-server; .ci/run installs it)" }
+    elseif (-not [IO.File]::Exists('/usr/bin/unshare')) { 'no /usr/bin/unshare (util-linux)' }
+    elseif ([Environment]::UserName -ne 'root') { 'the hosts are sshds in namespaces of their own: that needs root' }
+}
+
+<#
+.SYNOPSIS
     Makes the user key every host of a fleet accepts (in -Directory) and returns its path.
 #>
 function New-LoopbackUserKey([string] $Directory) {
@@ -156,4 +166,4 @@ function Stop-LoopbackSshd([Diagnostics.Process] $Process) {
     $Process.Dispose()
 }
 
-Export-ModuleMember -Function Get-FreeLoopbackPort, New-LoopbackUserKey, Start-LoopbackSshd, Stop-LoopbackSshd
+Export-ModuleMember -Function Get-SimulatedHostObstacle, Get-FreeLoopbackPort, New-LoopbackUserKey, Start-LoopbackSshd, Stop-LoopbackSshd
