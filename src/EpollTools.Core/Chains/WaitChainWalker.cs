@@ -102,7 +102,7 @@ public sealed class WaitChainWalker : IDisposable
             PeerEndPoint = ends.PeerEndPoint,
             HolderProcessId = holder?.Pid,
             HolderComputerName = holder is null ? null : Environment.MachineName,
-            HolderName = holder is null ? null : Resolver.Holders.ListedTable(holder.Pid)?.ProcessName ?? Resolver.NameOf(holder.Pid),
+            HolderName = holder is null ? null : HolderName(holder.Pid),
             HolderFd = holder?.Fd,
             HolderEnd = holder?.End,
             End = end,
@@ -263,6 +263,12 @@ public sealed class WaitChainWalker : IDisposable
         var state = HolderStates.Judge(holder.Pid, threads, thread => Blocked(thread).Count > 0);
         return (state, state.End == ChainEnd.Continues ? threads.Select(thread => (thread, Blocked(thread))).ToList() : null);
     }
+
+    /// <summary>
+    /// The holder's name as its fd table was listed: a holder that exited while it was listed has none ("?"), and the
+    /// name its pid reads now may be another process's.
+    /// </summary>
+    private string HolderName(int pid) => Resolver.Holders.ListedTable(pid) is { } listed ? listed.ProcessName ?? "?" : Resolver.NameOf(pid);
 
     private static string? SafeLink(int pid, int fd)
     {

@@ -267,3 +267,11 @@ public static class PidFdConstants
     public const long SYS_pidfd_open = 434;
     public const long SYS_pidfd_getfd = 438;
 }
+
+/// <summary>Capabilities an exact trace needs: include/uapi/linux/capability.h (bit numbers in /proc/self/status CapEff).</summary>
+public static class CapabilityConstants
+{
+    public const int CAP_SYS_ADMIN = 21;
+    public const int CAP_PERFMON = 38;
+    public const int CAP_BPF = 39;
+}

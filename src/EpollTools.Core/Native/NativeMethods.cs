@@ -75,6 +75,9 @@ internal static unsafe class NativeMethods
     [DllImport(Libc)]
     internal static extern uint geteuid();
 
+    [DllImport(Libc)]
+    internal static extern int getppid();
+
     [DllImport(Libc, SetLastError = true)]
     internal static extern nint readlink([MarshalAs(UnmanagedType.LPUTF8Str)] string path, byte* buffer, nuint size);
 

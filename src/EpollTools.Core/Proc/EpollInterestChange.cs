@@ -28,10 +28,28 @@ public enum InterestChangeKind
 
     /// <summary>A thread left its epoll wait on the instance.</summary>
     StoppedWaiting,
+
+    /// <summary>An epoll instance was created (epoll_create1): traced from here on. Exact traces only.</summary>
+    Created,
+
+    /// <summary>An epoll wait returned this event for this registration (one object per event). Exact traces only.</summary>
+    Delivered,
+
+    /// <summary>An epoll wait returned no event: its timeout passed. Exact traces only.</summary>
+    TimedOut,
+
+    /// <summary>An epoll_ctl or an epoll wait failed: <see cref="EpollInterestChange.Error"/> names the errno. Exact traces only.</summary>
+    Failed,
+
+    /// <summary>
+    /// A registered fd was closed (or dup2'd over) without EPOLL_CTL_DEL: the registration stays while another fd
+    /// holds the file (stale), and goes with the file's last fd. Exact traces only.
+    /// </summary>
+    FdClosed,
 }
 
 /// <summary>One change seen by Trace-EpollInterest, with when it was seen. Plain properties, so that it survives serialization.</summary>
-public sealed class EpollInterestChange
+public sealed record EpollInterestChange
 {
     /// <summary>When the sample that saw the change was taken (the change happened since the sample before).</summary>
     public DateTime Time { get; init; }
@@ -70,6 +88,9 @@ public sealed class EpollInterestChange
 
     /// <summary>The change in one line: "IN|ET 0x5 -> IN|OUT|ET 0x5", "tid 123 (worker) entered epoll_wait".</summary>
     public string Detail { get; init; } = string.Empty;
+
+    /// <summary>For <see cref="InterestChangeKind.Failed"/>: the errno's name ("EEXIST", "ENOENT", "EINTR").</summary>
+    public string? Error { get; init; }
 
     public override string ToString() => $"{Time:HH:mm:ss.fff} {ProcessId} epoll {EpollFd} {Change} {Detail}";
 }

@@ -151,8 +151,24 @@ public sealed class FdTable
     /// table is the caller's: <see cref="FdTables"/> keeps whole ones.</param>
     public static FdTable List(int pid, IReadOnlySet<int>? only = null)
     {
-        long listedAt = Stopwatch.GetTimestamp();
         using var directory = FdDirectory.Open(pid);
+        // The name read before and after the fds: a process that renamed itself meanwhile (a forked child taking its
+        // own name as it lets go of its parent's fds) is listed again, so that the name and the fds are of one moment.
+        for (int attempt = 1; ; attempt++)
+        {
+            long listedAt = Stopwatch.GetTimestamp();
+            string? before = directory.ReadComm();
+            var entries = ListEntries(directory, only);
+            string? after = directory.ReadComm();
+            if (before == after || attempt == 3)
+            {
+                return new FdTable(pid, entries, listedAt, directory.Identity, after);
+            }
+        }
+    }
+
+    private static FdEntry[] ListEntries(FdDirectory directory, IReadOnlySet<int>? only)
+    {
         var numbers = directory.ListFds();
         var entries = new List<FdEntry>(only is null ? numbers.Count : Math.Min(numbers.Count, only.Count));
         foreach (int fd in numbers)
@@ -169,7 +185,7 @@ public sealed class FdTable
             }
         }
 
-        return new FdTable(pid, entries.ToArray(), listedAt, directory.Identity, directory.ReadComm());
+        return entries.ToArray();
     }
 
     /// <summary>The entry of fd <paramref name="fd"/>, if the table has it.</summary>

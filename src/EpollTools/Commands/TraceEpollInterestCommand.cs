@@ -1,10 +1,13 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Diagnostics;
 using System.Management.Automation;
 using EpollTools.Core;
 using EpollTools.Core.Interest;
 using EpollTools.Core.Proc;
 using EpollTools.Core.Tracing;
+using EpollTools.Core.Tracing.Exact;
 
 namespace EpollTools.Commands;
 
@@ -37,10 +40,30 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
     [Parameter]
     public SwitchParameter IncludeThreads { get; set; }
 
+    /// <summary>
+    /// Every change exactly as the processes make it, through eBPF (bpftrace), not sampled: each epoll_ctl with its
+    /// result, each wait's delivered events, instances created and closed, registered fds closed without DEL.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Exact { get; set; }
+
     protected override void EndProcessing()
     {
         if (NothingCameDownThePipeline())
         {
+            return;
+        }
+
+        if (Exact)
+        {
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Interval)) || IncludeThreads)
+            {
+                ThrowTerminatingError(ErrorRecords.Usage("ExactWithSamplingParameter", ErrorCategory.InvalidArgument, null,
+                    "-Interval and -IncludeThreads belong to the sampled trace: -Exact reports every call as it is made, with the thread that made it.",
+                    "Leave out -Interval and -IncludeThreads with -Exact; every Delivered, TimedOut and Failed wait names its ThreadId."));
+            }
+
+            TraceExactly();
             return;
         }
 
@@ -67,6 +90,117 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
             ThrowTerminatingError(ErrorRecords.ForException(e, null)); // the fd limit: every further read would fail too
         }
     }
+
+    /// <summary>
+    /// -Exact: bpftrace on the processes asked for, from their interest lists now (the instances they may not have
+    /// yet are traced from their creation), until Ctrl+C, -Duration or -Count changes.
+    /// </summary>
+    private void TraceExactly()
+    {
+        var requested = RequestedProcesses();
+        var pids = requested.Select(r => r.Pid).Distinct().ToList();
+        var instances = new List<(int Pid, int EpollFd)>();
+        foreach (var holders in new EpollInterestQuery(WriteVerbose).FindInstances(requested, ExplicitIds, result => WriteExactProcessResult(result), StopToken))
+        {
+            instances.AddRange(holders.Where(h => pids.Contains(h.Pid)).Select(h => (h.Pid, h.Fd)));
+        }
+
+        WriteVerbose($"Starting bpftrace on {pids.Count} process(es): it compiles its program first, which takes about a second.");
+        ExactTrace trace;
+        try
+        {
+            trace = ExactTrace.Start(pids, instances, EpollFd, StopToken);
+        }
+        catch (BpfTraceException e)
+        {
+            ThrowTerminatingError(ExactTraceError(e));
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            return; // Ctrl+C while bpftrace started
+        }
+
+        using (trace)
+        {
+            string until = Duration >= 0 ? $"for {Duration} ms" : Count > 0 ? $"for {Count} changes" : "until Ctrl+C";
+            WriteInformation(new HostInformationMessage
+            {
+                Message = $"Tracing every epoll call of {pids.Count} process(es), {trace.InstanceCount} epoll instance(s) ({trace.RegistrationCount} registrations) {until}; bpftrace attached in {trace.Startup.TotalMilliseconds:0} ms.",
+            }, new[] { "PSHOST" });
+            var clock = Stopwatch.StartNew();
+            int written = 0;
+            long lastLook = 0;
+            while (!Stopping && (Count == 0 || written < Count))
+            {
+                var wait = Duration < 0 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromMilliseconds(Math.Min(100, Duration - clock.ElapsedMilliseconds));
+                if (wait < TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                if (!trace.TryNext(wait, StopToken, out var changes))
+                {
+                    if (trace.Ended)
+                    {
+                        WriteWarning($"bpftrace ended on its own: {trace.Said()}");
+                        break;
+                    }
+
+                    // Quiet: has everything traced exited? Then what it did last is read (bpftrace hands its buffer
+                    // over every few tens of ms), and the trace ends.
+                    if (clock.ElapsedMilliseconds - lastLook >= 500)
+                    {
+                        lastLook = clock.ElapsedMilliseconds;
+                        if (trace.AllExited())
+                        {
+                            while (trace.TryNext(TimeSpan.FromMilliseconds(300), StopToken, out var last))
+                            {
+                                WriteObject(last, enumerateCollection: true);
+                            }
+
+                            WriteVerbose("Every traced process has exited: the trace ends.");
+                            break;
+                        }
+                    }
+
+                    continue;
+                }
+
+                foreach (var change in changes.Take(Count == 0 ? int.MaxValue : Count - written))
+                {
+                    WriteObject(change);
+                    written++;
+                }
+            }
+
+            if (trace.Lost > 0)
+            {
+                WriteWarning($"The kernel dropped {trace.Lost} traced calls (bpftrace's buffer was full): the changes written miss them.");
+            }
+        }
+    }
+
+    /// <summary>A process that cannot be read is still traced (the trace needs no /proc access to it), but said.</summary>
+    private void WriteExactProcessResult(InterestResult result)
+    {
+        if (result is not InterestResult.NoEpollFd)
+        {
+            WriteProcessResult(result); // a process with no epoll fd yet is traced from its first epoll_create1
+        }
+    }
+
+    private static ErrorRecord ExactTraceError(BpfTraceException e) => e.Problem switch
+    {
+        BpfTraceProblem.NotInstalled => ErrorRecords.Usage("BpftraceNotInstalled", ErrorCategory.NotInstalled, "bpftrace", e.Message,
+            "Install bpftrace (apt-get install bpftrace on Debian and Ubuntu, dnf install bpftrace on Fedora); without -Exact, Trace-EpollInterest samples /proc."),
+        BpfTraceProblem.PermissionDenied => ErrorRecords.Usage("ExactTraceNotPermitted", ErrorCategory.PermissionDenied, "bpftrace", e.Message,
+            "Run pwsh as root (sudo), or give it CAP_BPF and CAP_PERFMON; without -Exact, Trace-EpollInterest samples /proc."),
+        BpfTraceProblem.NotSupported => ErrorRecords.Usage("TracepointsNotAvailable", ErrorCategory.NotImplemented, "/sys/kernel/tracing", e.Message,
+            "Mount tracefs (mount -t tracefs nodev /sys/kernel/tracing, as root); without -Exact, Trace-EpollInterest samples /proc."),
+        _ => ErrorRecords.Usage("BpftraceFailed", ErrorCategory.InvalidOperation, "bpftrace", e.Message,
+            "Run bpftrace --info to see what the kernel supports; without -Exact, Trace-EpollInterest samples /proc."),
+    };
 
     private void Trace(InterestTracer tracer)
     {

@@ -1,0 +1,75 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using EpollTools.Core.Native;
+
+namespace EpollTools.Core.Tracing.Exact;
+
+/// <summary>
+/// The bpftrace program of an exact trace: the epoll calls of some processes, and their closes and dup2s, from the
+/// syscall tracepoints (kprobes on fs/eventpoll.c are not traceable on every kernel). Each call is reported once, at
+/// its return, as one line the <see cref="EpollCallRecord"/> parser reads; the arguments are kept from the enter
+/// probe in maps keyed by thread. The events a wait returned are read from the caller's array, at most
+/// <see cref="EventsPerWakeup"/> of them (a larger return says how many there were).
+/// </summary>
+public static class EpollCallProgram
+{
+    /// <summary>How many of the events one wait returned are read (bpftrace unrolls the loop: it must be a constant).</summary>
+    public const int EventsPerWakeup = 8;
+
+    /// <summary>The line the last probe prints when the tracing process calls getppid: every probe before it is attached.</summary>
+    public const string AttachedLine = "A";
+
+    /// <param name="pids">The processes traced.</param>
+    /// <param name="layout">struct epoll_event on this architecture: where an event's data is.</param>
+    /// <param name="sentinelPid">
+    /// The process that waits for the probes: bpftrace says it is attaching before it does, and attaches in the
+    /// program's order, so the last probe fires on that process's getppid only once all the others are attached.
+    /// </param>
+    public static string For(IReadOnlyCollection<int> pids, EpollEventLayout layout, int sentinelPid)
+    {
+        string only = string.Join(" || ", pids.Distinct().Order().Select(pid => $"pid == {pid}"));
+        var program = new StringBuilder();
+        void Probe(string attach, string predicate, string body) => program.Append($"{attach} /{predicate}/ {{\n{body}}}\n");
+
+        Probe("tracepoint:syscalls:sys_enter_epoll_ctl", only,
+            "  @ctl_epfd[tid] = args->epfd; @ctl_op[tid] = args->op; @ctl_fd[tid] = args->fd;\n" +
+            "  @ctl_ev[tid] = args->event != 0 ? *(uint32 *)((uint64)args->event) : 0;\n" +
+            $"  @ctl_data[tid] = args->event != 0 ? *(uint64 *)((uint64)args->event + {layout.DataOffset}) : 0;\n");
+        Probe("tracepoint:syscalls:sys_exit_epoll_ctl", $"({only}) && @ctl_op[tid]",
+            "  printf(\"C %llu %d %d %d %d %d %u %llu %d\\n\", nsecs, pid, tid, @ctl_epfd[tid], @ctl_op[tid], @ctl_fd[tid], @ctl_ev[tid], @ctl_data[tid], args->ret);\n" +
+            "  delete(@ctl_epfd[tid]); delete(@ctl_op[tid]); delete(@ctl_fd[tid]); delete(@ctl_ev[tid]); delete(@ctl_data[tid]);\n");
+
+        Probe("tracepoint:syscalls:sys_enter_epoll_wait,tracepoint:syscalls:sys_enter_epoll_pwait,tracepoint:syscalls:sys_enter_epoll_pwait2", only,
+            "  @wait_epfd[tid] = args->epfd; @wait_events[tid] = (uint64)args->events;\n");
+        var wait = new StringBuilder();
+        wait.Append("  $n = (int64)args->ret; $array = @wait_events[tid];\n");
+        wait.Append("  printf(\"W %llu %d %d %d %lld\\n\", nsecs, pid, tid, @wait_epfd[tid], $n);\n");
+        wait.Append("  $i = (int64)0;\n");
+        wait.Append($"  unroll({EventsPerWakeup}) {{\n");
+        wait.Append("    if ($i < $n) {\n");
+        wait.Append($"      $at = $array + (uint64)($i * {layout.Size});\n");
+        wait.Append($"      printf(\"E %llu %d %d %d %lld %u %llu\\n\", nsecs, pid, tid, @wait_epfd[tid], $i, *(uint32 *)$at, *(uint64 *)($at + {layout.DataOffset}));\n");
+        wait.Append("    }\n    $i++;\n  }\n");
+        wait.Append("  delete(@wait_epfd[tid]); delete(@wait_events[tid]);\n");
+        Probe("tracepoint:syscalls:sys_exit_epoll_wait,tracepoint:syscalls:sys_exit_epoll_pwait,tracepoint:syscalls:sys_exit_epoll_pwait2", $"({only}) && @wait_events[tid]", wait.ToString());
+
+        Probe("tracepoint:syscalls:sys_exit_epoll_create1,tracepoint:syscalls:sys_exit_epoll_create", only,
+            "  printf(\"N %llu %d %d %lld\\n\", nsecs, pid, tid, (int64)args->ret);\n");
+
+        Probe("tracepoint:syscalls:sys_enter_close", only, "  @close_fd[tid] = args->fd + 1;\n");
+        Probe("tracepoint:syscalls:sys_exit_close", $"({only}) && @close_fd[tid]",
+            "  printf(\"X %llu %d %d %d %lld\\n\", nsecs, pid, tid, @close_fd[tid] - 1, (int64)args->ret);\n  delete(@close_fd[tid]);\n");
+
+        Probe("tracepoint:syscalls:sys_enter_dup2,tracepoint:syscalls:sys_enter_dup3", only, "  @dup_old[tid] = args->oldfd + 1; @dup_new[tid] = args->newfd;\n");
+        Probe("tracepoint:syscalls:sys_exit_dup2,tracepoint:syscalls:sys_exit_dup3", $"({only}) && @dup_old[tid]",
+            "  printf(\"D %llu %d %d %d %d %lld\\n\", nsecs, pid, tid, @dup_old[tid] - 1, @dup_new[tid], (int64)args->ret);\n  delete(@dup_old[tid]); delete(@dup_new[tid]);\n");
+
+        Probe("tracepoint:syscalls:sys_enter_getppid", $"pid == {sentinelPid}", $"  printf(\"{AttachedLine}\\n\");\n");
+
+        // Maps are printed at exit unless cleared: an exact trace wants its lines only.
+        program.Append("END {\n  clear(@ctl_epfd); clear(@ctl_op); clear(@ctl_fd); clear(@ctl_ev); clear(@ctl_data);\n" +
+            "  clear(@wait_epfd); clear(@wait_events); clear(@close_fd); clear(@dup_old); clear(@dup_new);\n}\n");
+        return program.ToString();
+    }
+}

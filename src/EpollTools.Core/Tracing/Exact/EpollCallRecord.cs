@@ -1,0 +1,93 @@
+using System;
+using System.Globalization;
+
+namespace EpollTools.Core.Tracing.Exact;
+
+/// <summary>What a line of an exact trace reports (see <see cref="EpollCallProgram"/>).</summary>
+public enum EpollCall
+{
+    /// <summary>epoll_ctl returned: Fd (the target), Op, Events and Data as passed, Result.</summary>
+    Ctl,
+
+    /// <summary>An epoll wait returned: Result events (or -errno); its events follow as <see cref="Event"/> lines.</summary>
+    WaitReturn,
+
+    /// <summary>One event of the wait just returned: Index, Events, Data.</summary>
+    Event,
+
+    /// <summary>epoll_create1 (or epoll_create) returned: Result is the new epoll fd, or -errno.</summary>
+    Create,
+
+    /// <summary>close returned: Fd, Result.</summary>
+    Close,
+
+    /// <summary>dup2 or dup3 returned: OldFd, Fd (the new fd, closed first if open), Result.</summary>
+    Dup,
+}
+
+/// <summary>
+/// One line of an exact trace, parsed: the call, when it returned (the kernel's monotonic clock, ns), the process
+/// and thread, and the call's fields. A pure function of the text, unit-tested on captured lines.
+/// </summary>
+public sealed record EpollCallRecord(EpollCall Call, ulong Nanoseconds, int Pid, int Tid)
+{
+    public int EpollFd { get; init; } = -1;
+
+    public int Op { get; init; }
+
+    public int Fd { get; init; } = -1;
+
+    public int OldFd { get; init; } = -1;
+
+    public uint Events { get; init; }
+
+    public ulong Data { get; init; }
+
+    public int Index { get; init; }
+
+    /// <summary>The call's return value: a count or an fd, or -errno.</summary>
+    public long Result { get; init; }
+
+    /// <summary>The record a line says; null for a line that is not one (bpftrace's own messages).</summary>
+    public static EpollCallRecord? Parse(string line)
+    {
+        var fields = line.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length < 4 || fields[0].Length != 1
+            || !ulong.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out ulong ns)
+            || !int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+            || !int.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out int tid))
+        {
+            return null;
+        }
+
+        try
+        {
+            return (fields[0][0], fields.Length) switch
+            {
+                ('C', 10) => new EpollCallRecord(EpollCall.Ctl, ns, pid, tid)
+                {
+                    EpollFd = Int(fields[4]), Op = Int(fields[5]), Fd = Int(fields[6]),
+                    Events = uint.Parse(fields[7], CultureInfo.InvariantCulture), Data = ulong.Parse(fields[8], CultureInfo.InvariantCulture), Result = Long(fields[9]),
+                },
+                ('W', 6) => new EpollCallRecord(EpollCall.WaitReturn, ns, pid, tid) { EpollFd = Int(fields[4]), Result = Long(fields[5]) },
+                ('E', 8) => new EpollCallRecord(EpollCall.Event, ns, pid, tid)
+                {
+                    EpollFd = Int(fields[4]), Index = Int(fields[5]),
+                    Events = uint.Parse(fields[6], CultureInfo.InvariantCulture), Data = ulong.Parse(fields[7], CultureInfo.InvariantCulture),
+                },
+                ('N', 5) => new EpollCallRecord(EpollCall.Create, ns, pid, tid) { Result = Long(fields[4]) },
+                ('X', 6) => new EpollCallRecord(EpollCall.Close, ns, pid, tid) { Fd = Int(fields[4]), Result = Long(fields[5]) },
+                ('D', 7) => new EpollCallRecord(EpollCall.Dup, ns, pid, tid) { OldFd = Int(fields[4]), Fd = Int(fields[5]), Result = Long(fields[6]) },
+                _ => null,
+            };
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            return null;
+        }
+    }
+
+    private static int Int(string text) => int.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+
+    private static long Long(string text) => long.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+}

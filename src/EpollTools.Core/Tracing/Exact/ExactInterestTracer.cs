@@ -1,0 +1,303 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Runtime.InteropServices;
+using EpollTools.Core.Native;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+
+namespace EpollTools.Core.Tracing.Exact;
+
+/// <summary>
+/// Turns the epoll calls of an exact trace into interest changes, as the processes make them: the interest lists read
+/// from fdinfo when the trace starts, then every epoll_ctl (with its errno when it fails), every wait's return with
+/// the events it delivered (each matched to its registration by its data, a one-shot disarmed at the delivery that
+/// disarms it), instances created and closed, registered fds closed or dup2'd over without EPOLL_CTL_DEL. Knows
+/// nothing of bpftrace: it is given the parsed records.
+/// </summary>
+public sealed class ExactInterestTracer
+{
+    /// <summary>
+    /// A registration as this trace knows it: its fd, the mask as stored (ERR|HUP added), its data, whether a one-shot
+    /// fired, and whether its fd was closed while another fd keeps its file (stale: the fd number may be another file's now).
+    /// </summary>
+    private sealed class Registration
+    {
+        public int Fd;
+        public EpollEvents Events;
+        public ulong Data;
+        public bool Disarmed;
+        public bool Stale;
+    }
+
+    private readonly Dictionary<(int Pid, int EpollFd), List<Registration>> _instances = new();
+    private readonly Dictionary<int, string> _names = new();
+    private readonly int? _onlyEpollFd;
+    private readonly DateTime _wallAtStart;
+    private readonly ulong _monotonicAtStart;
+
+    /// <param name="onlyEpollFd">Report only this instance (-EpollFd); null for every instance of the processes.</param>
+    public ExactInterestTracer(int? onlyEpollFd)
+    {
+        _onlyEpollFd = onlyEpollFd;
+        // The kernel's clock in the records is CLOCK_MONOTONIC, as Stopwatch's is here: wall time from one reading of both.
+        _wallAtStart = DateTime.Now;
+        _monotonicAtStart = MonotonicNanoseconds();
+    }
+
+    /// <summary>How many instances are known (read at the start or created since).</summary>
+    public int InstanceCount => _instances.Count;
+
+    /// <summary>How many registrations they have now.</summary>
+    public int RegistrationCount => _instances.Values.Sum(r => r.Count);
+
+    /// <summary>The registration an fd number of the process is now (not a stale one left by a closed fd).</summary>
+    private static Registration? Current(List<Registration> list, int fd) => list.Find(r => r.Fd == fd && !r.Stale);
+
+    /// <summary>The interest list of an instance as fdinfo shows it when the trace starts.</summary>
+    public void Know(int pid, int epollFd)
+    {
+        var registrations = new List<Registration>();
+        foreach (var line in FdFiles.ParseInfo(pid, epollFd)?.EpollTargets ?? new List<Parsing.EpollTargetLine>())
+        {
+            bool oneShotFired = (line.Events & EpollEvents.OneShot) != 0 && (line.Events & ~EpollEventGroups.PrivateBits) == 0;
+            registrations.Add(new Registration { Fd = line.Tfd, Events = line.Events, Data = line.Data, Disarmed = oneShotFired });
+        }
+
+        _instances[(pid, epollFd)] = registrations;
+    }
+
+    /// <summary>The changes one record makes (none for a call that changes nothing traced).</summary>
+    public IEnumerable<EpollInterestChange> Apply(EpollCallRecord record) => record.Call switch
+    {
+        EpollCall.Ctl => Ctl(record),
+        EpollCall.WaitReturn => WaitReturn(record),
+        EpollCall.Event => Delivery(record),
+        EpollCall.Create => Created(record),
+        EpollCall.Close when record.Result == 0 => Closed(record, record.Fd, "closed"),
+        EpollCall.Dup when record.Result >= 0 && record.OldFd != record.Fd => Closed(record, record.Fd, $"dup2'd over (by fd {record.OldFd})"),
+        _ => Array.Empty<EpollInterestChange>(),
+    };
+
+    private bool Reported(int epollFd) => _onlyEpollFd is null || _onlyEpollFd == epollFd;
+
+    private IEnumerable<EpollInterestChange> Ctl(EpollCallRecord r)
+    {
+        string op = r.Op switch
+        {
+            EpollConstants.EPOLL_CTL_ADD => "EPOLL_CTL_ADD",
+            EpollConstants.EPOLL_CTL_MOD => "EPOLL_CTL_MOD",
+            EpollConstants.EPOLL_CTL_DEL => "EPOLL_CTL_DEL",
+            _ => $"op {r.Op}",
+        };
+        var asked = (EpollEvents)r.Events;
+        string passed = r.Op == EpollConstants.EPOLL_CTL_DEL ? string.Empty : $" {EpollEventsText.ToShortString(asked)}, data 0x{r.Data:x}";
+        if (!Reported(r.EpollFd))
+        {
+            yield break;
+        }
+
+        if (r.Result < 0)
+        {
+            int errno = (int)-r.Result;
+            yield return Change(r, InterestChangeKind.Failed, r.EpollFd, $"{op} fd {r.Fd}{passed} failed: {ErrnoNames.NameOf(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})") with
+            {
+                TargetFd = r.Fd,
+                Error = ErrnoNames.NameOf(errno),
+            };
+            yield break;
+        }
+
+        var list = ListOf(r.Pid, r.EpollFd);
+        var before = Current(list, r.Fd);
+        // The kernel adds ERR and HUP to every mask it stores (fs/eventpoll.c, do_epoll_ctl).
+        var stored = asked | EpollEvents.Err | EpollEvents.Hup;
+        switch (r.Op)
+        {
+            case EpollConstants.EPOLL_CTL_ADD:
+                list.Add(new Registration { Fd = r.Fd, Events = stored, Data = r.Data });
+                yield return Change(r, InterestChangeKind.Added, r.EpollFd, $"{op} fd {r.Fd}{passed}") with { TargetFd = r.Fd, Events = stored, Data = r.Data };
+                break;
+            case EpollConstants.EPOLL_CTL_MOD:
+                var kind = before is { Disarmed: true } && (asked & ~EpollEventGroups.PrivateBits) != 0 ? InterestChangeKind.Rearmed : InterestChangeKind.Modified;
+                var (oldEvents, oldData) = (before?.Events, before?.Data);
+                if (before is null)
+                {
+                    before = new Registration { Fd = r.Fd };
+                    list.Add(before);
+                }
+
+                (before.Events, before.Data, before.Disarmed) = (stored, r.Data, false);
+                yield return Change(r, kind, r.EpollFd, $"{op} fd {r.Fd}{passed}") with
+                {
+                    TargetFd = r.Fd, OldEvents = oldEvents, Events = stored, OldData = oldData, Data = r.Data,
+                };
+                break;
+            case EpollConstants.EPOLL_CTL_DEL:
+                if (before is not null)
+                {
+                    list.Remove(before);
+                }
+
+                yield return Change(r, InterestChangeKind.Removed, r.EpollFd, $"{op} fd {r.Fd}") with { TargetFd = r.Fd, OldEvents = before?.Events, OldData = before?.Data };
+                break;
+        }
+    }
+
+    private IEnumerable<EpollInterestChange> WaitReturn(EpollCallRecord r)
+    {
+        if (!Reported(r.EpollFd))
+        {
+            yield break;
+        }
+
+        if (r.Result == 0)
+        {
+            yield return Change(r, InterestChangeKind.TimedOut, r.EpollFd, "the wait returned no event: its timeout passed") with { ThreadId = r.Tid };
+        }
+        else if (r.Result < 0)
+        {
+            int errno = (int)-r.Result;
+            yield return Change(r, InterestChangeKind.Failed, r.EpollFd, $"the wait failed: {ErrnoNames.NameOf(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})") with
+            {
+                ThreadId = r.Tid,
+                Error = ErrnoNames.NameOf(errno),
+            };
+        }
+    }
+
+    private IEnumerable<EpollInterestChange> Delivery(EpollCallRecord r)
+    {
+        if (!Reported(r.EpollFd))
+        {
+            yield break;
+        }
+
+        var list = ListOf(r.Pid, r.EpollFd);
+        var matches = list.Where(entry => entry.Data == r.Data).ToList();
+        var delivered = (EpollEvents)r.Events;
+        string whose = matches.Count switch
+        {
+            1 => matches[0].Stale ? $"fd {matches[0].Fd} (closed: a stale registration)" : $"fd {matches[0].Fd}",
+            0 => "no registration this trace knows has that data",
+            _ => $"data shared by fds {string.Join(", ", matches.Select(m => m.Fd))}",
+        };
+        yield return Change(r, InterestChangeKind.Delivered, r.EpollFd, $"{EpollEventsText.ToShortString(delivered)} for {whose} (event {r.Index + 1} of the wakeup)") with
+        {
+            TargetFd = matches.Count == 1 ? matches[0].Fd : null,
+            Events = delivered,
+            Data = r.Data,
+            ThreadId = r.Tid,
+        };
+
+        // The kernel disarms a one-shot as it delivers it (ep_send_events): only its flags stay.
+        if (matches.Count == 1 && matches[0] is { Disarmed: false } registration && (registration.Events & EpollEvents.OneShot) != 0)
+        {
+            var before = registration.Events;
+            registration.Events &= EpollEventGroups.PrivateBits;
+            registration.Disarmed = true;
+            yield return Change(r, InterestChangeKind.Disarmed, r.EpollFd, $"fd {registration.Fd}: one-shot fired, nothing more until EPOLL_CTL_MOD re-arms it") with
+            {
+                TargetFd = registration.Fd, OldEvents = before, Events = registration.Events, Data = registration.Data, ThreadId = r.Tid,
+            };
+        }
+    }
+
+    private IEnumerable<EpollInterestChange> Created(EpollCallRecord r)
+    {
+        if (r.Result < 0)
+        {
+            int errno = (int)-r.Result;
+            yield return Change(r, InterestChangeKind.Failed, -1, $"epoll_create1 failed: {ErrnoNames.NameOf(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})") with { Error = ErrnoNames.NameOf(errno) };
+            yield break;
+        }
+
+        int epollFd = (int)r.Result;
+        _instances[(r.Pid, epollFd)] = new List<Registration>();
+        if (Reported(epollFd))
+        {
+            yield return Change(r, InterestChangeKind.Created, epollFd, $"epoll_create1 returned fd {epollFd}");
+        }
+    }
+
+    /// <summary>An fd of the process closed (or replaced by dup2): an instance's own fd, or a registered fd of an instance.</summary>
+    private IEnumerable<EpollInterestChange> Closed(EpollCallRecord r, int fd, string how)
+    {
+        if (_instances.Remove((r.Pid, fd)) && Reported(fd))
+        {
+            yield return Change(r, InterestChangeKind.InstanceClosed, fd, $"epoll fd {fd} {how}");
+        }
+
+        foreach (var ((pid, epollFd), list) in _instances.Where(i => i.Key.Pid == r.Pid).ToList())
+        {
+            if (Current(list, fd) is not Registration registration)
+            {
+                continue;
+            }
+
+            // Whether the kernel removed it (the file's last fd) or it stays (another fd holds the file): fdinfo says.
+            bool stays = FdFiles.ParseInfo(pid, epollFd)?.EpollTargets.Any(line => line.Tfd == fd && line.Data == registration.Data) == true;
+            if (stays)
+            {
+                registration.Stale = true; // the number may be reused by another file: this one is no longer it
+            }
+            else
+            {
+                list.Remove(registration);
+            }
+
+            if (Reported(epollFd))
+            {
+                yield return Change(r, InterestChangeKind.FdClosed, epollFd, stays
+                    ? $"fd {fd} {how} without EPOLL_CTL_DEL: still registered, as another fd holds its file (a stale registration)"
+                    : $"fd {fd} {how} without EPOLL_CTL_DEL: its file's last fd, so the kernel removed the registration") with
+                {
+                    TargetFd = fd, OldEvents = registration.Events, OldData = registration.Data,
+                };
+            }
+        }
+    }
+
+    private List<Registration> ListOf(int pid, int epollFd)
+    {
+        if (!_instances.TryGetValue((pid, epollFd), out var list))
+        {
+            // An instance this trace did not see created nor read at the start (an fd received from another process).
+            list = new List<Registration>();
+            _instances[(pid, epollFd)] = list;
+        }
+
+        return list;
+    }
+
+    private EpollInterestChange Change(EpollCallRecord r, InterestChangeKind kind, int epollFd, string detail)
+    {
+        long sinceStart = (long)(r.Nanoseconds - _monotonicAtStart);
+        return new EpollInterestChange
+        {
+            Time = _wallAtStart.AddTicks(sinceStart / 100),
+            Elapsed = TimeSpan.FromTicks(sinceStart / 100),
+            Change = kind,
+            ProcessId = r.Pid,
+            ProcessName = NameOf(r.Pid),
+            EpollFd = epollFd,
+            ThreadId = r.Tid,
+            Detail = detail,
+        };
+    }
+
+    private string NameOf(int pid)
+    {
+        if (!_names.TryGetValue(pid, out string? name))
+        {
+            name = ProcFs.ReadComm(pid) ?? "?";
+            _names[pid] = name;
+        }
+
+        return name;
+    }
+
+    /// <summary>CLOCK_MONOTONIC now, in ns: Stopwatch reads it on Linux.</summary>
+    private static ulong MonotonicNanoseconds() => (ulong)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
+}

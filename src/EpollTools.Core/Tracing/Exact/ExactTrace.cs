@@ -1,0 +1,131 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using EpollTools.Core.Native;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+
+namespace EpollTools.Core.Tracing.Exact;
+
+/// <summary>
+/// An exact trace of some processes' epoll calls: bpftrace started on <see cref="EpollCallProgram"/>, its probes
+/// attached, the interest lists known so far read from fdinfo, then each record as it arrives turned into changes.
+/// Disposing stops bpftrace.
+/// </summary>
+public sealed class ExactTrace : IDisposable
+{
+    private readonly BpfTrace _bpf;
+    private readonly ExactInterestTracer _tracer;
+
+    /// <summary>Each traced process, with its identity when the trace started (a pid taken since is not it).</summary>
+    private readonly List<(int Pid, ulong? Identity)> _processes;
+
+    /// <summary>Lines that came before every probe was attached, read first.</summary>
+    private readonly Queue<string> _early;
+
+    private ExactTrace(BpfTrace bpf, ExactInterestTracer tracer, TimeSpan startup, IEnumerable<int> pids, IEnumerable<string> early)
+    {
+        _early = new Queue<string>(early);
+        _bpf = bpf;
+        _tracer = tracer;
+        Startup = startup;
+        _processes = pids.Select(pid => (pid, ProcessIdentity.PidfsInode(pid))).ToList();
+    }
+
+    /// <summary>Whether every traced process has exited (a zombie has, and a pid another process took since).</summary>
+    public bool AllExited() => _processes.All(p =>
+        !System.IO.Directory.Exists($"{ProcFs.Root}/{p.Pid}")
+        || (p.Identity is ulong then && ProcessIdentity.PidfsInode(p.Pid) != then)
+        || Waits.ThreadCondition.OfProcess(p.Pid).Hold == ThreadHold.Exiting);
+
+    /// <summary>How long bpftrace took to compile the program and attach its probes.</summary>
+    public TimeSpan Startup { get; }
+
+    /// <summary>Events the kernel dropped (the buffer was full), as bpftrace counted them so far.</summary>
+    public long Lost => _bpf.Lost;
+
+    public int InstanceCount => _tracer.InstanceCount;
+
+    public int RegistrationCount => _tracer.RegistrationCount;
+
+    /// <summary>bpftrace's process id (for a caller that checks it is gone after the trace).</summary>
+    public int TracerProcessId => _bpf.ProcessId;
+
+    /// <summary>Starts tracing <paramref name="pids"/>; <paramref name="instances"/> are their epoll fds now, read once the probes are attached.</summary>
+    /// <exception cref="BpfTraceException">bpftrace is missing, not permitted, without tracepoints, or failed.</exception>
+    public static ExactTrace Start(IReadOnlyCollection<int> pids, IEnumerable<(int Pid, int EpollFd)> instances, int? onlyEpollFd, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        var bpf = BpfTrace.Start(EpollCallProgram.For(pids, EpollEventLayout.Current, Environment.ProcessId));
+        try
+        {
+            bpf.WaitAttached(TimeSpan.FromSeconds(60), cancel);
+            var early = new List<string>();
+            while (true)
+            {
+                // Until the last probe answers, the first ones may not be attached yet: what they report meanwhile is kept.
+                _ = NativeMethods.getppid();
+                string? line = bpf.Next(TimeSpan.FromMilliseconds(10), cancel);
+                if (line == EpollCallProgram.AttachedLine)
+                {
+                    break;
+                }
+
+                if (line is not null)
+                {
+                    early.Add(line);
+                }
+                else if (bpf.Ended || clock.Elapsed > TimeSpan.FromSeconds(60))
+                {
+                    throw new BpfTraceException(BpfTraceProblem.Failed, $"bpftrace did not attach its probes: {bpf.Said()}");
+                }
+
+                cancel.ThrowIfCancellationRequested();
+            }
+
+            var tracer = new ExactInterestTracer(onlyEpollFd);
+            // Read after the probes are attached: a change made meanwhile is in both, and reported once (from the trace).
+            foreach (var (pid, epollFd) in instances)
+            {
+                tracer.Know(pid, epollFd);
+            }
+
+            return new ExactTrace(bpf, tracer, clock.Elapsed, pids, early);
+        }
+        catch
+        {
+            bpf.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Whether bpftrace has ended (on its own: a trace stopped by its caller is disposed) and every line was read.</summary>
+    public bool Ended => _bpf.Ended;
+
+    /// <summary>
+    /// The changes of the next record (none, for a call that changes nothing traced), waiting at most
+    /// <paramref name="wait"/> for one; false when no record came in that time, or bpftrace has ended.
+    /// </summary>
+    public bool TryNext(TimeSpan wait, CancellationToken cancel, out IReadOnlyList<EpollInterestChange> changes)
+    {
+        changes = Array.Empty<EpollInterestChange>();
+        if ((_early.Count > 0 ? _early.Dequeue() : _bpf.Next(wait, cancel)) is not string line)
+        {
+            return false;
+        }
+
+        if (EpollCallRecord.Parse(line) is { } record)
+        {
+            changes = _tracer.Apply(record).ToList();
+        }
+
+        return true;
+    }
+
+    /// <summary>What bpftrace said on its standard error, if it ended on its own.</summary>
+    public string Said() => _bpf.Said();
+
+    public void Dispose() => _bpf.Dispose();
+}

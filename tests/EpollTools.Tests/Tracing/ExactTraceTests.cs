@@ -1,0 +1,100 @@
+using System.Linq;
+using EpollTools.Core;
+using EpollTools.Core.Native;
+using EpollTools.Core.Proc;
+using EpollTools.Core.Tracing.Exact;
+using Xunit;
+
+namespace EpollTools.Tests.Tracing;
+
+/// <summary>
+/// The exact trace's pure parts on lines bpftrace printed here (captured from a run of tests/fixtures/exact-sequence.c
+/// and a Python program): the record parser, and the interest changes the records make.
+/// </summary>
+public sealed class ExactTraceTests
+{
+    /// <summary>A pid no process has (above pid_max), so that no name is read from /proc for it.</summary>
+    private const int Pid = 99_999_999;
+
+    private static EpollCallRecord Record(string line) => EpollCallRecord.Parse(line) ?? throw new Xunit.Sdk.XunitException($"not parsed: {line}");
+
+    [Fact]
+    public void ParsesEachKindOfLine()
+    {
+        var ctl = Record($"C 28654217783446 {Pid} {Pid} 3 1 4 1 4 -17");
+        Assert.Equal((EpollCall.Ctl, 28654217783446UL, 3, 1, 4, 1u, 4UL, -17L), (ctl.Call, ctl.Nanoseconds, ctl.EpollFd, ctl.Op, ctl.Fd, ctl.Events, ctl.Data, ctl.Result));
+        var wait = Record($"W 28654114572806 {Pid} 7 3 1");
+        Assert.Equal((EpollCall.WaitReturn, 7, 3, 1L), (wait.Call, wait.Tid, wait.EpollFd, wait.Result));
+        var delivered = Record($"E 28654114588926 {Pid} {Pid} 3 0 1 18446744073709551615");
+        Assert.Equal((EpollCall.Event, 0, 1u, ulong.MaxValue), (delivered.Call, delivered.Index, delivered.Events, delivered.Data));
+        Assert.Equal(3, Record($"N 28654114391478 {Pid} {Pid} 3").Result);
+        var close = Record($"X 28654217870639 {Pid} {Pid} 5 -9");
+        Assert.Equal((EpollCall.Close, 5, -9L), (close.Call, close.Fd, close.Result));
+        var dup = Record($"D 1 {Pid} {Pid} 4 9 9");
+        Assert.Equal((EpollCall.Dup, 4, 9, 9L), (dup.Call, dup.OldFd, dup.Fd, dup.Result));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("A")]
+    [InlineData("C 1 2 3 4 5")]
+    [InlineData("C x 2 3 4 5 6 7 8 9")]
+    [InlineData("Q 1 2 3 4")]
+    [InlineData("W 1 2 3 4 99999999999999999999")]
+    public void LeavesAnythingElseAlone(string line) => Assert.Null(EpollCallRecord.Parse(line));
+
+    [Fact]
+    public void TurnsTheCallsIntoChangesInOrder()
+    {
+        var tracer = new ExactInterestTracer(onlyEpollFd: null);
+        var changes = new[]
+        {
+            $"N 100 {Pid} {Pid} 3",
+            $"C 200 {Pid} {Pid} 3 1 4 1 17 0",           // ADD fd 4 IN, data 0x11
+            $"C 300 {Pid} {Pid} 3 1 4 1 17 -17",         // again: EEXIST
+            $"C 400 {Pid} {Pid} 3 3 4 1073741825 18 0",  // MOD IN|ONESHOT, data 0x12
+            $"W 500 {Pid} {Pid} 3 1",
+            $"E 500 {Pid} {Pid} 3 0 1 18",               // delivered: disarms
+            $"W 600 {Pid} {Pid} 3 0",                    // timed out
+            $"C 700 {Pid} {Pid} 3 3 4 1 19 0",           // MOD IN, data 0x13: re-armed
+            $"C 800 {Pid} {Pid} 3 2 4 21875 139728693595808 0", // DEL (its event pointer is not read)
+            $"W 900 {Pid} {Pid} 3 -4",                   // EINTR
+        }.SelectMany(line => tracer.Apply(Record(line))).ToList();
+
+        Assert.Equal(new[]
+        {
+            InterestChangeKind.Created, InterestChangeKind.Added, InterestChangeKind.Failed, InterestChangeKind.Modified, InterestChangeKind.Delivered,
+            InterestChangeKind.Disarmed, InterestChangeKind.TimedOut, InterestChangeKind.Rearmed, InterestChangeKind.Removed, InterestChangeKind.Failed,
+        }, changes.Select(c => c.Change));
+        Assert.Equal(EpollEvents.In | EpollEvents.Err | EpollEvents.Hup, changes[1].Events);
+        Assert.Equal("EEXIST", changes[2].Error);
+        Assert.Equal((EpollEvents.In | EpollEvents.Err | EpollEvents.Hup | EpollEvents.OneShot, 0x11UL, 0x12UL), (changes[3].Events!.Value, changes[3].OldData!.Value, changes[3].Data!.Value));
+        Assert.Equal((4, EpollEvents.In), (changes[4].TargetFd!.Value, changes[4].Events!.Value));
+        Assert.Equal(EpollEvents.OneShot, changes[5].Events);
+        Assert.Equal(0x13UL, changes[7].Data);
+        Assert.Equal((0x13UL, (EpollEvents?)null), (changes[8].OldData!.Value, changes[8].Events));
+        Assert.Equal("EINTR", changes[9].Error);
+        Assert.Equal(0, tracer.RegistrationCount);
+    }
+
+    [Fact]
+    public void ReportsOnlyTheInstanceAskedFor()
+    {
+        var tracer = new ExactInterestTracer(onlyEpollFd: 7);
+        var changes = new[] { $"N 1 {Pid} {Pid} 3", $"N 2 {Pid} {Pid} 7", $"C 3 {Pid} {Pid} 3 1 4 1 1 0", $"C 4 {Pid} {Pid} 7 1 4 1 1 0" }
+            .SelectMany(line => tracer.Apply(Record(line))).ToList();
+        Assert.Equal(new[] { (InterestChangeKind.Created, 7), (InterestChangeKind.Added, 7) }, changes.Select(c => (c.Change, c.EpollFd)));
+    }
+
+    [Fact]
+    public void ReadsTheEventsAtTheLayoutsDataOffsetAndEndsWithTheAttachProbe()
+    {
+        string program = EpollCallProgram.For(new[] { 12, 5, 12 }, new EpollEventLayout(12, 4), sentinelPid: 77);
+        Assert.Contains("tracepoint:syscalls:sys_enter_epoll_ctl /pid == 5 || pid == 12/", program);
+        Assert.Contains("$at = $array + (uint64)($i * 12);", program);
+        Assert.Contains("*(uint64 *)($at + 4)", program);
+        Assert.Contains($"unroll({EpollCallProgram.EventsPerWakeup})", program);
+        int sentinel = program.IndexOf("tracepoint:syscalls:sys_enter_getppid /pid == 77/", System.StringComparison.Ordinal);
+        Assert.True(sentinel > program.IndexOf("sys_exit_dup3", System.StringComparison.Ordinal), "the attach probe comes after every traced probe");
+    }
+}

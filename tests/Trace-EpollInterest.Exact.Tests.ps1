@@ -1,0 +1,177 @@
+# End-to-end: Trace-EpollInterest -Exact, through bpftrace (Debian's package; .ci/run installs it and mounts tracefs)
+# against tests/fixtures/exact-sequence.c, which makes a scripted run of epoll calls once the trace is attached: every
+# object asserted in order, with masks, data and errnos; 100,000 EPOLL_CTL_MODs counted; the errors (no bpftrace, no
+# privilege); Ctrl+C; a traced process that exits.
+
+BeforeDiscovery {
+    $why = if (-not (Get-Command bpftrace -ErrorAction Ignore)) { 'no bpftrace (Debian''s bpftrace; .ci/run installs it)' }
+    elseif ([Environment]::UserName -ne 'root') { 'an exact trace loads an eBPF program: root' }
+    elseif (-not [IO.Directory]::Exists('/sys/kernel/tracing/events/syscalls')) { 'tracefs is not mounted (.ci/run mounts it)' }
+    if ($why) { Write-Host "Exact trace tests skipped: $why." }
+}
+
+Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
+    BeforeAll {
+        Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+        Import-EpollTools
+        $fdBaseline = Get-ModuleKindFd
+        $manifest = [IO.Path]::Combine((Get-Module EpollTools).ModuleBase, 'EpollTools.psd1')
+        $workDir = New-WorkDirectory
+        $sequenceExe = Build-Fixture 'exact-sequence' $workDir
+
+        # The trace runs in a thread job; the fixture starts its calls once the trace says it is attached. Returns the
+        # job, its trace's objects once it ended, and what the fixture printed after its calls.
+        function Invoke-TracedSequence([string] $Arguments, [int] $Count, [int] $Duration = 30000) {
+            $fixture = Start-Fixture $sequenceExe $Arguments
+            try {
+                $job = Start-ThreadJob {
+                    param($Manifest, $Id, $Count, $Duration)
+                    Import-Module $Manifest
+                    Trace-EpollInterest -Exact -Id $Id -Count $Count -Duration $Duration
+                } -ArgumentList $manifest, $fixture.pid, $Count, $Duration
+                Wait-Until { $job.Information.Count -gt 0 -or $job.State -notin 'NotStarted', 'Running' } -LimitMs 60000 | Should -BeTrue
+                $job.Information.Count | Should -Be 1 -Because "the trace says it is attached before anything is traced ($($job.Error))"
+                $fixture.Process.StandardInput.WriteLine('go')
+                $fixture.Process.StandardInput.Flush()
+                $printed = @{}
+                while (($line = $fixture.Process.StandardOutput.ReadLine()) -ne 'done') {
+                    $name, $value = $line.Split(' ', 2)
+                    $printed[$name] = [int] $value
+                }
+                $changes = @($job | Wait-Job -Timeout ($Duration / 1000 + 30) | Receive-Job -ErrorVariable jobErrors -WarningVariable jobWarnings -WarningAction SilentlyContinue)
+                [pscustomobject]@{ Changes = $changes; Printed = $printed; Errors = $jobErrors; Warnings = $jobWarnings; Job = $job }
+            }
+            finally {
+                Stop-Helper $fixture.Process
+                if ($job) { $job | Remove-Job -Force }
+            }
+        }
+    }
+
+    AfterAll {
+        try { [IO.Directory]::Delete($workDir, $true) }
+        finally {
+            # A killed bpftrace takes about a second to exit (the kernel detaches its probes); its pipes close then.
+            $null = Wait-Until { try { Assert-NoFdLeak $fdBaseline; $true } catch { $false } } -LimitMs 5000
+            Assert-NoFdLeak $fdBaseline
+        }
+    }
+
+    It 'reports every call of the scripted sequence, in order, with its mask, data and errno' {
+        $run = Invoke-TracedSequence '' 16
+        $run.Errors | Should -BeNullOrEmpty
+        $p = $run.Printed
+        $c = $run.Changes
+        $lines = @($c | ForEach-Object { '{0} {1} {2} {3} {4} {5}' -f $_.Change, $_.EpollFd, $_.TargetFd, $(if ($null -ne $_.Events) { [EpollTools.Core.EpollEventsText]::ToShortString($_.Events) }), $(if ($null -ne $_.Data) { '0x{0:x}' -f $_.Data }), $_.Error })
+        $lines | Should -Be @(
+            "Created $($p.epoll)    "
+            "Added $($p.epoll) $($p.eventfd) IN|ERR|HUP 0x11 "
+            "Failed $($p.epoll) $($p.eventfd)   EEXIST"
+            "Modified $($p.epoll) $($p.eventfd) IN|ERR|HUP|ONESHOT 0x12 "
+            "Delivered $($p.epoll) $($p.eventfd) IN 0x12 "
+            "Disarmed $($p.epoll) $($p.eventfd) ONESHOT 0x12 "
+            "TimedOut $($p.epoll)    "
+            "Rearmed $($p.epoll) $($p.eventfd) IN|ERR|HUP 0x13 "
+            "Added $($p.epoll) $($p.pipe_read) IN|ERR|HUP 0x21 "
+            "FdClosed $($p.epoll) $($p.pipe_read)   "
+            "Added $($p.epoll) $($p.copy) IN|ERR|HUP 0x31 "
+            "FdClosed $($p.epoll) $($p.copy)   "
+            "Removed $($p.epoll) $($p.eventfd)   "
+            "Failed $($p.epoll) 999   EBADF"
+            "Created $($p.second)    "
+            "InstanceClosed $($p.second)    ")
+        $c[3].OldData | Should -Be 0x11
+        $c[9].Detail | Should -Match 'the kernel removed the registration'
+        $c[11].Detail | Should -Match 'still registered, as another fd holds its file'
+        $c[13].Detail | Should -Be 'EPOLL_CTL_DEL fd 999 failed: EBADF (Bad file descriptor)'
+        # The kernel's clock, in order; every object of the fixture's one thread.
+        for ($i = 1; $i -lt $c.Count; $i++) { $c[$i].Elapsed | Should -BeGreaterOrEqual $c[$i - 1].Elapsed }
+        @($c.ProcessName | Sort-Object -Unique) | Should -Be 'exact-sequence'
+        @($c.ThreadId | Sort-Object -Unique) | Should -Be $c[0].ProcessId
+    }
+
+    It 'counts 100,000 EPOLL_CTL_MODs exactly, or says how many the kernel dropped' {
+        $run = Invoke-TracedSequence 'churn 100000' 100002 -Duration 60000
+        $run.Errors | Should -BeNullOrEmpty
+        $modified = @($run.Changes | Where-Object Change -eq 'Modified').Count
+        $lost = if ("$($run.Warnings)" -match 'dropped (\d+) traced calls') { [int] $Matches[1] } else { 0 }
+        Write-Host "  100,000 EPOLL_CTL_MODs: $modified traced, $lost dropped by the kernel"
+        $modified + $lost | Should -BeGreaterOrEqual 100000
+        if ($lost -eq 0) { $modified | Should -Be 100000 }
+        # Each MOD flips the data between 1 and 2: the last one's old data is 2, its new 1... in the order made.
+        $last = @($run.Changes | Where-Object Change -eq 'Modified')[-1]
+        $last.OldData + $last.Data | Should -Be 3
+    }
+
+    It 'refuses without bpftrace on PATH, naming the package' {
+        $path = $env:PATH
+        try {
+            $env:PATH = $workDir
+            $failed = $null
+            try { Trace-EpollInterest -Exact -Id $PID -Duration 1000 } catch { $failed = $_ }
+        }
+        finally { $env:PATH = $path }
+        $failed.FullyQualifiedErrorId | Should -Be 'BpftraceNotInstalled,EpollTools.Commands.TraceEpollInterestCommand'
+        [string] $failed.CategoryInfo.Category | Should -Be 'NotInstalled'
+        $failed.ErrorDetails.RecommendedAction | Should -Match 'apt-get install bpftrace'
+    }
+
+    It 'refuses the sampled trace''s -Interval and -IncludeThreads with -Exact' {
+        foreach ($extra in @{ Interval = 50 }, @{ IncludeThreads = $true }) {
+            $failed = $null
+            try { Trace-EpollInterest -Exact -Id $PID -Duration 1000 @extra } catch { $failed = $_ }
+            $failed.FullyQualifiedErrorId | Should -Be 'ExactWithSamplingParameter,EpollTools.Commands.TraceEpollInterestCommand'
+        }
+        @(Get-Process bpftrace -ErrorAction Ignore | Where-Object { $_.Parent.Id -eq $PID }) | Should -HaveCount 0 -Because 'refused before bpftrace starts'
+    }
+
+    It 'refuses an unprivileged user with PermissionDenied' {
+        $result = Invoke-PwshAsNobody "try { Trace-EpollInterest -Exact -Id `$PID -Duration 1000 } catch { `$_.FullyQualifiedErrorId + ' ' + `$_.CategoryInfo.Category }"
+        $result | Should -Be 'ExactTraceNotPermitted,EpollTools.Commands.TraceEpollInterestCommand PermissionDenied'
+    }
+
+    It 'stops at Ctrl+C at once, and leaves no bpftrace behind' {
+        $fixture = Start-Fixture $sequenceExe ''
+        try {
+            $job = Start-ThreadJob { param($m, $id) Import-Module $m; Trace-EpollInterest -Exact -Id $id } -ArgumentList $manifest, $fixture.pid
+            Wait-Until { $job.Information.Count -gt 0 -or $job.State -notin 'NotStarted', 'Running' } -LimitMs 60000 | Should -BeTrue
+            $tracers = @(Get-Process bpftrace -ErrorAction Ignore | Where-Object { $_.Parent.Id -eq $PID })
+            $tracers | Should -HaveCount 1
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $job | Stop-Job
+            $clock.Stop()
+            Write-Host "  stopped in $($clock.ElapsedMilliseconds) ms"
+            $clock.ElapsedMilliseconds | Should -BeLessThan 200
+            # Killed at once; the kernel takes about a second to detach its probes as it exits.
+            Wait-Until { $tracers[0].HasExited } -LimitMs 5000 | Should -BeTrue -Because 'bpftrace ends with the trace'
+            $job.Error | Should -BeNullOrEmpty
+        }
+        finally {
+            Stop-Helper $fixture.Process
+            if ($job) { $job | Remove-Job -Force }
+        }
+    }
+
+    It 'ends by itself when the traced process exits, without an error' {
+        $fixture = Start-Fixture $sequenceExe ''
+        $job = Start-ThreadJob { param($m, $id) Import-Module $m; Trace-EpollInterest -Exact -Id $id -Verbose 4>&1 } -ArgumentList $manifest, $fixture.pid
+        try {
+            Wait-Until { $job.Information.Count -gt 0 -or $job.State -notin 'NotStarted', 'Running' } -LimitMs 60000 | Should -BeTrue
+            $fixture.Process.StandardInput.WriteLine('go')
+            $fixture.Process.StandardInput.Flush()
+            while ($fixture.Process.StandardOutput.ReadLine() -ne 'done') { }
+            Stop-Helper $fixture.Process
+            $job | Wait-Job -Timeout 20 | Out-Null
+            $job.State | Should -Be 'Completed'
+            $output = @($job | Receive-Job)
+            # The whole sequence and nothing more: the second instance's fd number is the closed copy's, and closing it
+            # is not the stale registration's close.
+            @($output | Where-Object { $_ -is [EpollTools.Core.Proc.EpollInterestChange] } | ForEach-Object Change) | Should -Be @(
+                'Created', 'Added', 'Failed', 'Modified', 'Delivered', 'Disarmed', 'TimedOut', 'Rearmed', 'Added', 'FdClosed', 'Added', 'FdClosed', 'Removed', 'Failed', 'Created', 'InstanceClosed')
+            "$($output | Where-Object { $_ -is [Management.Automation.VerboseRecord] })" | Should -Match 'Every traced process has exited'
+            $job.Error | Should -BeNullOrEmpty
+            Wait-Until { @(Get-Process bpftrace -ErrorAction Ignore | Where-Object { $_.Parent.Id -eq $PID }).Count -eq 0 } -LimitMs 5000 | Should -BeTrue
+        }
+        finally { $job | Remove-Job -Force }
+    }
+}
