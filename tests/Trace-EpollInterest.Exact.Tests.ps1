@@ -19,6 +19,12 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
         $workDir = New-WorkDirectory
         $sequenceExe = Build-Fixture 'exact-sequence' $workDir
 
+        # A trace in a thread job says on its Information stream once bpftrace's probes are attached.
+        function Wait-TraceAttached($Job) {
+            Wait-Until { $Job.Information.Count -gt 0 -or $Job.State -notin 'NotStarted', 'Running' } -LimitMs 60000 | Should -BeTrue
+            $Job.Information.Count | Should -Be 1 -Because "the trace says it is attached before anything is traced ($($Job.Error))"
+        }
+
         # The trace runs in a thread job; the fixture starts its calls once the trace says it is attached. Returns the
         # job, its trace's objects once it ended, and what the fixture printed after its calls.
         function Invoke-TracedSequence([string] $Arguments, [int] $Count, [int] $Duration = 30000) {
@@ -29,8 +35,7 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
                     Import-Module $Manifest
                     Trace-EpollInterest -Exact -Id $Id -Count $Count -Duration $Duration
                 } -ArgumentList $manifest, $fixture.pid, $Count, $Duration
-                Wait-Until { $job.Information.Count -gt 0 -or $job.State -notin 'NotStarted', 'Running' } -LimitMs 60000 | Should -BeTrue
-                $job.Information.Count | Should -Be 1 -Because "the trace says it is attached before anything is traced ($($job.Error))"
+                Wait-TraceAttached $job
                 $fixture.Process.StandardInput.WriteLine('go')
                 $fixture.Process.StandardInput.Flush()
                 $printed = @{}
@@ -134,7 +139,7 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
         $fixture = Start-Fixture $sequenceExe ''
         try {
             $job = Start-ThreadJob { param($m, $id) Import-Module $m; Trace-EpollInterest -Exact -Id $id } -ArgumentList $manifest, $fixture.pid
-            Wait-Until { $job.Information.Count -gt 0 -or $job.State -notin 'NotStarted', 'Running' } -LimitMs 60000 | Should -BeTrue
+            Wait-TraceAttached $job
             $tracers = @(Get-Process bpftrace -ErrorAction Ignore | Where-Object { $_.Parent.Id -eq $PID })
             $tracers | Should -HaveCount 1
             $clock = [Diagnostics.Stopwatch]::StartNew()
@@ -156,7 +161,7 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
         $fixture = Start-Fixture $sequenceExe ''
         $job = Start-ThreadJob { param($m, $id) Import-Module $m; Trace-EpollInterest -Exact -Id $id -Verbose 4>&1 } -ArgumentList $manifest, $fixture.pid
         try {
-            Wait-Until { $job.Information.Count -gt 0 -or $job.State -notin 'NotStarted', 'Running' } -LimitMs 60000 | Should -BeTrue
+            Wait-TraceAttached $job
             $fixture.Process.StandardInput.WriteLine('go')
             $fixture.Process.StandardInput.Flush()
             while ($fixture.Process.StandardOutput.ReadLine() -ne 'done') { }

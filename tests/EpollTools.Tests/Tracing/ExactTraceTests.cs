@@ -78,6 +78,16 @@ public sealed class ExactTraceTests
     }
 
     [Fact]
+    public void SaysWhenAWakeupHadMoreEventsThanAreRead()
+    {
+        var tracer = new ExactInterestTracer(onlyEpollFd: null);
+        var changes = new[] { $"C 1 {Pid} {Pid} 3 1 4 1 7 0", $"W 2 {Pid} {Pid} 3 12", $"E 2 {Pid} {Pid} 3 0 1 7", $"W 3 {Pid} {Pid} 3 1", $"E 3 {Pid} {Pid} 3 0 1 7" }
+            .SelectMany(line => tracer.Apply(Record(line))).Where(c => c.Change == InterestChangeKind.Delivered).ToList();
+        Assert.Equal($"IN for fd 4 (event 1 of 12; only the first {EpollCallProgram.EventsPerWakeup} of a wakeup are read)", changes[0].Detail);
+        Assert.Equal("IN for fd 4 (event 1 of 1)", changes[1].Detail);
+    }
+
+    [Fact]
     public void ReportsOnlyTheInstanceAskedFor()
     {
         var tracer = new ExactInterestTracer(onlyEpollFd: 7);

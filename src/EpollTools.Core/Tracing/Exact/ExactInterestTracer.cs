@@ -33,6 +33,9 @@ public sealed class ExactInterestTracer
 
     private readonly Dictionary<(int Pid, int EpollFd), List<Registration>> _instances = new();
     private readonly Dictionary<int, string> _names = new();
+
+    /// <summary>How many events each thread's last wait returned: its events come next, at most <see cref="EpollCallProgram.EventsPerWakeup"/>.</summary>
+    private readonly Dictionary<int, long> _wakeups = new();
     private readonly int? _onlyEpollFd;
     private readonly DateTime _wallAtStart;
     private readonly ulong _monotonicAtStart;
@@ -147,6 +150,7 @@ public sealed class ExactInterestTracer
 
     private IEnumerable<EpollInterestChange> WaitReturn(EpollCallRecord r)
     {
+        _wakeups[r.Tid] = r.Result;
         if (!Reported(r.EpollFd))
         {
             yield break;
@@ -183,7 +187,9 @@ public sealed class ExactInterestTracer
             0 => "no registration this trace knows has that data",
             _ => $"data shared by fds {string.Join(", ", matches.Select(m => m.Fd))}",
         };
-        yield return Change(r, InterestChangeKind.Delivered, r.EpollFd, $"{EpollEventsText.ToShortString(delivered)} for {whose} (event {r.Index + 1} of the wakeup)") with
+        long count = _wakeups.TryGetValue(r.Tid, out long n) ? n : r.Index + 1;
+        string cut = count > EpollCallProgram.EventsPerWakeup ? $"; only the first {EpollCallProgram.EventsPerWakeup} of a wakeup are read" : string.Empty;
+        yield return Change(r, InterestChangeKind.Delivered, r.EpollFd, $"{EpollEventsText.ToShortString(delivered)} for {whose} (event {r.Index + 1} of {count}{cut})") with
         {
             TargetFd = matches.Count == 1 ? matches[0].Fd : null,
             Events = delivered,
