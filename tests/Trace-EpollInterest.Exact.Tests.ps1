@@ -86,13 +86,55 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
             "Created $($p.second)    "
             "InstanceClosed $($p.second)    ")
         $c[3].OldData | Should -Be 0x11
-        $c[9].Detail | Should -Match 'the kernel removed the registration'
-        $c[11].Detail | Should -Match 'still registered, as another fd holds its file'
-        $c[13].Detail | Should -Be 'EPOLL_CTL_DEL fd 999 failed: EBADF (Bad file descriptor)'
+        # Details as the sampled trace says registrations, and what each call did.
+        @($c.Detail) | Should -Be @(
+            'epoll_create1'
+            'IN 0x11'
+            'EPOLL_CTL_ADD IN 0x11: EEXIST (File exists)'
+            'IN 0x11 -> IN|ONESHOT 0x12'
+            'IN, event 1 of 1'
+            'one-shot fired: nothing more until EPOLL_CTL_MOD'
+            'no event: the timeout passed'
+            'ONESHOT 0x12 -> IN 0x13'
+            'IN 0x21'
+            'closed without DEL: the file''s last fd, the kernel removed it'
+            'IN 0x31'
+            'closed without DEL: still registered (stale), another fd holds the file'
+            'IN 0x13'
+            'EPOLL_CTL_DEL: EBADF (Bad file descriptor)'
+            'epoll_create1'
+            'epoll fd closed')
         # The kernel's clock, in order; every object of the fixture's one thread.
         for ($i = 1; $i -lt $c.Count; $i++) { $c[$i].Elapsed | Should -BeGreaterOrEqual $c[$i - 1].Elapsed }
         @($c.ProcessName | Sort-Object -Unique) | Should -Be 'exact-sequence'
         @($c.ThreadId | Sort-Object -Unique) | Should -Be $c[0].ProcessId
+    }
+
+    It 'reports the return of a wait begun before the trace, on its instance, then the next ones whole' {
+        $fixture = Start-Fixture $sequenceExe 'waiting'
+        try {
+            $job = Start-ThreadJob { param($m, $id) Import-Module $m; Trace-EpollInterest -Exact -Id $id -Count 2 -Duration 30000 } -ArgumentList $manifest, $fixture.pid
+            Wait-TraceAttached $job
+            foreach ($round in 1, 2) {
+                $fixture.Process.StandardInput.WriteLine('go')
+                $fixture.Process.StandardInput.Flush()
+                $fixture.Process.StandardOutput.ReadLine() | Should -Be "woke $round"
+            }
+            $changes = @($job | Wait-Job -Timeout 30 | Receive-Job)
+            $changes | Should -HaveCount 2
+            $changes[0].Change | Should -Be 'Delivered'
+            $changes[0].EpollFd | Should -Be $fixture.epoll
+            $changes[0].ThreadId | Should -Be $fixture.waiter
+            $changes[0].TargetFd | Should -BeNullOrEmpty
+            $changes[0].Detail | Should -Be '1 event(s), not read: the wait began before the trace'
+            $changes[1].Change | Should -Be 'Delivered'
+            $changes[1].TargetFd | Should -Be $fixture.eventfd
+            $changes[1].Data | Should -Be 0x77
+        }
+        finally {
+            Stop-Helper $fixture.Process
+            if ($job) { $job | Remove-Job -Force }
+        }
     }
 
     It 'counts 100,000 EPOLL_CTL_MODs exactly, or says how many the kernel dropped' {

@@ -83,8 +83,20 @@ public sealed class ExactTraceTests
         var tracer = new ExactInterestTracer(onlyEpollFd: null);
         var changes = new[] { $"C 1 {Pid} {Pid} 3 1 4 1 7 0", $"W 2 {Pid} {Pid} 3 12", $"E 2 {Pid} {Pid} 3 0 1 7", $"W 3 {Pid} {Pid} 3 1", $"E 3 {Pid} {Pid} 3 0 1 7" }
             .SelectMany(line => tracer.Apply(Record(line))).Where(c => c.Change == InterestChangeKind.Delivered).ToList();
-        Assert.Equal($"IN for fd 4 (event 1 of 12; only the first {EpollCallProgram.EventsPerWakeup} of a wakeup are read)", changes[0].Detail);
-        Assert.Equal("IN for fd 4 (event 1 of 1)", changes[1].Detail);
+        Assert.Equal($"IN, event 1 of 12; only the first {EpollCallProgram.EventsPerWakeup} of a wakeup are read", changes[0].Detail);
+        Assert.Equal("IN, event 1 of 1", changes[1].Detail);
+    }
+
+    [Fact]
+    public void PlacesTheReturnOfAWaitBegunBeforeTheTraceOnTheInstanceItsThreadWasSeenWaitingOn()
+    {
+        var tracer = new ExactInterestTracer(onlyEpollFd: null);
+        tracer.KnowWaiting(tid: 41, epollFd: 6);
+        var changes = new[] { $"U 1 {Pid} 41 3", $"U 2 {Pid} 41 1", $"U 3 {Pid} 42 0" }.SelectMany(line => tracer.Apply(Record(line))).ToList();
+        var only = Assert.Single(changes); // the thread's next wait is its own; another thread's is not placed
+        Assert.Equal((InterestChangeKind.Delivered, 6, 41), (only.Change, only.EpollFd, only.ThreadId!.Value));
+        Assert.Equal("3 event(s), not read: the wait began before the trace", only.Detail);
+        Assert.Null(only.TargetFd);
     }
 
     [Fact]
@@ -101,6 +113,7 @@ public sealed class ExactTraceTests
     {
         string program = EpollCallProgram.For(new[] { 12, 5, 12 }, new EpollEventLayout(12, 4), sentinelPid: 77);
         Assert.Contains("tracepoint:syscalls:sys_enter_epoll_ctl /pid == 5 || pid == 12/", program);
+        Assert.Contains("printf(\"U %llu", program);
         Assert.Contains("$at = $array + (uint64)($i * 12);", program);
         Assert.Contains("*(uint64 *)($at + 4)", program);
         Assert.Contains($"unroll({EpollCallProgram.EventsPerWakeup})", program);

@@ -43,6 +43,8 @@ public static class EpollCallProgram
         Probe("tracepoint:syscalls:sys_enter_epoll_wait,tracepoint:syscalls:sys_enter_epoll_pwait,tracepoint:syscalls:sys_enter_epoll_pwait2", only,
             "  @wait_epfd[tid] = args->epfd; @wait_events[tid] = (uint64)args->events;\n");
         var wait = new StringBuilder();
+        // A wait entered before the probes were attached has no saved arguments: its return is said without its events.
+        wait.Append("  if (@wait_events[tid] == 0) {\n    printf(\"U %llu %d %d %lld\\n\", nsecs, pid, tid, (int64)args->ret);\n    return;\n  }\n");
         wait.Append("  $n = (int64)args->ret; $array = @wait_events[tid];\n");
         wait.Append("  printf(\"W %llu %d %d %d %lld\\n\", nsecs, pid, tid, @wait_epfd[tid], $n);\n");
         wait.Append("  $i = (int64)0;\n");
@@ -52,7 +54,7 @@ public static class EpollCallProgram
         wait.Append($"      printf(\"E %llu %d %d %d %lld %u %llu\\n\", nsecs, pid, tid, @wait_epfd[tid], $i, *(uint32 *)$at, *(uint64 *)($at + {layout.DataOffset}));\n");
         wait.Append("    }\n    $i++;\n  }\n");
         wait.Append("  delete(@wait_epfd[tid]); delete(@wait_events[tid]);\n");
-        Probe("tracepoint:syscalls:sys_exit_epoll_wait,tracepoint:syscalls:sys_exit_epoll_pwait,tracepoint:syscalls:sys_exit_epoll_pwait2", $"({only}) && @wait_events[tid]", wait.ToString());
+        Probe("tracepoint:syscalls:sys_exit_epoll_wait,tracepoint:syscalls:sys_exit_epoll_pwait,tracepoint:syscalls:sys_exit_epoll_pwait2", only, wait.ToString());
 
         Probe("tracepoint:syscalls:sys_exit_epoll_create1,tracepoint:syscalls:sys_exit_epoll_create", only,
             "  printf(\"N %llu %d %d %lld\\n\", nsecs, pid, tid, (int64)args->ret);\n");

@@ -15,6 +15,9 @@ public enum EpollCall
     /// <summary>One event of the wait just returned: Index, Events, Data.</summary>
     Event,
 
+    /// <summary>A wait entered before the trace began returned: Result events (not read), or -errno.</summary>
+    EarlierWaitReturn,
+
     /// <summary>epoll_create1 (or epoll_create) returned: Result is the new epoll fd, or -errno.</summary>
     Create,
 
@@ -76,6 +79,7 @@ public sealed record EpollCallRecord(EpollCall Call, ulong Nanoseconds, int Pid,
                     Events = uint.Parse(fields[6], CultureInfo.InvariantCulture), Data = ulong.Parse(fields[7], CultureInfo.InvariantCulture),
                 },
                 ('N', 5) => new EpollCallRecord(EpollCall.Create, ns, pid, tid) { Result = Long(fields[4]) },
+                ('U', 5) => new EpollCallRecord(EpollCall.EarlierWaitReturn, ns, pid, tid) { Result = Long(fields[4]) },
                 ('X', 6) => new EpollCallRecord(EpollCall.Close, ns, pid, tid) { Fd = Int(fields[4]), Result = Long(fields[5]) },
                 ('D', 7) => new EpollCallRecord(EpollCall.Dup, ns, pid, tid) { OldFd = Int(fields[4]), Fd = Int(fields[5]), Result = Long(fields[6]) },
                 _ => null,

@@ -36,6 +36,8 @@ public sealed class ExactInterestTracer
 
     /// <summary>How many events each thread's last wait returned: its events come next, at most <see cref="EpollCallProgram.EventsPerWakeup"/>.</summary>
     private readonly Dictionary<int, long> _wakeups = new();
+
+    private readonly Dictionary<int, int> _waitingAtStart = new();
     private readonly int? _onlyEpollFd;
     private readonly DateTime _wallAtStart;
     private readonly ulong _monotonicAtStart;
@@ -71,12 +73,19 @@ public sealed class ExactInterestTracer
         _instances[(pid, epollFd)] = registrations;
     }
 
+    /// <summary>
+    /// A thread in an epoll wait when the trace starts (as its syscall file says): its wait was entered before the
+    /// probes, so its return comes without its arguments, and this says which instance it was on.
+    /// </summary>
+    public void KnowWaiting(int tid, int epollFd) => _waitingAtStart[tid] = epollFd;
+
     /// <summary>The changes one record makes (none for a call that changes nothing traced).</summary>
     public IEnumerable<EpollInterestChange> Apply(EpollCallRecord record) => record.Call switch
     {
         EpollCall.Ctl => Ctl(record),
         EpollCall.WaitReturn => WaitReturn(record),
         EpollCall.Event => Delivery(record),
+        EpollCall.EarlierWaitReturn => EarlierWaitReturn(record),
         EpollCall.Create => Created(record),
         EpollCall.Close when record.Result == 0 => Closed(record, record.Fd, "closed"),
         EpollCall.Dup when record.Result >= 0 && record.OldFd != record.Fd => Closed(record, record.Fd, $"dup2'd over (by fd {record.OldFd})"),
@@ -95,7 +104,7 @@ public sealed class ExactInterestTracer
             _ => $"op {r.Op}",
         };
         var asked = (EpollEvents)r.Events;
-        string passed = r.Op == EpollConstants.EPOLL_CTL_DEL ? string.Empty : $" {EpollEventsText.ToShortString(asked)}, data 0x{r.Data:x}";
+        string passed = r.Op == EpollConstants.EPOLL_CTL_DEL ? string.Empty : " " + Describe(asked, r.Data);
         if (!Reported(r.EpollFd))
         {
             yield break;
@@ -104,7 +113,7 @@ public sealed class ExactInterestTracer
         if (r.Result < 0)
         {
             int errno = (int)-r.Result;
-            yield return Change(r, InterestChangeKind.Failed, r.EpollFd, $"{op} fd {r.Fd}{passed} failed: {ErrnoNames.NameOf(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})") with
+            yield return Change(r, InterestChangeKind.Failed, r.EpollFd, $"{op}{passed}: {ErrnoNames.NameOf(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})") with
             {
                 TargetFd = r.Fd,
                 Error = ErrnoNames.NameOf(errno),
@@ -120,7 +129,7 @@ public sealed class ExactInterestTracer
         {
             case EpollConstants.EPOLL_CTL_ADD:
                 list.Add(new Registration { Fd = r.Fd, Events = stored, Data = r.Data });
-                yield return Change(r, InterestChangeKind.Added, r.EpollFd, $"{op} fd {r.Fd}{passed}") with { TargetFd = r.Fd, Events = stored, Data = r.Data };
+                yield return Change(r, InterestChangeKind.Added, r.EpollFd, Describe(asked, r.Data)) with { TargetFd = r.Fd, Events = stored, Data = r.Data };
                 break;
             case EpollConstants.EPOLL_CTL_MOD:
                 var kind = before is { Disarmed: true } && (asked & ~EpollEventGroups.PrivateBits) != 0 ? InterestChangeKind.Rearmed : InterestChangeKind.Modified;
@@ -132,7 +141,8 @@ public sealed class ExactInterestTracer
                 }
 
                 (before.Events, before.Data, before.Disarmed) = (stored, r.Data, false);
-                yield return Change(r, kind, r.EpollFd, $"{op} fd {r.Fd}{passed}") with
+                string was = oldEvents is EpollEvents old ? Describe(old, oldData!.Value) : "?";
+                yield return Change(r, kind, r.EpollFd, $"{was} -> {Describe(asked, r.Data)}") with
                 {
                     TargetFd = r.Fd, OldEvents = oldEvents, Events = stored, OldData = oldData, Data = r.Data,
                 };
@@ -143,7 +153,7 @@ public sealed class ExactInterestTracer
                     list.Remove(before);
                 }
 
-                yield return Change(r, InterestChangeKind.Removed, r.EpollFd, $"{op} fd {r.Fd}") with { TargetFd = r.Fd, OldEvents = before?.Events, OldData = before?.Data };
+                yield return Change(r, InterestChangeKind.Removed, r.EpollFd, before is null ? op : Describe(before.Events, before.Data)) with { TargetFd = r.Fd, OldEvents = before?.Events, OldData = before?.Data };
                 break;
         }
     }
@@ -158,17 +168,36 @@ public sealed class ExactInterestTracer
 
         if (r.Result == 0)
         {
-            yield return Change(r, InterestChangeKind.TimedOut, r.EpollFd, "the wait returned no event: its timeout passed") with { ThreadId = r.Tid };
+            yield return Change(r, InterestChangeKind.TimedOut, r.EpollFd, "no event: the timeout passed") with { ThreadId = r.Tid };
         }
         else if (r.Result < 0)
         {
             int errno = (int)-r.Result;
-            yield return Change(r, InterestChangeKind.Failed, r.EpollFd, $"the wait failed: {ErrnoNames.NameOf(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})") with
+            yield return Change(r, InterestChangeKind.Failed, r.EpollFd, $"wait: {ErrnoNames.NameOf(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})") with
             {
                 ThreadId = r.Tid,
                 Error = ErrnoNames.NameOf(errno),
             };
         }
+    }
+
+    /// <summary>The return of a wait entered before the trace: what it returned, but not which events (they were not read).</summary>
+    private IEnumerable<EpollInterestChange> EarlierWaitReturn(EpollCallRecord r)
+    {
+        if (!_waitingAtStart.Remove(r.Tid, out int epollFd))
+        {
+            return Array.Empty<EpollInterestChange>(); // a thread not seen waiting at the start: its instance is not known
+        }
+
+        var placed = r with { EpollFd = epollFd };
+        if (r.Result <= 0)
+        {
+            return WaitReturn(placed);
+        }
+
+        return Reported(epollFd)
+            ? new[] { Change(placed, InterestChangeKind.Delivered, epollFd, $"{r.Result} event(s), not read: the wait began before the trace") with { ThreadId = r.Tid } }
+            : Array.Empty<EpollInterestChange>();
     }
 
     private IEnumerable<EpollInterestChange> Delivery(EpollCallRecord r)
@@ -183,13 +212,13 @@ public sealed class ExactInterestTracer
         var delivered = (EpollEvents)r.Events;
         string whose = matches.Count switch
         {
-            1 => matches[0].Stale ? $"fd {matches[0].Fd} (closed: a stale registration)" : $"fd {matches[0].Fd}",
-            0 => "no registration this trace knows has that data",
-            _ => $"data shared by fds {string.Join(", ", matches.Select(m => m.Fd))}",
+            1 => matches[0].Stale ? $"; fd {matches[0].Fd} is closed: a stale registration" : string.Empty,
+            0 => $"; data 0x{r.Data:x}: no registration this trace knows has it",
+            _ => $"; data 0x{r.Data:x} is fds {string.Join(", ", matches.Select(m => m.Fd))}'s",
         };
         long count = _wakeups.TryGetValue(r.Tid, out long n) ? n : r.Index + 1;
         string cut = count > EpollCallProgram.EventsPerWakeup ? $"; only the first {EpollCallProgram.EventsPerWakeup} of a wakeup are read" : string.Empty;
-        yield return Change(r, InterestChangeKind.Delivered, r.EpollFd, $"{EpollEventsText.ToShortString(delivered)} for {whose} (event {r.Index + 1} of {count}{cut})") with
+        yield return Change(r, InterestChangeKind.Delivered, r.EpollFd, $"{EpollEventsText.ToShortString(delivered)}, event {r.Index + 1} of {count}{cut}{whose}") with
         {
             TargetFd = matches.Count == 1 ? matches[0].Fd : null,
             Events = delivered,
@@ -203,7 +232,7 @@ public sealed class ExactInterestTracer
             var before = registration.Events;
             registration.Events &= EpollEventGroups.PrivateBits;
             registration.Disarmed = true;
-            yield return Change(r, InterestChangeKind.Disarmed, r.EpollFd, $"fd {registration.Fd}: one-shot fired, nothing more until EPOLL_CTL_MOD re-arms it") with
+            yield return Change(r, InterestChangeKind.Disarmed, r.EpollFd, "one-shot fired: nothing more until EPOLL_CTL_MOD") with
             {
                 TargetFd = registration.Fd, OldEvents = before, Events = registration.Events, Data = registration.Data, ThreadId = r.Tid,
             };
@@ -215,7 +244,7 @@ public sealed class ExactInterestTracer
         if (r.Result < 0)
         {
             int errno = (int)-r.Result;
-            yield return Change(r, InterestChangeKind.Failed, -1, $"epoll_create1 failed: {ErrnoNames.NameOf(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})") with { Error = ErrnoNames.NameOf(errno) };
+            yield return Change(r, InterestChangeKind.Failed, -1, $"epoll_create1: {ErrnoNames.NameOf(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})") with { Error = ErrnoNames.NameOf(errno) };
             yield break;
         }
 
@@ -223,7 +252,7 @@ public sealed class ExactInterestTracer
         _instances[(r.Pid, epollFd)] = new List<Registration>();
         if (Reported(epollFd))
         {
-            yield return Change(r, InterestChangeKind.Created, epollFd, $"epoll_create1 returned fd {epollFd}");
+            yield return Change(r, InterestChangeKind.Created, epollFd, "epoll_create1");
         }
     }
 
@@ -232,7 +261,7 @@ public sealed class ExactInterestTracer
     {
         if (_instances.Remove((r.Pid, fd)) && Reported(fd))
         {
-            yield return Change(r, InterestChangeKind.InstanceClosed, fd, $"epoll fd {fd} {how}");
+            yield return Change(r, InterestChangeKind.InstanceClosed, fd, $"epoll fd {how}");
         }
 
         foreach (var ((pid, epollFd), list) in _instances.Where(i => i.Key.Pid == r.Pid).ToList())
@@ -256,14 +285,17 @@ public sealed class ExactInterestTracer
             if (Reported(epollFd))
             {
                 yield return Change(r, InterestChangeKind.FdClosed, epollFd, stays
-                    ? $"fd {fd} {how} without EPOLL_CTL_DEL: still registered, as another fd holds its file (a stale registration)"
-                    : $"fd {fd} {how} without EPOLL_CTL_DEL: its file's last fd, so the kernel removed the registration") with
+                    ? $"{how} without DEL: still registered (stale), another fd holds the file"
+                    : $"{how} without DEL: the file's last fd, the kernel removed it") with
                 {
                     TargetFd = fd, OldEvents = registration.Events, OldData = registration.Data,
                 };
             }
         }
     }
+
+    /// <summary>"IN|ET 0x5", as the sampled trace says a registration; the ERR|HUP every registration has is left out.</summary>
+    private static string Describe(EpollEvents events, ulong data) => $"{EpollEventsText.ToShortString(events & ~(EpollEvents.Err | EpollEvents.Hup))} 0x{data:x}";
 
     private List<Registration> ListOf(int pid, int epollFd)
     {

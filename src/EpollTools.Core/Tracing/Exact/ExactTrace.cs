@@ -92,6 +92,14 @@ public sealed class ExactTrace : IDisposable
                 tracer.Know(pid, epollFd);
             }
 
+            foreach (int pid in pids)
+            {
+                foreach (var (tid, epollFd, _) in Waits.EpollWaiters.EpollWaitsOf(pid))
+                {
+                    tracer.KnowWaiting(tid, epollFd);
+                }
+            }
+
             return new ExactTrace(bpf, tracer, clock.Elapsed, pids, early);
         }
         catch
