@@ -39,6 +39,7 @@
         'Show-MultiplexerChart'
         'Get-WaitChain'
         'Export-EpollMetric'
+        'Measure-EpollWait'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

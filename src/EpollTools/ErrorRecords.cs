@@ -127,6 +127,19 @@ internal static class ErrorRecords
         $"'{name}' is not a valid wildcard pattern: {exception.Message}",
         "Escape a literal [ or ] with a backtick (`[), quote the name in single quotes, or select the process with -Id.");
 
+    /// <summary>Why an eBPF measurement cannot run here, with what to do, and what works without it (<paramref name="without"/>).</summary>
+    public static ErrorRecord ForBpfTrace(Core.Tracing.Exact.BpfTraceException e, string without) => e.Problem switch
+    {
+        Core.Tracing.Exact.BpfTraceProblem.NotInstalled => Usage("BpftraceNotInstalled", ErrorCategory.NotInstalled, "bpftrace", e.Message,
+            $"Install bpftrace (apt-get install bpftrace on Debian and Ubuntu, dnf install bpftrace on Fedora); {without}."),
+        Core.Tracing.Exact.BpfTraceProblem.PermissionDenied => Usage("ExactTraceNotPermitted", ErrorCategory.PermissionDenied, "bpftrace", e.Message,
+            $"Run pwsh as root (sudo), or give it CAP_BPF and CAP_PERFMON; {without}."),
+        Core.Tracing.Exact.BpfTraceProblem.NotSupported => Usage("TracepointsNotAvailable", ErrorCategory.NotImplemented, "/sys/kernel/tracing", e.Message,
+            $"Mount tracefs (mount -t tracefs nodev /sys/kernel/tracing, as root); {without}."),
+        _ => Usage("BpftraceFailed", ErrorCategory.InvalidOperation, "bpftrace", e.Message,
+            $"Run bpftrace --info to see what the kernel supports; {without}."),
+    };
+
     /// <summary>An error found by the cmdlet itself, before any system call.</summary>
     public static ErrorRecord Usage(string errorId, ErrorCategory category, object? target, string message, string hint)
         => Make(new ArgumentException(message), errorId, category, target, message, hint);

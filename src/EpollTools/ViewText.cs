@@ -119,4 +119,36 @@ public static class ViewText
 
         wrapped.Add(current.ToString());
     }
+
+    /// <summary>
+    /// A histogram as one bar a bucket, from a live <see cref="Core.Proc.Log2Histogram"/> or one back from remoting or
+    /// Export-Clixml (its Buckets as property bags); text that crossed the wire as text is shown as it is.
+    /// </summary>
+    public static string Histogram(object? value, int barWidth = 30)
+    {
+        var histogram = value is PSObject wrapped ? wrapped.BaseObject is Core.Proc.Log2Histogram live ? live : (object)wrapped : value;
+        if (histogram is Core.Proc.Log2Histogram real)
+        {
+            return real.Buckets.Count == 0 ? "(none)" : real.ToText(barWidth);
+        }
+
+        if (histogram is PSObject bag && bag.Properties["Buckets"]?.Value is { } buckets && LanguagePrimitives.GetEnumerable(buckets) is { } items)
+        {
+            var rebuilt = new List<Core.Proc.HistogramBucket>();
+            foreach (object? item in items)
+            {
+                if (item is PSObject bucket)
+                {
+                    rebuilt.Add(new Core.Proc.HistogramBucket(
+                        Convert.ToInt64(bucket.Properties["Min"]?.Value, System.Globalization.CultureInfo.InvariantCulture),
+                        Convert.ToInt64(bucket.Properties["Max"]?.Value, System.Globalization.CultureInfo.InvariantCulture),
+                        Convert.ToInt64(bucket.Properties["Count"]?.Value, System.Globalization.CultureInfo.InvariantCulture)));
+                }
+            }
+
+            return rebuilt.Count == 0 ? "(none)" : new Core.Proc.Log2Histogram(rebuilt).ToText(barWidth);
+        }
+
+        return histogram?.ToString() ?? string.Empty;
+    }
 }

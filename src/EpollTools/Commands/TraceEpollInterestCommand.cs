@@ -113,7 +113,7 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
         }
         catch (BpfTraceException e)
         {
-            ThrowTerminatingError(ExactTraceError(e));
+            ThrowTerminatingError(ErrorRecords.ForBpfTrace(e, "without -Exact, Trace-EpollInterest samples /proc"));
             return;
         }
         catch (OperationCanceledException)
@@ -189,18 +189,6 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
             WriteProcessResult(result); // a process with no epoll fd yet is traced from its first epoll_create1
         }
     }
-
-    private static ErrorRecord ExactTraceError(BpfTraceException e) => e.Problem switch
-    {
-        BpfTraceProblem.NotInstalled => ErrorRecords.Usage("BpftraceNotInstalled", ErrorCategory.NotInstalled, "bpftrace", e.Message,
-            "Install bpftrace (apt-get install bpftrace on Debian and Ubuntu, dnf install bpftrace on Fedora); without -Exact, Trace-EpollInterest samples /proc."),
-        BpfTraceProblem.PermissionDenied => ErrorRecords.Usage("ExactTraceNotPermitted", ErrorCategory.PermissionDenied, "bpftrace", e.Message,
-            "Run pwsh as root (sudo), or give it CAP_BPF and CAP_PERFMON; without -Exact, Trace-EpollInterest samples /proc."),
-        BpfTraceProblem.NotSupported => ErrorRecords.Usage("TracepointsNotAvailable", ErrorCategory.NotImplemented, "/sys/kernel/tracing", e.Message,
-            "Mount tracefs (mount -t tracefs nodev /sys/kernel/tracing, as root); without -Exact, Trace-EpollInterest samples /proc."),
-        _ => ErrorRecords.Usage("BpftraceFailed", ErrorCategory.InvalidOperation, "bpftrace", e.Message,
-            "Run bpftrace --info to see what the kernel supports; without -Exact, Trace-EpollInterest samples /proc."),
-    };
 
     private void Trace(InterestTracer tracer)
     {

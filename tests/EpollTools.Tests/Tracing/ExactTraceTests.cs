@@ -120,4 +120,32 @@ public sealed class ExactTraceTests
         int sentinel = program.IndexOf("tracepoint:syscalls:sys_enter_getppid /pid == 77/", System.StringComparison.Ordinal);
         Assert.True(sentinel > program.IndexOf("sys_exit_dup3", System.StringComparison.Ordinal), "the attach probe comes after every traced probe");
     }
+
+    [Fact]
+    public void ReadsThePerThreadStatisticsFromTheMapsBpftracePrinted()
+    {
+        // As bpftrace 0.17 printed them here for a Python loop (50 polls, 50 waits of 1 ms), the key "pid,tid".
+        var maps = new[]
+        {
+            "{\"@blocked_us\": {\"2628,2628\": [{\"min\": 2, \"max\": 3, \"count\": 49}, {\"min\": 4, \"max\": 7, \"count\": 0}, {\"min\": 1024, \"max\": 2047, \"count\": 50}]}}",
+            "{\"@calls\": {\"2628,2628\": 100}}",
+            "{\"@epfd\": {\"2628,2628\": 3}}",
+            "{\"@events\": {\"2628,2628\": [{\"min\": 0, \"max\": 0, \"count\": 50}, {\"min\": 1, \"max\": 1, \"count\": 50}]}}",
+            "{\"@zero_timeout\": {\"2628,2628\": 50}}",
+            "{\"@with_events\": {\"2628,2628\": 50}}",
+        };
+        var only = Assert.Single(EpollWaitStatisticsProgram.Read(maps, 2.0, (pid, tid) => tid is null ? "python3" : "loop"));
+        Assert.Equal((2628, 2628, "python3", "loop", 3), (only.ProcessId, only.ThreadId, only.ProcessName, only.ThreadName, only.EpollFd!.Value));
+        Assert.Equal((100L, 50L, 50L, 0L), (only.Calls, only.WithEvents, only.ZeroTimeout, only.TimedOut));
+        Assert.Equal(new[] { (2L, 3L, 49L), (1024L, 2047L, 50L) }, only.BlockedMicroseconds.Buckets.Select(b => (b.Min, b.Max, b.Count)));
+        Assert.Equal(100, only.EventsPerWakeup.Total);
+        Assert.Null(only.Finding); // half the waits poll: not a spinning loop
+    }
+
+    [Theory]
+    [InlineData(1000, 1000, 5.0, true)]
+    [InlineData(1000, 899, 5.0, false)]
+    [InlineData(400, 400, 5.0, false)]
+    public void NamesBusyPollingWhenNearlyEveryWaitIsAPollHundredsASecond(long calls, long zero, double seconds, bool busy)
+        => Assert.Equal(busy, EpollWaitStatisticsProgram.BusyPolling(calls, zero, seconds) is not null);
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -52,6 +53,7 @@ public sealed class BpfTrace : IDisposable
     private readonly BlockingCollection<string> _lines = new();
     private readonly ManualResetEventSlim _attached = new();
     private readonly System.Text.StringBuilder _errors = new();
+    private readonly ConcurrentQueue<string> _maps = new();
     private long _lost;
     private bool _disposed;
 
@@ -67,6 +69,26 @@ public sealed class BpfTrace : IDisposable
 
     /// <summary>Events the kernel dropped because the buffer was full, as bpftrace counted them so far.</summary>
     public long Lost => Interlocked.Read(ref _lost);
+
+    /// <summary>The maps bpftrace printed as it ended, each as its JSON ({"@name": {"key": value or buckets}}).</summary>
+    public IReadOnlyList<string> Maps => _maps.ToArray();
+
+    /// <summary>Waits for bpftrace to end on its own (a program that calls exit()); false if it has not within the limit.</summary>
+    public bool WaitEnded(TimeSpan limit, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!_lines.IsCompleted)
+        {
+            if (cancel.IsCancellationRequested || clock.Elapsed > limit)
+            {
+                return false;
+            }
+
+            Next(TimeSpan.FromMilliseconds(50), cancel);
+        }
+
+        return true;
+    }
 
     /// <summary>bpftrace's process id.</summary>
     public int ProcessId => _process.Id;
@@ -109,6 +131,38 @@ public sealed class BpfTrace : IDisposable
                     ? $"bpftrace ended before its probes were attached{(said.Length > 0 ? ": " + said : ".")}"
                     : $"bpftrace did not attach its probes within {limit.TotalSeconds:0} s.");
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits until every probe is attached: bpftrace says it attaches before it does, and attaches in the program's
+    /// order, so a last probe on this process's getppid that prints <paramref name="attachedLine"/> answers only once
+    /// all the others are attached. Returns the lines the others printed meanwhile, to be read first.
+    /// </summary>
+    public List<string> WaitProbesAttached(string attachedLine, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        WaitAttached(TimeSpan.FromSeconds(60), cancel);
+        var early = new List<string>();
+        while (true)
+        {
+            _ = NativeMethods.getppid();
+            string? line = Next(TimeSpan.FromMilliseconds(10), cancel);
+            if (line == attachedLine)
+            {
+                return early;
+            }
+
+            if (line is not null)
+            {
+                early.Add(line);
+            }
+            else if (Ended || clock.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new BpfTraceException(BpfTraceProblem.Failed, $"bpftrace did not attach its probes: {Said()}");
+            }
+
+            cancel.ThrowIfCancellationRequested();
         }
     }
 
@@ -186,6 +240,9 @@ public sealed class BpfTrace : IDisposable
                         _lines.Add(line);
                     }
 
+                    break;
+                case "map" or "hist" when data.ValueKind == JsonValueKind.Object:
+                    _maps.Enqueue(data.GetRawText());
                     break;
                 case "lost_events" when data.ValueKind == JsonValueKind.Object && data.TryGetProperty("events", out var count) && count.TryGetInt64(out long lost):
                     Interlocked.Add(ref _lost, lost);

@@ -20,6 +20,9 @@ public static class EpollCallProgram
     /// <summary>The line the last probe prints when the tracing process calls getppid: every probe before it is attached.</summary>
     public const string AttachedLine = "A";
 
+    /// <summary>The probe, last in a program, that says its probes are all attached (see <see cref="BpfTrace.WaitProbesAttached"/>).</summary>
+    public static string AttachProbe(int sentinelPid) => $"tracepoint:syscalls:sys_enter_getppid /pid == {sentinelPid}/ {{\n  printf(\"{AttachedLine}\\n\");\n}}\n";
+
     /// <param name="pids">The processes traced.</param>
     /// <param name="layout">struct epoll_event on this architecture: where an event's data is.</param>
     /// <param name="sentinelPid">
@@ -67,7 +70,7 @@ public static class EpollCallProgram
         Probe("tracepoint:syscalls:sys_exit_dup2,tracepoint:syscalls:sys_exit_dup3", $"({only}) && @dup_old[tid]",
             "  printf(\"D %llu %d %d %d %d %lld\\n\", nsecs, pid, tid, @dup_old[tid] - 1, @dup_new[tid], (int64)args->ret);\n  delete(@dup_old[tid]); delete(@dup_new[tid]);\n");
 
-        Probe("tracepoint:syscalls:sys_enter_getppid", $"pid == {sentinelPid}", $"  printf(\"{AttachedLine}\\n\");\n");
+        program.Append(AttachProbe(sentinelPid));
 
         // Maps are printed at exit unless cleared: an exact trace wants its lines only.
         program.Append("END {\n  clear(@ctl_epfd); clear(@ctl_op); clear(@ctl_fd); clear(@ctl_ev); clear(@ctl_data);\n" +

@@ -61,30 +61,7 @@ public sealed class ExactTrace : IDisposable
         var bpf = BpfTrace.Start(EpollCallProgram.For(pids, EpollEventLayout.Current, Environment.ProcessId));
         try
         {
-            bpf.WaitAttached(TimeSpan.FromSeconds(60), cancel);
-            var early = new List<string>();
-            while (true)
-            {
-                // Until the last probe answers, the first ones may not be attached yet: what they report meanwhile is kept.
-                _ = NativeMethods.getppid();
-                string? line = bpf.Next(TimeSpan.FromMilliseconds(10), cancel);
-                if (line == EpollCallProgram.AttachedLine)
-                {
-                    break;
-                }
-
-                if (line is not null)
-                {
-                    early.Add(line);
-                }
-                else if (bpf.Ended || clock.Elapsed > TimeSpan.FromSeconds(60))
-                {
-                    throw new BpfTraceException(BpfTraceProblem.Failed, $"bpftrace did not attach its probes: {bpf.Said()}");
-                }
-
-                cancel.ThrowIfCancellationRequested();
-            }
-
+            var early = bpf.WaitProbesAttached(EpollCallProgram.AttachedLine, cancel);
             var tracer = new ExactInterestTracer(onlyEpollFd);
             // Read after the probes are attached: a change made meanwhile is in both, and reported once (from the trace).
             foreach (var (pid, epollFd) in instances)

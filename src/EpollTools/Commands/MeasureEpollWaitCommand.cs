@@ -1,0 +1,96 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Tracing.Exact;
+
+namespace EpollTools.Commands;
+
+/// <summary>
+/// Measure-EpollWait: the epoll waits of processes over -Duration, aggregated in the kernel through bpftrace: per
+/// thread, how many and how they returned, and log2 histograms of events per wakeup, time blocked and time between a
+/// return and the next wait; a loop that polls instead of sleeping is named.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Measure, "EpollWait", DefaultParameterSetName = IdSet)]
+[OutputType(typeof(EpollWaitStatistics))]
+public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
+{
+    private readonly List<int> _ids = new();
+
+    /// <summary>How long to measure: milliseconds or a TimeSpan.</summary>
+    [Parameter]
+    [TimeoutTransformation]
+    [ValidateRange(100, int.MaxValue)]
+    public int Duration { get; set; } = 5000;
+
+    protected override void ProcessRecord() => _ids.AddRange(Id ?? Array.Empty<int>());
+
+    protected override void EndProcessing()
+    {
+        if (NoProcessCameDownThePipeline(_ids.Count))
+        {
+            return;
+        }
+
+        var pids = Mode == ProcessSelectionMode.Ids ? _ids.Distinct().ToList() : SelectedPids(Array.Empty<int>());
+        if (pids.Count == 0)
+        {
+            return;
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        BpfTrace bpf;
+        try
+        {
+            bpf = BpfTrace.Start(EpollWaitStatisticsProgram.For(pids, Duration, Environment.ProcessId));
+        }
+        catch (BpfTraceException e)
+        {
+            ThrowTerminatingError(ErrorRecords.ForBpfTrace(e, "Get-MultiplexerWait shows the waits of the moment without it"));
+            return;
+        }
+
+        using (bpf)
+        {
+            try
+            {
+                bpf.WaitProbesAttached(EpollCallProgram.AttachedLine, StopToken);
+            }
+            catch (BpfTraceException e)
+            {
+                ThrowTerminatingError(ErrorRecords.ForBpfTrace(e, "Get-MultiplexerWait shows the waits of the moment without it"));
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            WriteInformation(new HostInformationMessage
+            {
+                Message = $"Measuring the epoll waits of {pids.Count} process(es) for {Duration} ms; bpftrace attached in {clock.ElapsedMilliseconds} ms.",
+            }, new[] { "PSHOST" });
+            if (!bpf.WaitEnded(TimeSpan.FromMilliseconds(Duration) + TimeSpan.FromSeconds(30), StopToken))
+            {
+                if (!Stopping)
+                {
+                    WriteWarning($"bpftrace did not end after {Duration} ms: no statistics. {bpf.Said()}");
+                }
+
+                return;
+            }
+
+            var statistics = EpollWaitStatisticsProgram.Read(bpf.Maps, Duration / 1000.0, NameOf);
+            WriteObject(statistics, enumerateCollection: true);
+            if (bpf.Lost > 0)
+            {
+                WriteWarning($"The kernel dropped {bpf.Lost} events (bpftrace's buffer was full).");
+            }
+        }
+    }
+
+    private static string NameOf(int pid, int? tid)
+        => (tid is int thread ? ProcFs.ReadProcessFile(pid, $"task/{thread}/comm") : ProcFs.ReadComm(pid))?.TrimEnd('\n') ?? "?";
+}

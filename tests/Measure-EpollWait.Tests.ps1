@@ -1,0 +1,106 @@
+# End-to-end: Measure-EpollWait aggregates epoll waits in the kernel through bpftrace (Debian's package; .ci/run
+# installs it and mounts tracefs), against tests/fixtures/exact-sequence.c in shapes whose numbers are known: n waits
+# of exactly k events each, and a loop of zero-timeout waits.
+
+BeforeDiscovery {
+    $why = if (-not (Get-Command bpftrace -ErrorAction Ignore)) { 'no bpftrace (Debian''s bpftrace; .ci/run installs it)' }
+    elseif ([Environment]::UserName -ne 'root') { 'the measurement loads an eBPF program: root' }
+    elseif (-not [IO.Directory]::Exists('/sys/kernel/tracing/events/syscalls')) { 'tracefs is not mounted (.ci/run mounts it)' }
+    if ($why) { Write-Host "Measure-EpollWait tests skipped: $why." }
+}
+
+Describe 'Measure-EpollWait' -Skip:([bool] $why) {
+    BeforeAll {
+        Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+        Import-EpollTools
+        $fdBaseline = Get-ModuleKindFd
+        $manifest = [IO.Path]::Combine((Get-Module EpollTools).ModuleBase, 'EpollTools.psd1')
+        $workDir = New-WorkDirectory
+        $sequenceExe = Build-Fixture 'exact-sequence' $workDir
+
+        # Measures the fixture in a thread job; the fixture starts its waits once the measurement says it is attached.
+        function Measure-Shape([string] $Arguments, [int] $Duration = 3000) {
+            $fixture = Start-Fixture $sequenceExe $Arguments
+            try {
+                $job = Start-ThreadJob { param($m, $id, $d) Import-Module $m; Measure-EpollWait -Id $id -Duration $d } -ArgumentList $manifest, $fixture.pid, $Duration
+                Wait-Until { $job.Information.Count -gt 0 -or $job.State -notin 'NotStarted', 'Running' } -LimitMs 60000 | Should -BeTrue
+                $job.Information.Count | Should -Be 1 -Because "the measurement says it is attached first ($($job.Error))"
+                $fixture.Process.StandardInput.WriteLine('go')
+                $fixture.Process.StandardInput.Flush()
+                while (($line = $fixture.Process.StandardOutput.ReadLine()) -ne 'done') { if ($null -eq $line) { throw 'the fixture ended early' } }
+                $stats = @($job | Wait-Job -Timeout ($Duration / 1000 + 30) | Receive-Job)
+                $job.Error | Should -BeNullOrEmpty
+                [pscustomobject]@{ Statistics = $stats; Pid = $fixture.pid }
+            }
+            finally {
+                Stop-Helper $fixture.Process
+                if ($job) { $job | Remove-Job -Force }
+            }
+        }
+    }
+
+    AfterAll {
+        try { [IO.Directory]::Delete($workDir, $true) }
+        finally {
+            $null = Wait-Until { try { Assert-NoFdLeak $fdBaseline; $true } catch { $false } } -LimitMs 5000
+            Assert-NoFdLeak $fdBaseline
+        }
+    }
+
+    It 'counts 200 wakeups of exactly 5 events each in one histogram bucket' {
+        $run = Measure-Shape 'wakeups 200 5'
+        $run.Statistics | Should -HaveCount 1
+        $s = $run.Statistics[0]
+        $s.ProcessId | Should -Be $run.Pid
+        $s.ThreadId | Should -Be $run.Pid
+        $s.ProcessName | Should -Be 'exact-sequence'
+        $s.Calls | Should -Be 200
+        $s.WithEvents | Should -Be 200
+        $s.TimedOut | Should -Be 0
+        $s.ZeroTimeout | Should -Be 0
+        $s.Errors | Should -Be 0
+        @($s.EventsPerWakeup.Buckets) | Should -HaveCount 1
+        $s.EventsPerWakeup.Buckets[0].Min | Should -Be 4
+        $s.EventsPerWakeup.Buckets[0].Max | Should -Be 7
+        $s.EventsPerWakeup.Buckets[0].Count | Should -Be 200
+        $s.BlockedMicroseconds.Total | Should -Be 200
+        $s.HandlerMicroseconds.Total | Should -Be 199 -Because 'the time between a return and the next wait, 199 times for 200 waits'
+        $s.Finding | Should -BeNullOrEmpty
+    }
+
+    It 'names a loop of zero-timeout waits as busy polling' {
+        $run = Measure-Shape 'busy 5000'
+        $s = $run.Statistics | Where-Object ThreadId -eq $run.Pid
+        $s.Calls | Should -Be 5000
+        $s.ZeroTimeout | Should -Be 5000
+        $s.WithEvents | Should -Be 0
+        $s.TimedOut | Should -Be 0 -Because 'a zero timeout is a poll, not a timeout that passed'
+        $s.EventsPerWakeup.Buckets[0].Min | Should -Be 0
+        $s.EventsPerWakeup.Buckets[0].Count | Should -Be 5000
+        $s.Finding | Should -Match '^busy polling: 5000 of 5000 waits had a zero timeout'
+    }
+
+    It 'shows the histograms as text bars at 80 columns, and survives serialization' {
+        $run = Measure-Shape 'wakeups 50 3' 2000
+        $text = $run.Statistics | Out-String -Width 80
+        $lines = $text -split "`n" | ForEach-Object TrimEnd
+        $lines | Where-Object Length -gt 80 | Should -BeNullOrEmpty
+        $text | Should -Match 'EventsPerWakeup'
+        $text | Should -Match '(?m)^EventsPerWakeup : +2-3 +50 █{30}$'
+        $back = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($run.Statistics[0], 3))
+        $back.Calls | Should -Be 50
+        ($back | Out-String -Width 80) | Should -Match '(?m)^EventsPerWakeup : +2-3 +50 █{30}$'
+    }
+
+    It 'refuses without bpftrace on PATH, naming the package' {
+        $path = $env:PATH
+        try {
+            $env:PATH = $workDir
+            $failed = $null
+            try { Measure-EpollWait -Id $PID -Duration 1000 } catch { $failed = $_ }
+        }
+        finally { $env:PATH = $path }
+        $failed.FullyQualifiedErrorId | Should -Be 'BpftraceNotInstalled,EpollTools.Commands.MeasureEpollWaitCommand'
+        [string] $failed.CategoryInfo.Category | Should -Be 'NotInstalled'
+    }
+}
