@@ -42,7 +42,7 @@ Describe 'Measure-EpollWait' -Skip:([bool] $why) {
     AfterAll {
         try { [IO.Directory]::Delete($workDir, $true) }
         finally {
-            $null = Wait-Until { try { Assert-NoFdLeak $fdBaseline; $true } catch { $false } } -LimitMs 5000
+            $null = Wait-Until { try { Assert-NoFdLeak $fdBaseline; $true } catch { $false } } -LimitMs 15000
             Assert-NoFdLeak $fdBaseline
         }
     }

@@ -57,7 +57,7 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
         try { [IO.Directory]::Delete($workDir, $true) }
         finally {
             # A killed bpftrace takes about a second to exit (the kernel detaches its probes); its pipes close then.
-            $null = Wait-Until { try { Assert-NoFdLeak $fdBaseline; $true } catch { $false } } -LimitMs 5000
+            $null = Wait-Until { try { Assert-NoFdLeak $fdBaseline; $true } catch { $false } } -LimitMs 15000
             Assert-NoFdLeak $fdBaseline
         }
     }
@@ -170,6 +170,14 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
             $failed.FullyQualifiedErrorId | Should -Be 'ExactWithSamplingParameter,EpollTools.Commands.TraceEpollInterestCommand'
         }
         @(Get-Process bpftrace -ErrorAction Ignore | Where-Object { $_.Parent.Id -eq $PID }) | Should -HaveCount 0 -Because 'refused before bpftrace starts'
+    }
+
+    It 'refuses more processes than it traces at once, before bpftrace starts' {
+        $failed = $null
+        try { Trace-EpollInterest -Exact -Id (1..65) -Duration 1000 -ErrorAction SilentlyContinue -WarningAction SilentlyContinue } catch { $failed = $_ }
+        $failed.FullyQualifiedErrorId | Should -Be 'ExactTraceTooManyProcesses,EpollTools.Commands.TraceEpollInterestCommand'
+        [string] $failed.CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        $failed.TargetObject | Should -Be 65
     }
 
     It 'refuses an unprivileged user with PermissionDenied' {

@@ -20,16 +20,14 @@ namespace EpollTools;
 internal sealed class CrossHostChains
 {
     private readonly IReadOnlyList<PSSession> _sessions;
-    private readonly WaitChainWalker _local;
     private readonly int _maxDepth;
     private readonly Action<ErrorRecord> _error;
     private readonly Func<bool> _stopping;
     private readonly Dictionary<PSSession, IPAddress[]> _addresses = new();
 
-    public CrossHostChains(IReadOnlyList<PSSession> sessions, WaitChainWalker local, int maxDepth, Action<ErrorRecord> error, Func<bool> stopping)
+    public CrossHostChains(IReadOnlyList<PSSession> sessions, int maxDepth, Action<ErrorRecord> error, Func<bool> stopping)
     {
         _sessions = sessions;
-        _local = local;
         _maxDepth = maxDepth;
         _error = error;
         _stopping = stopping;
@@ -159,7 +157,9 @@ internal sealed class CrossHostChains
 
         if (link.ComputerName != Environment.MachineName)
         {
-            var here = _local.FromConnection(peer, local).ToList();
+            // A walk of its own, read whole here: the walk this link came from is still being read.
+            using var walker = new WaitChainWalker(Math.Max(1, _maxDepth - link.Depth - 1));
+            var here = walker.FromConnection(peer, local).Select(h => (h.Holder, (IEnumerable<WaitChainLink>)h.Links.ToList())).ToList();
             if (here.Count > 0)
             {
                 return here;

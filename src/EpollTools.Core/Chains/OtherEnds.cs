@@ -152,7 +152,7 @@ public sealed class OtherEnds
             // A thread cannot block receiving on a stream that was never connected (ENOTCONN): one with no peer now
             // had one, which closed (the next read returns end of file). A datagram socket needs no peer.
             return socket.Protocol is "UNIX STREAM" or "UNIX SEQPACKET"
-                ? StopAt(ChainEnd.Gone, $"{socket.Protocol} whose peer is closed: its process exited or closed it; the next read returns end of file")
+                ? StopAt(ChainEnd.Gone, $"{socket.Protocol} whose peer is closed: its process exited or closed it (a read returns end of file, a write EPIPE)")
                 : StopAt(ChainEnd.NotFollowed, $"{socket.Protocol} with no peer (not connected)");
         }
 

@@ -214,7 +214,7 @@ public sealed class WaitChainWalker : IDisposable
         foreach (var (pid, fd) in Resolver.Holders.HoldersOf(socket.Inode).GroupBy(h => h.Pid).Select(g => g.First()))
         {
             var (state, threads) = HolderState(new OtherEnds.Holder(pid, fd, "peer socket"), link);
-            var holder = new ConnectionHolder { ProcessId = pid, ProcessName = Resolver.NameOf(pid), Fd = fd, End = state.End, Detail = state.Detail };
+            var holder = new ConnectionHolder { ProcessId = pid, ProcessName = HolderName(pid), Fd = fd, End = state.End, Detail = state.Detail };
             bool walk = state.End == ChainEnd.Continues && _walked.Add(pid);
             yield return (holder, walk ? WalkProcess(pid, threads!, depth: 0, new List<ChainStep>()) : Enumerable.Empty<WaitChainLink>());
         }

@@ -103,7 +103,7 @@ public sealed class GetWaitChainCommand : ProcessSelectionCommandBase
         try
         {
             using var walker = new WaitChainWalker(Depth, WriteVerbose);
-            var acrossHosts = Session is { Length: > 0 } ? new CrossHostChains(Session, walker, Depth, WriteError, () => Stopping) : null;
+            var acrossHosts = Session is { Length: > 0 } ? new CrossHostChains(Session, Depth, WriteError, () => Stopping) : null;
             bool oneProcessAsked = ExplicitIds && requests.Count == 1;
             ForEachProcess(requests, request => request.Item1, request =>
             {

@@ -17,6 +17,8 @@ namespace EpollTools.Commands;
 [OutputType(typeof(EpollWaitStatistics))]
 public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
 {
+    private const int ProcessLimit = 64;
+
     private readonly List<int> _ids = new();
 
     /// <summary>How long to measure: milliseconds or a TimeSpan.</summary>
@@ -38,6 +40,14 @@ public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
         if (pids.Count == 0)
         {
             return;
+        }
+
+        if (pids.Count > ProcessLimit)
+        {
+            // Each process is a test in every probe of the program: the kernel's verifier and the measured calls' cost set a bound.
+            ThrowTerminatingError(ErrorRecords.Usage("MeasurementTooManyProcesses", ErrorCategory.LimitsExceeded, pids.Count,
+                $"Measure-EpollWait measures at most {ProcessLimit} processes at once; {pids.Count} were selected.",
+                "Name the processes to measure (-Id, or a narrower -Name)."));
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();

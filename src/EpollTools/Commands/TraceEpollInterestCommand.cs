@@ -91,6 +91,8 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
         }
     }
 
+    private const int ExactTraceProcessLimit = 64;
+
     /// <summary>
     /// -Exact: bpftrace on the processes asked for, from their interest lists now (the instances they may not have
     /// yet are traced from their creation), until Ctrl+C, -Duration or -Count changes.
@@ -99,6 +101,14 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
     {
         var requested = RequestedProcesses();
         var pids = requested.Select(r => r.Pid).Distinct().ToList();
+        if (pids.Count > ExactTraceProcessLimit)
+        {
+            // Each process is a test in every probe of the program: the kernel's verifier and the traced calls' cost set a bound.
+            ThrowTerminatingError(ErrorRecords.Usage("ExactTraceTooManyProcesses", ErrorCategory.LimitsExceeded, pids.Count,
+                $"-Exact traces at most {ExactTraceProcessLimit} processes at once; {pids.Count} were selected.",
+                "Name the processes to trace (-Id, or a narrower -Name); without -Exact, Trace-EpollInterest samples any number."));
+        }
+
         var instances = new List<(int Pid, int EpollFd)>();
         foreach (var holders in new EpollInterestQuery(WriteVerbose).FindInstances(requested, ExplicitIds, result => WriteExactProcessResult(result), StopToken))
         {
@@ -147,16 +157,15 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
                         break;
                     }
 
-                    // Quiet: has everything traced exited? Then what it did last is read (bpftrace hands its buffer
-                    // over every few tens of ms), and the trace ends.
+                    // Quiet: has everything traced exited? Then what it did last is read, and the trace ends.
                     if (clock.ElapsedMilliseconds - lastLook >= 500)
                     {
                         lastLook = clock.ElapsedMilliseconds;
                         if (trace.AllExited())
                         {
-                            while (trace.TryNext(TimeSpan.FromMilliseconds(300), StopToken, out var last))
+                            foreach (var last in trace.Flush(StopToken))
                             {
-                                WriteObject(last, enumerateCollection: true);
+                                WriteObject(last);
                             }
 
                             WriteVerbose("Every traced process has exited: the trace ends.");

@@ -18,20 +18,7 @@ namespace EpollTools.Core.Tracing.Exact;
 /// </summary>
 public sealed class ExactInterestTracer
 {
-    /// <summary>
-    /// A registration as this trace knows it: its fd, the mask as stored (ERR|HUP added), its data, whether a one-shot
-    /// fired, and whether its fd was closed while another fd keeps its file (stale: the fd number may be another file's now).
-    /// </summary>
-    private sealed class Registration
-    {
-        public int Fd;
-        public EpollEvents Events;
-        public ulong Data;
-        public bool Disarmed;
-        public bool Stale;
-    }
-
-    private readonly Dictionary<(int Pid, int EpollFd), List<Registration>> _instances = new();
+    private readonly Dictionary<(int Pid, int EpollFd), List<TracedRegistration>> _instances = new();
     private readonly Dictionary<int, string> _names = new();
 
     /// <summary>How many events each thread's last wait returned: its events come next, at most <see cref="EpollCallProgram.EventsPerWakeup"/>.</summary>
@@ -57,17 +44,24 @@ public sealed class ExactInterestTracer
     /// <summary>How many registrations they have now.</summary>
     public int RegistrationCount => _instances.Values.Sum(r => r.Count);
 
-    /// <summary>The registration an fd number of the process is now (not a stale one left by a closed fd).</summary>
-    private static Registration? Current(List<Registration> list, int fd) => list.Find(r => r.Fd == fd && !r.Stale);
-
     /// <summary>The interest list of an instance as fdinfo shows it when the trace starts.</summary>
     public void Know(int pid, int epollFd)
     {
-        var registrations = new List<Registration>();
-        foreach (var line in FdFiles.ParseInfo(pid, epollFd)?.EpollTargets ?? new List<Parsing.EpollTargetLine>())
+        var registrations = new List<TracedRegistration>();
+        Parsing.ParsedFdInfo? info;
+        try
+        {
+            info = FdFiles.ParseInfo(pid, epollFd);
+        }
+        catch (ProcessUnreadableException)
+        {
+            info = null; // gone, or not readable: its instance is known from the calls the trace sees
+        }
+
+        foreach (var line in info?.EpollTargets ?? new List<Parsing.EpollTargetLine>())
         {
             bool oneShotFired = (line.Events & EpollEvents.OneShot) != 0 && (line.Events & ~EpollEventGroups.PrivateBits) == 0;
-            registrations.Add(new Registration { Fd = line.Tfd, Events = line.Events, Data = line.Data, Disarmed = oneShotFired });
+            registrations.Add(new TracedRegistration { Fd = line.Tfd, Events = line.Events, Data = line.Data, Disarmed = oneShotFired });
         }
 
         _instances[(pid, epollFd)] = registrations;
@@ -104,7 +98,7 @@ public sealed class ExactInterestTracer
             _ => $"op {r.Op}",
         };
         var asked = (EpollEvents)r.Events;
-        string passed = r.Op == EpollConstants.EPOLL_CTL_DEL ? string.Empty : " " + Describe(asked, r.Data);
+        string passed = r.Op == EpollConstants.EPOLL_CTL_DEL ? string.Empty : " " + TracedRegistration.Describe(asked, r.Data);
         if (!Reported(r.EpollFd))
         {
             yield break;
@@ -122,27 +116,27 @@ public sealed class ExactInterestTracer
         }
 
         var list = ListOf(r.Pid, r.EpollFd);
-        var before = Current(list, r.Fd);
+        var before = TracedRegistration.Current(list, r.Fd);
         // The kernel adds ERR and HUP to every mask it stores (fs/eventpoll.c, do_epoll_ctl).
         var stored = asked | EpollEvents.Err | EpollEvents.Hup;
         switch (r.Op)
         {
             case EpollConstants.EPOLL_CTL_ADD:
-                list.Add(new Registration { Fd = r.Fd, Events = stored, Data = r.Data });
-                yield return Change(r, InterestChangeKind.Added, r.EpollFd, Describe(asked, r.Data)) with { TargetFd = r.Fd, Events = stored, Data = r.Data };
+                list.Add(new TracedRegistration { Fd = r.Fd, Events = stored, Data = r.Data });
+                yield return Change(r, InterestChangeKind.Added, r.EpollFd, TracedRegistration.Describe(asked, r.Data)) with { TargetFd = r.Fd, Events = stored, Data = r.Data };
                 break;
             case EpollConstants.EPOLL_CTL_MOD:
                 var kind = before is { Disarmed: true } && (asked & ~EpollEventGroups.PrivateBits) != 0 ? InterestChangeKind.Rearmed : InterestChangeKind.Modified;
                 var (oldEvents, oldData) = (before?.Events, before?.Data);
                 if (before is null)
                 {
-                    before = new Registration { Fd = r.Fd };
+                    before = new TracedRegistration { Fd = r.Fd };
                     list.Add(before);
                 }
 
                 (before.Events, before.Data, before.Disarmed) = (stored, r.Data, false);
-                string was = oldEvents is EpollEvents old ? Describe(old, oldData!.Value) : "?";
-                yield return Change(r, kind, r.EpollFd, $"{was} -> {Describe(asked, r.Data)}") with
+                string was = oldEvents is EpollEvents old ? TracedRegistration.Describe(old, oldData!.Value) : "?";
+                yield return Change(r, kind, r.EpollFd, $"{was} -> {TracedRegistration.Describe(asked, r.Data)}") with
                 {
                     TargetFd = r.Fd, OldEvents = oldEvents, Events = stored, OldData = oldData, Data = r.Data,
                 };
@@ -153,7 +147,7 @@ public sealed class ExactInterestTracer
                     list.Remove(before);
                 }
 
-                yield return Change(r, InterestChangeKind.Removed, r.EpollFd, before is null ? op : Describe(before.Events, before.Data)) with { TargetFd = r.Fd, OldEvents = before?.Events, OldData = before?.Data };
+                yield return Change(r, InterestChangeKind.Removed, r.EpollFd, before is null ? op : TracedRegistration.Describe(before.Events, before.Data)) with { TargetFd = r.Fd, OldEvents = before?.Events, OldData = before?.Data };
                 break;
         }
     }
@@ -249,7 +243,7 @@ public sealed class ExactInterestTracer
         }
 
         int epollFd = (int)r.Result;
-        _instances[(r.Pid, epollFd)] = new List<Registration>();
+        _instances[(r.Pid, epollFd)] = new List<TracedRegistration>();
         if (Reported(epollFd))
         {
             yield return Change(r, InterestChangeKind.Created, epollFd, "epoll_create1");
@@ -266,14 +260,15 @@ public sealed class ExactInterestTracer
 
         foreach (var ((pid, epollFd), list) in _instances.Where(i => i.Key.Pid == r.Pid).ToList())
         {
-            if (Current(list, fd) is not Registration registration)
+            if (TracedRegistration.Current(list, fd) is not TracedRegistration registration)
             {
                 continue;
             }
 
-            // Whether the kernel removed it (the file's last fd) or it stays (another fd holds the file): fdinfo says.
-            bool stays = FdFiles.ParseInfo(pid, epollFd)?.EpollTargets.Any(line => line.Tfd == fd && line.Data == registration.Data) == true;
-            if (stays)
+            // Whether the kernel removed it (the file's last fd) or it stays (another fd holds the file): fdinfo says,
+            // while the process lives (a trace read behind its process may find it gone).
+            bool? stays = TracedRegistration.Registered(pid, epollFd, fd, registration.Data);
+            if (stays == true)
             {
                 registration.Stale = true; // the number may be reused by another file: this one is no longer it
             }
@@ -284,9 +279,12 @@ public sealed class ExactInterestTracer
 
             if (Reported(epollFd))
             {
-                yield return Change(r, InterestChangeKind.FdClosed, epollFd, stays
-                    ? $"{how} without DEL: still registered (stale), another fd holds the file"
-                    : $"{how} without DEL: the file's last fd, the kernel removed it") with
+                yield return Change(r, InterestChangeKind.FdClosed, epollFd, stays switch
+                {
+                    true => $"{how} without DEL: still registered (stale), another fd holds the file",
+                    false => $"{how} without DEL: the file's last fd, the kernel removed it",
+                    null => $"{how} without DEL (the process exited before the trace could read whether it stayed)",
+                }) with
                 {
                     TargetFd = fd, OldEvents = registration.Events, OldData = registration.Data,
                 };
@@ -294,15 +292,12 @@ public sealed class ExactInterestTracer
         }
     }
 
-    /// <summary>"IN|ET 0x5", as the sampled trace says a registration; the ERR|HUP every registration has is left out.</summary>
-    private static string Describe(EpollEvents events, ulong data) => $"{EpollEventsText.ToShortString(events & ~(EpollEvents.Err | EpollEvents.Hup))} 0x{data:x}";
-
-    private List<Registration> ListOf(int pid, int epollFd)
+    private List<TracedRegistration> ListOf(int pid, int epollFd)
     {
         if (!_instances.TryGetValue((pid, epollFd), out var list))
         {
             // An instance this trace did not see created nor read at the start (an fd received from another process).
-            list = new List<Registration>();
+            list = new List<TracedRegistration>();
             _instances[(pid, epollFd)] = list;
         }
 

@@ -109,6 +109,42 @@ public sealed class ExactTrace : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// The changes of every call made before now that bpftrace has not handed over yet (it reads the kernel's buffers
+    /// in batches): this process calls getppid until the attach probe's line comes back, which was written after them.
+    /// For the end of a trace whose processes have exited, so that their last calls are not cut off.
+    /// </summary>
+    public IEnumerable<EpollInterestChange> Flush(CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10) && !cancel.IsCancellationRequested)
+        {
+            _ = NativeMethods.getppid();
+            string? line = _early.Count > 0 ? _early.Dequeue() : _bpf.Next(TimeSpan.FromMilliseconds(20), cancel);
+            if (line == EpollCallProgram.AttachedLine || (line is null && _bpf.Ended))
+            {
+                break;
+            }
+
+            if (line is not null && EpollCallRecord.Parse(line) is { } record)
+            {
+                foreach (var change in _tracer.Apply(record))
+                {
+                    yield return change;
+                }
+            }
+        }
+
+        // Lines of the same hand-over (another CPU's buffer) follow at once.
+        while (TryNext(TimeSpan.FromMilliseconds(100), cancel, out var changes))
+        {
+            foreach (var change in changes)
+            {
+                yield return change;
+            }
+        }
+    }
+
     /// <summary>What bpftrace said on its standard error, if it ended on its own.</summary>
     public string Said() => _bpf.Said();
 
