@@ -189,6 +189,24 @@ Describe 'Get-WaitChain' {
         finally { Stop-Helper $c.Process; Stop-Helper $c2.Process }
     }
 
+    It 'says Unreadable, not Gone, when the writer may be a process this user cannot read' -Skip:([Environment]::UserName -ne 'root' -or ([IO.File]::Exists('/proc/sys/kernel/yama/ptrace_scope') -and [IO.File]::ReadAllText('/proc/sys/kernel/yama/ptrace_scope').Trim() -ne '0')) {
+        # cat runs as uid 65534 and reads a pipe whose only writer, sleep, runs as root; the chain is asked as 65534.
+        $shell = [Diagnostics.Process]::Start('bash', [string[]] ('-c', 'sleep 1000 | setpriv --reuid=65534 --regid=65534 --clear-groups cat'))
+        try {
+            # As root, the writer is there to see (once cat blocks in its read).
+            Wait-Until { ($script:cat = Get-Process cat -ErrorAction Ignore | Where-Object { $_.Parent.Id -eq $shell.Id }) -and
+                (Get-WaitChain -Id $script:cat.Id -WarningAction SilentlyContinue).HolderName -eq 'sleep' } | Should -BeTrue
+            $answer = Invoke-PwshAsNobody "Get-WaitChain -Id $($script:cat.Id) | ForEach-Object { `$_.End.ToString() + '|' + `$_.Detail }"
+            $answer | Should -BeLike 'Unreadable|no process whose fds could be read holds the write end; one of those that could not may: *'
+            $answer | Should -Match '\((bash|sleep|dotnet|pwsh)\)' -Because 'root''s processes are the ones named (kernel threads hold no fds and are left out)'
+            $answer | Should -Not -Match 'kthreadd'
+        }
+        finally {
+            Get-Process sleep, cat -ErrorAction Ignore | Where-Object { $_.Parent.Id -eq $shell.Id } | Stop-Process -Force
+            $shell.WaitForExit(); $shell.Dispose()
+        }
+    }
+
     It 'cuts a chain at -Depth' {
         $link = @(Get-WaitChain -Id $shape.chain.reader -Depth 1)
         $link | Should -HaveCount 1

@@ -32,9 +32,15 @@ public sealed class OtherEnds
         public string? LocalEndPoint { get; init; }
 
         public string? PeerEndPoint { get; init; }
+
+        /// <summary>What to say when the kernel reports a hang-up on the fd: then nobody holds the other end, whatever could not be read.</summary>
+        public string? IfHungUp { get; init; }
     }
 
     private static Found StopAt(ChainEnd end, string detail) => new(new List<Holder>(), null, (end, detail));
+
+    /// <summary>Processes whose fds could not be read: any of them may hold the other end.</summary>
+    private int Unreadable => _resolver.Holders.UnreadableCount;
 
     /// <summary>The other end of fd <paramref name="fd"/> of <paramref name="pid"/>, whose link is <paramref name="link"/>.</summary>
     /// <param name="forInput">The waiter waits to read (the writers are wanted), or to write (the readers).</param>
@@ -71,9 +77,13 @@ public sealed class OtherEnds
             return new Found(holders, link, null);
         }
 
-        return all.Count == 0
+        string end = forInput ? "write end" : "read end";
+        string gone = forInput ? "nobody holds the write end: the writers exited or closed it" : "nobody holds the read end: the readers exited or closed it";
+        return all.Count == 0 && Unreadable == 0
             ? StopAt(ChainEnd.NotFollowed, "opened after this call listed the host's fds: its holders are not known")
-            : StopAt(ChainEnd.Gone, forInput ? "nobody holds the write end: the writers exited or closed it" : "nobody holds the read end: the readers exited or closed it");
+            : Unreadable > 0
+                ? StopAt(ChainEnd.Unreadable, $"no process whose fds could be read holds the {end}; one of those that could not may: {_resolver.Holders.UnreadableNames}") with { IfHungUp = gone }
+                : StopAt(ChainEnd.Gone, gone);
     }
 
     /// <summary>An eventfd is written by whoever holds it: its other holders (kcmp finds the same file under their fds).</summary>
@@ -83,6 +93,11 @@ public sealed class OtherEnds
         if (holders.Count > 0)
         {
             return new Found(holders, link, null);
+        }
+
+        if (Unreadable > 0)
+        {
+            return StopAt(ChainEnd.Unreadable, $"no other process whose fds could be read holds the eventfd; one of those that could not may: {_resolver.Holders.UnreadableNames}");
         }
 
         return StopAt(ChainEnd.NotFollowed, forInput

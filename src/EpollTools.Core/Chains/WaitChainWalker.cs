@@ -117,8 +117,10 @@ public sealed class WaitChainWalker : IDisposable
         {
             string edge = waited.EdgeTriggered ? " (edge-triggered: reported once, so it does not wake the wait again)" : string.Empty;
             string now = EpollEventsText.ToShortString(ready & (waited.Events | hangUp));
-            yield return ends.Stop is { End: ChainEnd.Gone } gone && (ready & hangUp) != 0
-                ? Link(ChainEnd.Gone, $"{gone.Detail}; {now} is ready{edge}")
+            // A hang-up the kernel reports is exact where the holders seen may not be: no writer (or reader) is left
+            // anywhere, readable or not.
+            yield return ends.Stop is { End: ChainEnd.Gone or ChainEnd.Unreadable } gone && (ready & hangUp) != 0
+                ? Link(ChainEnd.Gone, $"{(gone.End == ChainEnd.Gone ? gone.Detail : ends.IfHungUp ?? "nobody holds the other end")}; {now} is ready{edge}")
                 : Link(ChainEnd.Ready, $"ready now ({now}): the thread should wake{(waited.EdgeTriggered ? ", unless it took the edge and left it unread (edge-triggered)" : string.Empty)}");
             yield break;
         }

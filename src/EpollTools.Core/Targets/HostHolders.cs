@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using EpollTools.Core.Kinds;
 using EpollTools.Core.ProcFiles;
 
@@ -16,6 +17,16 @@ public sealed class HostHolders
     private readonly Func<int, string> _nameOf;
     private PipeFd[]? _pipeEnds;
     private Dictionary<string, List<(int Pid, int Fd)>>? _pathHolders;
+    private readonly HashSet<int> _denied = new();
+
+    /// <summary>
+    /// How many processes' fd tables this user could not read in the host passes so far: where it is not 0, "nobody
+    /// holds the other end" cannot be said, only "no process this user can read does".
+    /// </summary>
+    public int UnreadableCount => _denied.Count;
+
+    /// <summary>The processes this user could not read, as "1 (process_api)", the first three.</summary>
+    public string UnreadableNames => string.Join(", ", _denied.Order().Take(3).Select(pid => $"{pid} ({_nameOf(pid)})")) + (_denied.Count > 3 ? ", ..." : string.Empty);
 
     /// <param name="tables">The request's fd tables.</param>
     /// <param name="nameOf">A process's name, read once per request.</param>
@@ -155,6 +166,16 @@ public sealed class HostHolders
             try
             {
                 table = _tables.Get(pid);
+            }
+            catch (ProcessAccessDeniedException)
+            {
+                // A kernel thread holds no fds: not one that may hold the other end.
+                if (!Waits.ProcessCondition.IsKernelThread(pid))
+                {
+                    _denied.Add(pid);
+                }
+
+                continue;
             }
             catch (ProcessUnreadableException)
             {
