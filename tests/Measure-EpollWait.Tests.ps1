@@ -92,6 +92,20 @@ Describe 'Measure-EpollWait' -Skip:([bool] $why) {
         ($back | Out-String -Width 80) | Should -Match '(?m)^EventsPerWakeup : +2-3 +50 █{30}$'
     }
 
+    It 'lists a thread that waited through the whole measurement, as waiting, not as nothing' {
+        $fixture = Start-Fixture $sequenceExe 'waiting'
+        try {
+            $stats = @(Measure-EpollWait -Id $fixture.pid -Duration 1000 -InformationAction Ignore)
+            $stats | Should -HaveCount 1
+            $stats[0].ThreadId | Should -Be $fixture.waiter
+            $stats[0].ThreadName | Should -Be 'waiter'
+            $stats[0].EpollFd | Should -Be $fixture.epoll
+            $stats[0].Calls | Should -Be 0
+            $stats[0].Finding | Should -Be 'in epoll_wait when the measurement ended, and no wait of it returned during it: no event came'
+        }
+        finally { Stop-Helper $fixture.Process }
+    }
+
     It 'refuses without bpftrace on PATH, naming the package' {
         $path = $env:PATH
         try {

@@ -93,7 +93,24 @@ public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
             }
 
             var statistics = EpollWaitStatisticsProgram.Read(bpf.Maps, Duration / 1000.0, NameOf);
-            WriteObject(statistics, enumerateCollection: true);
+            // A thread that waited the whole time returned no wait to count: it is listed too, as waiting.
+            foreach (int pid in pids)
+            {
+                foreach (var (tid, epollFd, call) in Core.Waits.EpollWaiters.EpollWaitsOf(pid))
+                {
+                    if (!statistics.Any(s => s.ThreadId == tid))
+                    {
+                        statistics.Add(EpollWaitStatisticsProgram.StillWaiting(pid, tid, epollFd, call.Name, Duration / 1000.0, NameOf));
+                    }
+                }
+            }
+
+            if (statistics.Count == 0)
+            {
+                WriteWarning($"No thread of the process(es) returned from an epoll wait in {Duration} ms, and none is in one now.");
+            }
+
+            WriteObject(statistics.OrderBy(s => s.ProcessId).ThenBy(s => s.ThreadId), enumerateCollection: true);
             if (bpf.Lost > 0)
             {
                 WriteWarning($"The kernel dropped {bpf.Lost} events (bpftrace's buffer was full).");

@@ -107,6 +107,18 @@ public static class EpollWaitStatisticsProgram
         }).ToList();
     }
 
+    /// <summary>A thread that was in an epoll wait when the measurement ended and returned from none during it.</summary>
+    public static EpollWaitStatistics StillWaiting(int pid, int tid, int epollFd, string call, double seconds, Func<int, int?, string> nameOf) => new()
+    {
+        ProcessId = pid,
+        ProcessName = nameOf(pid, null),
+        ThreadId = tid,
+        ThreadName = nameOf(pid, tid),
+        EpollFd = epollFd,
+        Seconds = seconds,
+        Finding = $"in {call} when the measurement ended, and no wait of it returned during it: no event came",
+    };
+
     /// <summary>
     /// A loop that polls instead of sleeping: most of its waits have a zero timeout, hundreds a second, so it burns a
     /// CPU to find nothing to do (haproxy#2984, netdata#20273 were this).
