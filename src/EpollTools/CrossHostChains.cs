@@ -140,7 +140,7 @@ internal sealed class CrossHostChains
             Detail = $"back to {step.HolderComputerName}:{step.HolderProcessId}: a deadlock of {cycle.Count} processes across hosts ({string.Join(" -> ", cycle.Select(l => $"{l.ComputerName}:{l.ProcessId}"))})",
             CycleProcessIds = cycle.Select(l => l.ProcessId).ToArray(),
             CycleComputerNames = cycle.Select(l => l.ComputerName).ToArray(),
-            CycleMembers = cycle.Select(l => $"{l.ComputerName}: {l.ProcessId} ({l.ProcessName}) thread {l.ThreadId} waits on fd {l.Fd}, whose other end {l.HolderComputerName}: {l.HolderProcessId} holds as fd {l.HolderFd}").ToArray(),
+            CycleMembers = cycle.Select(l => Deadlock.Member(l.ComputerName, l.ProcessId, l.ProcessName, l.ThreadId, l.Fd, l.HolderComputerName, l.HolderProcessId, l.HolderFd)).ToArray(),
         };
     }
 

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
@@ -254,7 +253,7 @@ public sealed class WaitChainWalker : IDisposable
         if (now is null || (holderLink is not null && now != holderLink))
         {
             // An exiting process (a zombie too) has let go of every fd: say why.
-            return ThreadCondition.OfProcess(holder.Pid).Hold == ThreadHold.Exiting || !Directory.Exists($"{ProcFs.Root}/{holder.Pid}")
+            return ProcessCondition.HasExited(holder.Pid)
                 ? ((ChainEnd.Gone, $"{holder.Pid} exited while the chain was read"), null)
                 : ((ChainEnd.Gone, $"{holder.Pid} let go of fd {holder.Fd} while the chain was read"), null);
         }
@@ -293,7 +292,7 @@ internal sealed record ChainStep(int Pid, int Tid, string ProcessName, int Fd, i
     /// <summary>The deadlock the steps make, the last step's holder being the first step's waiter.</summary>
     public static Deadlock Deadlock(IReadOnlyList<ChainStep> cycle) => new()
     {
-        Members = cycle.Select(s => $"{s.Pid} ({s.ProcessName}) thread {s.Tid} waits on fd {s.Fd}, whose other end {s.HolderPid} holds as fd {s.HolderFd}").ToArray(),
+        Members = cycle.Select(s => Proc.Deadlock.Member(null, s.Pid, s.ProcessName, s.Tid, s.Fd, null, s.HolderPid, s.HolderFd)).ToArray(),
         ProcessIds = cycle.Select(s => s.Pid).ToArray(),
         ComputerNames = cycle.Select(_ => Environment.MachineName).ToArray(),
     };

@@ -172,6 +172,13 @@ public sealed class Deadlock
     /// <summary>The same cycle met from another of its members has the same key.</summary>
     public string Key => string.Join(",", ProcessIds.Select((pid, i) => $"{(i < ComputerNames.Count ? ComputerNames[i] : string.Empty)}/{pid}").Order(StringComparer.Ordinal));
 
+    /// <summary>
+    /// One member as <see cref="Members"/> says it; with hosts (a cycle across hosts) each process is prefixed with its
+    /// host: "fleet-a: 5 (api) thread 5 waits on fd 4, whose other end fleet-b: 7 holds as fd 6".
+    /// </summary>
+    public static string Member(string? host, int pid, string name, int tid, int fd, string? holderHost, int? holderPid, int? holderFd)
+        => $"{(host is null ? string.Empty : host + ": ")}{pid} ({name}) thread {tid} waits on fd {fd}, whose other end {(holderHost is null ? string.Empty : holderHost + ": ")}{holderPid} holds as fd {holderFd}";
+
     /// <summary>The deadlock a <see cref="ChainEnd.Cycle"/> link closes; null for any other link.</summary>
     public static Deadlock? Of(WaitChainLink link) => link.CycleProcessIds is { Count: > 0 } pids
         ? new Deadlock { ProcessIds = pids, Members = link.CycleMembers ?? ItemList<string>.Empty, ComputerNames = link.CycleComputerNames ?? ItemList<string>.Empty }

@@ -17,8 +17,6 @@ namespace EpollTools.Commands;
 [OutputType(typeof(EpollWaitStatistics))]
 public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
 {
-    private const int ProcessLimit = 64;
-
     private readonly List<int> _ids = new();
 
     /// <summary>How long to measure: milliseconds or a TimeSpan.</summary>
@@ -42,11 +40,10 @@ public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
             return;
         }
 
-        if (pids.Count > ProcessLimit)
+        if (pids.Count > EpollCallProgram.MaxProcesses)
         {
-            // Each process is a test in every probe of the program: the kernel's verifier and the measured calls' cost set a bound.
             ThrowTerminatingError(ErrorRecords.Usage("MeasurementTooManyProcesses", ErrorCategory.LimitsExceeded, pids.Count,
-                $"Measure-EpollWait measures at most {ProcessLimit} processes at once; {pids.Count} were selected.",
+                $"Measure-EpollWait measures at most {EpollCallProgram.MaxProcesses} processes at once; {pids.Count} were selected.",
                 "Name the processes to measure (-Id, or a narrower -Name)."));
         }
 
@@ -54,30 +51,20 @@ public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
         BpfTrace bpf;
         try
         {
-            bpf = BpfTrace.Start(EpollWaitStatisticsProgram.For(pids, Duration, Environment.ProcessId));
+            bpf = BpfTrace.StartAttached(EpollWaitStatisticsProgram.For(pids, Duration, Environment.ProcessId), EpollCallProgram.AttachedLine, StopToken);
         }
         catch (BpfTraceException e)
         {
             ThrowTerminatingError(ErrorRecords.ForBpfTrace(e, "Get-MultiplexerWait shows the waits of the moment without it"));
             return;
         }
+        catch (OperationCanceledException)
+        {
+            return; // Ctrl+C while bpftrace started
+        }
 
         using (bpf)
         {
-            try
-            {
-                bpf.WaitProbesAttached(EpollCallProgram.AttachedLine, StopToken);
-            }
-            catch (BpfTraceException e)
-            {
-                ThrowTerminatingError(ErrorRecords.ForBpfTrace(e, "Get-MultiplexerWait shows the waits of the moment without it"));
-                return;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
             WriteInformation(new HostInformationMessage
             {
                 Message = $"Measuring the epoll waits of {pids.Count} process(es) for {Duration} ms; bpftrace attached in {clock.ElapsedMilliseconds} ms.",
@@ -119,5 +106,5 @@ public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
     }
 
     private static string NameOf(int pid, int? tid)
-        => (tid is int thread ? ProcFs.ReadProcessFile(pid, $"task/{thread}/comm") : ProcFs.ReadComm(pid))?.TrimEnd('\n') ?? "?";
+        => (tid is int thread ? TaskFiles.Read(pid, thread, "comm")?.TrimEnd('\n') : ProcFs.ReadComm(pid)) ?? "?";
 }

@@ -91,8 +91,6 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
         }
     }
 
-    private const int ExactTraceProcessLimit = 64;
-
     /// <summary>
     /// -Exact: bpftrace on the processes asked for, from their interest lists now (the instances they may not have
     /// yet are traced from their creation), until Ctrl+C, -Duration or -Count changes.
@@ -101,11 +99,10 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
     {
         var requested = RequestedProcesses();
         var pids = requested.Select(r => r.Pid).Distinct().ToList();
-        if (pids.Count > ExactTraceProcessLimit)
+        if (pids.Count > EpollCallProgram.MaxProcesses)
         {
-            // Each process is a test in every probe of the program: the kernel's verifier and the traced calls' cost set a bound.
             ThrowTerminatingError(ErrorRecords.Usage("ExactTraceTooManyProcesses", ErrorCategory.LimitsExceeded, pids.Count,
-                $"-Exact traces at most {ExactTraceProcessLimit} processes at once; {pids.Count} were selected.",
+                $"-Exact traces at most {EpollCallProgram.MaxProcesses} processes at once; {pids.Count} were selected.",
                 "Name the processes to trace (-Id, or a narrower -Name); without -Exact, Trace-EpollInterest samples any number."));
         }
 

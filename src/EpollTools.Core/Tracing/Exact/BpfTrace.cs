@@ -11,31 +11,6 @@ using EpollTools.Core.ProcFiles;
 
 namespace EpollTools.Core.Tracing.Exact;
 
-/// <summary>Why an exact trace cannot run here.</summary>
-public enum BpfTraceProblem
-{
-    /// <summary>No bpftrace on PATH.</summary>
-    NotInstalled,
-
-    /// <summary>Not root, and without CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN).</summary>
-    PermissionDenied,
-
-    /// <summary>The syscall tracepoints are not there (tracefs not mounted, or a kernel without them).</summary>
-    NotSupported,
-
-    /// <summary>bpftrace refused the program or ended before its probes were attached.</summary>
-    Failed,
-}
-
-/// <summary>An exact trace that cannot start, with why and bpftrace's own words where it said any.</summary>
-public sealed class BpfTraceException : Exception
-{
-    public BpfTraceException(BpfTraceProblem problem, string message)
-        : base(message) => Problem = problem;
-
-    public BpfTraceProblem Problem { get; }
-}
-
 /// <summary>
 /// bpftrace as a child process, running one program with JSON output: its printf lines as they arrive, its count of
 /// events the kernel dropped, and its end. Disposing kills it (SIGKILL: the kernel detaches its probes as it exits,
@@ -54,6 +29,9 @@ public sealed class BpfTrace : IDisposable
     private readonly ManualResetEventSlim _attached = new();
     private readonly System.Text.StringBuilder _errors = new();
     private readonly ConcurrentQueue<string> _maps = new();
+
+    /// <summary>Lines taken while waiting for an echo, not read yet: <see cref="Next"/> gives them first.</summary>
+    private readonly Queue<string> _pending = new();
     private long _lost;
     private bool _disposed;
 
@@ -89,9 +67,6 @@ public sealed class BpfTrace : IDisposable
 
         return true;
     }
-
-    /// <summary>bpftrace's process id.</summary>
-    public int ProcessId => _process.Id;
 
     /// <summary>Checks that an exact trace can run here, then starts bpftrace on <paramref name="program"/>.</summary>
     public static BpfTrace Start(string program)
@@ -135,39 +110,76 @@ public sealed class BpfTrace : IDisposable
     }
 
     /// <summary>
-    /// Waits until every probe is attached: bpftrace says it attaches before it does, and attaches in the program's
-    /// order, so a last probe on this process's getppid that prints <paramref name="attachedLine"/> answers only once
-    /// all the others are attached. Returns the lines the others printed meanwhile, to be read first.
+    /// Starts bpftrace on <paramref name="program"/> and waits until every probe is attached (see
+    /// <see cref="ReadUntilEcho"/>): the program's last probe must print <paramref name="echoLine"/> on this process's
+    /// getppid. Lines the other probes printed meanwhile are read first by <see cref="Next"/>. Stopped if it fails.
     /// </summary>
-    public List<string> WaitProbesAttached(string attachedLine, CancellationToken cancel)
+    /// <exception cref="BpfTraceException">bpftrace is missing, not permitted, without tracepoints, or failed.</exception>
+    /// <exception cref="OperationCanceledException">Canceled while it started.</exception>
+    public static BpfTrace StartAttached(string program, string echoLine, CancellationToken cancel)
     {
+        var bpf = Start(program);
+        try
+        {
+            // bpftrace says it attaches before it does, and attaches in the program's order: the last probe's echo
+            // comes back only once all the others are attached.
+            bpf.WaitAttached(TimeSpan.FromSeconds(60), cancel);
+            var early = new List<string>();
+            if (!bpf.ReadUntilEcho(echoLine, TimeSpan.FromSeconds(60), cancel, early.Add))
+            {
+                cancel.ThrowIfCancellationRequested();
+                throw new BpfTraceException(BpfTraceProblem.Failed, $"bpftrace did not attach its probes: {bpf.Said()}");
+            }
+
+            early.ForEach(bpf._pending.Enqueue);
+            return bpf;
+        }
+        catch
+        {
+            bpf.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Calls getppid, which the program's last probe echoes as <paramref name="echoLine"/>, until the echo comes back,
+    /// giving every line before it to <paramref name="before"/> (those not read yet first): what the kernel had when
+    /// the echo was written. False if bpftrace ended, the limit passed or the call was canceled first.
+    /// </summary>
+    public bool ReadUntilEcho(string echoLine, TimeSpan limit, CancellationToken cancel, Action<string> before)
+    {
+        while (_pending.TryDequeue(out string? pending))
+        {
+            before(pending);
+        }
+
         var clock = Stopwatch.StartNew();
-        WaitAttached(TimeSpan.FromSeconds(60), cancel);
-        var early = new List<string>();
-        while (true)
+        while (clock.Elapsed < limit && !cancel.IsCancellationRequested)
         {
             _ = NativeMethods.getppid();
-            string? line = Next(TimeSpan.FromMilliseconds(10), cancel);
-            if (line == attachedLine)
+            string? line = Take(TimeSpan.FromMilliseconds(10), cancel);
+            if (line == echoLine)
             {
-                return early;
+                return true;
             }
 
             if (line is not null)
             {
-                early.Add(line);
+                before(line);
             }
-            else if (Ended || clock.Elapsed > TimeSpan.FromSeconds(60))
+            else if (Ended)
             {
-                throw new BpfTraceException(BpfTraceProblem.Failed, $"bpftrace did not attach its probes: {Said()}");
+                return false;
             }
-
-            cancel.ThrowIfCancellationRequested();
         }
+
+        return false;
     }
 
     /// <summary>The next printf line, or null when none came within <paramref name="wait"/> (or bpftrace ended).</summary>
-    public string? Next(TimeSpan wait, CancellationToken cancel)
+    public string? Next(TimeSpan wait, CancellationToken cancel) => _pending.TryDequeue(out string? line) ? line : Take(wait, cancel);
+
+    private string? Take(TimeSpan wait, CancellationToken cancel)
     {
         try
         {
@@ -180,7 +192,7 @@ public sealed class BpfTrace : IDisposable
     }
 
     /// <summary>Whether bpftrace has ended and every line it printed was taken.</summary>
-    public bool Ended => _lines.IsCompleted;
+    public bool Ended => _lines.IsCompleted && _pending.Count == 0;
 
     /// <summary>What bpftrace said on its standard error, but the warning every run prints about RLIMIT_MEMLOCK.</summary>
     public string Said()

@@ -17,6 +17,15 @@ public static class EpollCallProgram
     /// <summary>How many of the events one wait returned are read (bpftrace unrolls the loop: it must be a constant).</summary>
     public const int EventsPerWakeup = 8;
 
+    /// <summary>
+    /// The most processes one program traces: each is a test in every probe's predicate, which the kernel's verifier
+    /// and each traced call's cost bound.
+    /// </summary>
+    public const int MaxProcesses = 64;
+
+    /// <summary>The probes' predicate for these processes ("pid == 5 || pid == 12").</summary>
+    public static string OnlyThese(IEnumerable<int> pids) => string.Join(" || ", pids.Distinct().Order().Select(pid => $"pid == {pid}"));
+
     /// <summary>The line the last probe prints when the tracing process calls getppid: every probe before it is attached.</summary>
     public const string AttachedLine = "A";
 
@@ -31,7 +40,7 @@ public static class EpollCallProgram
     /// </param>
     public static string For(IReadOnlyCollection<int> pids, EpollEventLayout layout, int sentinelPid)
     {
-        string only = string.Join(" || ", pids.Distinct().Order().Select(pid => $"pid == {pid}"));
+        string only = OnlyThese(pids);
         var program = new StringBuilder();
         void Probe(string attach, string predicate, string body) => program.Append($"{attach} /{predicate}/ {{\n{body}}}\n");
 

@@ -17,7 +17,7 @@ public static class EpollWaitStatisticsProgram
     /// <param name="sentinelPid">The process that waits for the probes to be attached (see <see cref="EpollCallProgram.AttachProbe"/>).</param>
     public static string For(IReadOnlyCollection<int> pids, int durationMilliseconds, int sentinelPid)
     {
-        string only = string.Join(" || ", pids.Distinct().Order().Select(pid => $"pid == {pid}"));
+        string only = EpollCallProgram.OnlyThese(pids);
         // A wait's timeout as a sign: -1 infinite, 0 zero (a poll), 1 finite. epoll_pwait2 takes a timespec (NULL: infinite).
         const string Enter = "  @start[tid] = nsecs; @epfd[pid, tid] = args->epfd;\n" +
             "  if (@last_return[tid]) { @handler_us[pid, tid] = hist((nsecs - @last_return[tid]) / 1000); }\n";

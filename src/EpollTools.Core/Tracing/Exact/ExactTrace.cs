@@ -22,12 +22,8 @@ public sealed class ExactTrace : IDisposable
     /// <summary>Each traced process, with its identity when the trace started (a pid taken since is not it).</summary>
     private readonly List<(int Pid, ulong? Identity)> _processes;
 
-    /// <summary>Lines that came before every probe was attached, read first.</summary>
-    private readonly Queue<string> _early;
-
-    private ExactTrace(BpfTrace bpf, ExactInterestTracer tracer, TimeSpan startup, IEnumerable<int> pids, IEnumerable<string> early)
+    private ExactTrace(BpfTrace bpf, ExactInterestTracer tracer, TimeSpan startup, IEnumerable<int> pids)
     {
-        _early = new Queue<string>(early);
         _bpf = bpf;
         _tracer = tracer;
         Startup = startup;
@@ -36,9 +32,7 @@ public sealed class ExactTrace : IDisposable
 
     /// <summary>Whether every traced process has exited (a zombie has, and a pid another process took since).</summary>
     public bool AllExited() => _processes.All(p =>
-        !System.IO.Directory.Exists($"{ProcFs.Root}/{p.Pid}")
-        || (p.Identity is ulong then && ProcessIdentity.PidfsInode(p.Pid) != then)
-        || Waits.ThreadCondition.OfProcess(p.Pid).Hold == ThreadHold.Exiting);
+        Waits.ProcessCondition.HasExited(p.Pid) || (p.Identity is ulong then && ProcessIdentity.PidfsInode(p.Pid) != then));
 
     /// <summary>How long bpftrace took to compile the program and attach its probes.</summary>
     public TimeSpan Startup { get; }
@@ -50,18 +44,14 @@ public sealed class ExactTrace : IDisposable
 
     public int RegistrationCount => _tracer.RegistrationCount;
 
-    /// <summary>bpftrace's process id (for a caller that checks it is gone after the trace).</summary>
-    public int TracerProcessId => _bpf.ProcessId;
-
     /// <summary>Starts tracing <paramref name="pids"/>; <paramref name="instances"/> are their epoll fds now, read once the probes are attached.</summary>
     /// <exception cref="BpfTraceException">bpftrace is missing, not permitted, without tracepoints, or failed.</exception>
     public static ExactTrace Start(IReadOnlyCollection<int> pids, IEnumerable<(int Pid, int EpollFd)> instances, int? onlyEpollFd, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        var bpf = BpfTrace.Start(EpollCallProgram.For(pids, EpollEventLayout.Current, Environment.ProcessId));
+        var bpf = BpfTrace.StartAttached(EpollCallProgram.For(pids, EpollEventLayout.Current, Environment.ProcessId), EpollCallProgram.AttachedLine, cancel);
         try
         {
-            var early = bpf.WaitProbesAttached(EpollCallProgram.AttachedLine, cancel);
             var tracer = new ExactInterestTracer(onlyEpollFd);
             // Read after the probes are attached: a change made meanwhile is in both, and reported once (from the trace).
             foreach (var (pid, epollFd) in instances)
@@ -77,7 +67,7 @@ public sealed class ExactTrace : IDisposable
                 }
             }
 
-            return new ExactTrace(bpf, tracer, clock.Elapsed, pids, early);
+            return new ExactTrace(bpf, tracer, clock.Elapsed, pids);
         }
         catch
         {
@@ -96,7 +86,7 @@ public sealed class ExactTrace : IDisposable
     public bool TryNext(TimeSpan wait, CancellationToken cancel, out IReadOnlyList<EpollInterestChange> changes)
     {
         changes = Array.Empty<EpollInterestChange>();
-        if ((_early.Count > 0 ? _early.Dequeue() : _bpf.Next(wait, cancel)) is not string line)
+        if (_bpf.Next(wait, cancel) is not string line)
         {
             return false;
         }
@@ -116,22 +106,13 @@ public sealed class ExactTrace : IDisposable
     /// </summary>
     public IEnumerable<EpollInterestChange> Flush(CancellationToken cancel)
     {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(10) && !cancel.IsCancellationRequested)
+        var lines = new List<string>();
+        _bpf.ReadUntilEcho(EpollCallProgram.AttachedLine, TimeSpan.FromSeconds(10), cancel, lines.Add);
+        foreach (var record in lines.Select(EpollCallRecord.Parse).OfType<EpollCallRecord>())
         {
-            _ = NativeMethods.getppid();
-            string? line = _early.Count > 0 ? _early.Dequeue() : _bpf.Next(TimeSpan.FromMilliseconds(20), cancel);
-            if (line == EpollCallProgram.AttachedLine || (line is null && _bpf.Ended))
+            foreach (var change in _tracer.Apply(record))
             {
-                break;
-            }
-
-            if (line is not null && EpollCallRecord.Parse(line) is { } record)
-            {
-                foreach (var change in _tracer.Apply(record))
-                {
-                    yield return change;
-                }
+                yield return change;
             }
         }
 
