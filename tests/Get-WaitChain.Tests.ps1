@@ -198,7 +198,17 @@ Describe 'Get-WaitChain' {
                 (Get-WaitChain -Id $script:cat.Id -WarningAction SilentlyContinue).HolderName -eq 'sleep' } | Should -BeTrue
             $answer = Invoke-PwshAsNobody "Get-WaitChain -Id $($script:cat.Id) | ForEach-Object { `$_.End.ToString() + '|' + `$_.Detail }"
             $answer | Should -BeLike 'Unreadable|no process whose fds could be read holds the write end; one of those that could not may: *'
-            $answer | Should -Match '\((bash|sleep|dotnet|pwsh)\)' -Because 'root''s processes are the ones named (kernel threads hold no fds and are left out)'
+            # Those named are processes 65534 cannot read: none is its own, none a kernel thread (they hold no fds).
+            $named = @([regex]::Matches("$answer", '(\d+) \(') | ForEach-Object { [int] $_.Groups[1].Value })
+            $named.Count | Should -BeGreaterThan 0
+            foreach ($pid_ in $named) {
+                $status = Get-Content "/proc/$pid_/status" -ErrorAction Ignore
+                if (-not $status) { continue } # exited since
+                ($status -match '^Uid:')[0] | Should -Not -Match '^Uid:\s+65534\b' -Because "$pid_ is not 65534's own"
+                # A kernel thread is kthreadd (2) or one of its children.
+                $parent = ((Get-Content "/proc/$pid_/stat" -Raw) -replace '^.*\) \S+ ', '').Split(' ')[0]
+                @($pid_, [int] $parent) | Should -Not -Contain 2 -Because "$pid_ is no kernel thread"
+            }
             $answer | Should -Not -Match 'kthreadd'
         }
         finally {
