@@ -39,7 +39,7 @@
         'Show-MultiplexerChart'
         'Get-WaitChain'
         'Export-EpollMetric'
-        'Measure-EpollWait'
+        'Measure-MultiplexerWait'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

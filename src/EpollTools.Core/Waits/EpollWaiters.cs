@@ -48,18 +48,7 @@ public static class EpollWaiters
     /// that is gone or unreadable gives none.
     /// </summary>
     public static List<(int Tid, int EpollFd, MultiplexerSyscall Call)> EpollWaitsOf(int pid)
-    {
-        var waits = new List<(int, int, MultiplexerSyscall)>();
-        foreach (var (tid, _, epollFd, call) in ThreadsInEpollWaits(pid))
-        {
-            if (ThreadCondition.Read(pid, tid) is { CanBeWoken: true })
-            {
-                waits.Add((tid, epollFd, call));
-            }
-        }
-
-        return waits;
-    }
+        => MultiplexerWaitsOf(pid).Where(w => w.EpollFd is not null).Select(w => (w.Tid, w.EpollFd!.Value, w.Call)).ToList();
 
     /// <summary>
     /// The threads of <paramref name="pid"/> whose syscall file shows epoll_wait, epoll_pwait or epoll_pwait2 now,
@@ -68,6 +57,37 @@ public static class EpollWaiters
     /// read (it needs ptrace attach access) throws <see cref="ProcessAccessDeniedException"/>.
     /// </summary>
     internal static IEnumerable<(int Tid, string Syscall, int EpollFd, MultiplexerSyscall Call)> ThreadsInEpollWaits(int pid)
+    {
+        foreach (var (tid, text, firstArgument, call) in ThreadsInMultiplexerWaits(pid))
+        {
+            if (IsEpollWait(call.Call))
+            {
+                yield return (tid, text, (int)firstArgument, call);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The threads of <paramref name="pid"/> in any multiplexing wait now (epoll, poll, ppoll, select, pselect6), each
+    /// with its call and, for an epoll wait, its epoll fd, as <see cref="EpollWaitsOf"/> reads them.
+    /// </summary>
+    public static List<(int Tid, int? EpollFd, MultiplexerSyscall Call)> MultiplexerWaitsOf(int pid)
+    {
+        var waits = new List<(int, int?, MultiplexerSyscall)>();
+        foreach (var (tid, _, firstArgument, call) in ThreadsInMultiplexerWaits(pid))
+        {
+            if (ThreadCondition.Read(pid, tid) is { CanBeWoken: true })
+            {
+                waits.Add((tid, IsEpollWait(call.Call) ? (int)firstArgument : null, call));
+            }
+        }
+
+        return waits;
+    }
+
+    private static bool IsEpollWait(MultiplexerCall call) => call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2;
+
+    private static IEnumerable<(int Tid, string Syscall, ulong FirstArgument, MultiplexerSyscall Call)> ThreadsInMultiplexerWaits(int pid)
     {
         SyscallAbi abi;
         List<int> threads;
@@ -85,10 +105,9 @@ public static class EpollWaiters
         {
             string? text = TaskFiles.Read(pid, tid, "syscall");
             if (text is not null && TaskParser.ParseSyscall(text) is { Activity: SyscallActivity.InSyscall, Arguments.Length: > 0 } syscall
-                && MultiplexerCallDecoder.Identify(abi, syscall.Number) is MultiplexerSyscall call
-                && call.Call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2)
+                && MultiplexerCallDecoder.Identify(abi, syscall.Number) is MultiplexerSyscall call)
             {
-                yield return (tid, text, (int)syscall.Arguments[0], call);
+                yield return (tid, text, syscall.Arguments[0], call);
             }
         }
     }

@@ -124,22 +124,25 @@ public sealed class ExactTraceTests
     [Fact]
     public void ReadsThePerThreadStatisticsFromTheMapsBpftracePrinted()
     {
-        // As bpftrace 0.17 printed them here for a Python loop (50 polls, 50 waits of 1 ms), the key "pid,tid".
+        // As bpftrace 0.17 printed them here for a loop (50 epoll_wait polls and 50 waits of 1 ms on epoll fd 3, then 4
+        // polls): the key "pid,tid,call,fd", the call as MultiplexerCall numbers it, fd -1 for poll.
         var maps = new[]
         {
-            "{\"@blocked_us\": {\"2628,2628\": [{\"min\": 2, \"max\": 3, \"count\": 49}, {\"min\": 4, \"max\": 7, \"count\": 0}, {\"min\": 1024, \"max\": 2047, \"count\": 50}]}}",
-            "{\"@calls\": {\"2628,2628\": 100}}",
-            "{\"@epfd\": {\"2628,2628\": 3}}",
-            "{\"@events\": {\"2628,2628\": [{\"min\": 0, \"max\": 0, \"count\": 50}, {\"min\": 1, \"max\": 1, \"count\": 50}]}}",
-            "{\"@zero_timeout\": {\"2628,2628\": 50}}",
-            "{\"@with_events\": {\"2628,2628\": 50}}",
+            "{\"@blocked_us\": {\"2628,2628,0,3\": [{\"min\": 2, \"max\": 3, \"count\": 49}, {\"min\": 4, \"max\": 7, \"count\": 0}, {\"min\": 1024, \"max\": 2047, \"count\": 50}]}}",
+            "{\"@calls\": {\"2628,2628,3,-1\": 4, \"2628,2628,0,3\": 100}}",
+            "{\"@events\": {\"2628,2628,0,3\": [{\"min\": 0, \"max\": 0, \"count\": 50}, {\"min\": 1, \"max\": 1, \"count\": 50}]}}",
+            "{\"@zero_timeout\": {\"2628,2628,0,3\": 50, \"2628,2628,3,-1\": 4}}",
+            "{\"@with_events\": {\"2628,2628,0,3\": 50}}",
         };
-        var only = Assert.Single(EpollWaitStatisticsProgram.Read(maps, 2.0, (pid, tid) => tid is null ? "python3" : "loop"));
-        Assert.Equal((2628, 2628, "python3", "loop", 3), (only.ProcessId, only.ThreadId, only.ProcessName, only.ThreadName, only.EpollFd!.Value));
-        Assert.Equal((100L, 50L, 50L, 0L), (only.Calls, only.WithEvents, only.ZeroTimeout, only.TimedOut));
-        Assert.Equal(new[] { (2L, 3L, 49L), (1024L, 2047L, 50L) }, only.BlockedMicroseconds.Buckets.Select(b => (b.Min, b.Max, b.Count)));
-        Assert.Equal(100, only.EventsPerWakeup.Total);
-        Assert.Null(only.Finding); // half the waits poll: not a spinning loop
+        var rows = WaitStatisticsProgram.Read(maps, 2.0, (pid, tid) => tid is null ? "python3" : "loop");
+        Assert.Equal(2, rows.Count);
+        var epoll = rows[0];
+        Assert.Equal((2628, 2628, "python3", "loop", "epoll_wait", 3), (epoll.ProcessId, epoll.ThreadId, epoll.ProcessName, epoll.ThreadName, epoll.Call, epoll.EpollFd!.Value));
+        Assert.Equal((100L, 50L, 50L, 0L), (epoll.Calls, epoll.WithEvents, epoll.ZeroTimeout, epoll.TimedOut));
+        Assert.Equal(new[] { (2L, 3L, 49L), (1024L, 2047L, 50L) }, epoll.BlockedMicroseconds.Buckets.Select(b => (b.Min, b.Max, b.Count)));
+        Assert.Equal(100, epoll.EventsPerWakeup.Total);
+        Assert.Null(epoll.Finding); // half the waits poll: not a spinning loop
+        Assert.Equal(("poll", (int?)null, 4L, 4L), (rows[1].Call, rows[1].EpollFd, rows[1].Calls, rows[1].ZeroTimeout));
     }
 
     [Theory]
@@ -147,5 +150,5 @@ public sealed class ExactTraceTests
     [InlineData(1000, 899, 5.0, false)]
     [InlineData(400, 400, 5.0, false)]
     public void NamesBusyPollingWhenNearlyEveryWaitIsAPollHundredsASecond(long calls, long zero, double seconds, bool busy)
-        => Assert.Equal(busy, EpollWaitStatisticsProgram.BusyPolling(calls, zero, seconds) is not null);
+        => Assert.Equal(busy, WaitStatisticsProgram.BusyPolling(calls, zero, seconds) is not null);
 }

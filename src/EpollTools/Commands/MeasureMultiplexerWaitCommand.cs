@@ -9,13 +9,13 @@ using EpollTools.Core.Tracing.Exact;
 namespace EpollTools.Commands;
 
 /// <summary>
-/// Measure-EpollWait: the epoll waits of processes over -Duration, aggregated in the kernel through bpftrace: per
-/// thread, how many and how they returned, and log2 histograms of events per wakeup, time blocked and time between a
-/// return and the next wait; a loop that polls instead of sleeping is named.
+/// Measure-MultiplexerWait: the epoll, poll and select waits of processes over -Duration, aggregated in the kernel
+/// through bpftrace: per thread, call and instance, how many and how they returned, and log2 histograms of events per
+/// wakeup, time blocked and time between a return and the next wait; a loop that polls instead of sleeping is named.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Measure, "EpollWait", DefaultParameterSetName = IdSet)]
-[OutputType(typeof(EpollWaitStatistics))]
-public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
+[Cmdlet(VerbsDiagnostic.Measure, "MultiplexerWait", DefaultParameterSetName = IdSet)]
+[OutputType(typeof(MultiplexerWaitStatistics))]
+public sealed class MeasureMultiplexerWaitCommand : ProcessSelectionCommandBase
 {
     private readonly List<int> _ids = new();
 
@@ -43,7 +43,7 @@ public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
         if (pids.Count > EpollCallProgram.MaxProcesses)
         {
             ThrowTerminatingError(ErrorRecords.Usage("MeasurementTooManyProcesses", ErrorCategory.LimitsExceeded, pids.Count,
-                $"Measure-EpollWait measures at most {EpollCallProgram.MaxProcesses} processes at once; {pids.Count} were selected.",
+                $"Measure-MultiplexerWait measures at most {EpollCallProgram.MaxProcesses} processes at once; {pids.Count} were selected.",
                 "Name the processes to measure (-Id, or a narrower -Name)."));
         }
 
@@ -51,7 +51,7 @@ public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
         BpfTrace bpf;
         try
         {
-            bpf = BpfTrace.StartAttached(EpollWaitStatisticsProgram.For(pids, Duration, Environment.ProcessId), EpollCallProgram.AttachedLine, StopToken);
+            bpf = BpfTrace.StartAttached(WaitStatisticsProgram.For(pids, Duration, Environment.ProcessId), EpollCallProgram.AttachedLine, StopToken);
         }
         catch (BpfTraceException e)
         {
@@ -67,7 +67,7 @@ public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
         {
             WriteInformation(new HostInformationMessage
             {
-                Message = $"Measuring the epoll waits of {pids.Count} process(es) for {Duration} ms; bpftrace attached in {clock.ElapsedMilliseconds} ms.",
+                Message = $"Measuring the multiplexing waits of {pids.Count} process(es) for {Duration} ms; bpftrace attached in {clock.ElapsedMilliseconds} ms.",
             }, new[] { "PSHOST" });
             if (!bpf.WaitEnded(TimeSpan.FromMilliseconds(Duration) + TimeSpan.FromSeconds(30), StopToken))
             {
@@ -79,25 +79,25 @@ public sealed class MeasureEpollWaitCommand : ProcessSelectionCommandBase
                 return;
             }
 
-            var statistics = EpollWaitStatisticsProgram.Read(bpf.Maps, Duration / 1000.0, NameOf);
+            var statistics = WaitStatisticsProgram.Read(bpf.Maps, Duration / 1000.0, NameOf);
             // A thread that waited the whole time returned no wait to count: it is listed too, as waiting.
             foreach (int pid in pids)
             {
-                foreach (var (tid, epollFd, call) in Core.Waits.EpollWaiters.EpollWaitsOf(pid))
+                foreach (var (tid, epollFd, call) in Core.Waits.EpollWaiters.MultiplexerWaitsOf(pid))
                 {
                     if (!statistics.Any(s => s.ThreadId == tid))
                     {
-                        statistics.Add(EpollWaitStatisticsProgram.StillWaiting(pid, tid, epollFd, call.Name, Duration / 1000.0, NameOf));
+                        statistics.Add(WaitStatisticsProgram.StillWaiting(pid, tid, epollFd, call.Name, Duration / 1000.0, NameOf));
                     }
                 }
             }
 
             if (statistics.Count == 0)
             {
-                WriteWarning($"No thread of the process(es) returned from an epoll wait in {Duration} ms, and none is in one now.");
+                WriteWarning($"No thread of the process(es) returned from an epoll, poll or select wait in {Duration} ms, and none is in one now.");
             }
 
-            WriteObject(statistics.OrderBy(s => s.ProcessId).ThenBy(s => s.ThreadId), enumerateCollection: true);
+            WriteObject(statistics.OrderBy(s => s.ProcessId).ThenBy(s => s.ThreadId), enumerateCollection: true); // stable: each thread's calls stay in the order Read gives
             if (bpf.Lost > 0)
             {
                 WriteWarning($"The kernel dropped {bpf.Lost} events (bpftrace's buffer was full).");

@@ -1,4 +1,4 @@
-# End-to-end: Measure-EpollWait aggregates epoll waits in the kernel through bpftrace (Debian's package; .ci/run
+# End-to-end: Measure-MultiplexerWait aggregates epoll, poll and select waits in the kernel through bpftrace (Debian's package; .ci/run
 # installs it and mounts tracefs), against tests/fixtures/exact-sequence.c in shapes whose numbers are known: n waits
 # of exactly k events each, and a loop of zero-timeout waits.
 
@@ -6,10 +6,10 @@ BeforeDiscovery {
     $why = if (-not (Get-Command bpftrace -ErrorAction Ignore)) { 'no bpftrace (Debian''s bpftrace; .ci/run installs it)' }
     elseif ([Environment]::UserName -ne 'root') { 'the measurement loads an eBPF program: root' }
     elseif (-not [IO.Directory]::Exists('/sys/kernel/tracing/events/syscalls')) { 'tracefs is not mounted (.ci/run mounts it)' }
-    if ($why) { Write-Host "Measure-EpollWait tests skipped: $why." }
+    if ($why) { Write-Host "Measure-MultiplexerWait tests skipped: $why." }
 }
 
-Describe 'Measure-EpollWait' -Skip:([bool] $why) {
+Describe 'Measure-MultiplexerWait' -Skip:([bool] $why) {
     BeforeAll {
         Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
         Import-EpollTools
@@ -22,15 +22,20 @@ Describe 'Measure-EpollWait' -Skip:([bool] $why) {
         function Measure-Shape([string] $Arguments, [int] $Duration = 3000) {
             $fixture = Start-Fixture $sequenceExe $Arguments
             try {
-                $job = Start-ThreadJob { param($m, $id, $d) Import-Module $m; Measure-EpollWait -Id $id -Duration $d } -ArgumentList $manifest, $fixture.pid, $Duration
+                $job = Start-ThreadJob { param($m, $id, $d) Import-Module $m; Measure-MultiplexerWait -Id $id -Duration $d } -ArgumentList $manifest, $fixture.pid, $Duration
                 Wait-Until { $job.Information.Count -gt 0 -or $job.State -notin 'NotStarted', 'Running' } -LimitMs 60000 | Should -BeTrue
                 $job.Information.Count | Should -Be 1 -Because "the measurement says it is attached first ($($job.Error))"
                 $fixture.Process.StandardInput.WriteLine('go')
                 $fixture.Process.StandardInput.Flush()
-                while (($line = $fixture.Process.StandardOutput.ReadLine()) -ne 'done') { if ($null -eq $line) { throw 'the fixture ended early' } }
+                $said = @{}
+                while (($line = $fixture.Process.StandardOutput.ReadLine()) -ne 'done') {
+                    if ($null -eq $line) { throw 'the fixture ended early' }
+                    $name, $value = $line -split ' ', 2
+                    $said[$name] = $value
+                }
                 $stats = @($job | Wait-Job -Timeout ($Duration / 1000 + 30) | Receive-Job)
                 $job.Error | Should -BeNullOrEmpty
-                [pscustomobject]@{ Statistics = $stats; Pid = $fixture.pid }
+                [pscustomobject]@{ Statistics = $stats; Pid = $fixture.pid; Fixture = $said }
             }
             finally {
                 Stop-Helper $fixture.Process
@@ -68,6 +73,28 @@ Describe 'Measure-EpollWait' -Skip:([bool] $why) {
         $s.Finding | Should -BeNullOrEmpty
     }
 
+    It 'measures each of the seven calls side by side, an epoll call per instance, with their timeouts told apart' {
+        $run = Measure-Shape 'mechanisms 10'
+        $epollReady = [int] $run.Fixture['epoll_ready']
+        $epollIdle = [int] $run.Fixture['epoll_idle']
+        $rows = @($run.Statistics | Where-Object ThreadId -eq $run.Pid)
+        $rows | Should -HaveCount 10 -Because 'three epoll calls on two instances each, and four poll and select calls'
+        @($rows.Call) | Should -Be @('epoll_wait', 'epoll_wait', 'epoll_pwait', 'epoll_pwait', 'epoll_pwait2', 'epoll_pwait2', 'poll', 'ppoll', 'select', 'pselect6')
+        foreach ($call in 'epoll_wait', 'epoll_pwait', 'epoll_pwait2') {
+            $ready = $rows | Where-Object { $_.Call -eq $call -and $_.EpollFd -eq $epollReady }
+            $ready.Calls, $ready.WithEvents, $ready.TimedOut, $ready.ZeroTimeout | Should -Be 10, 10, 0, 0 -Because "$call waited 10 times with no timeout on a readable eventfd"
+            $idle = $rows | Where-Object { $_.Call -eq $call -and $_.EpollFd -eq $epollIdle }
+            $idle.Calls, $idle.WithEvents, $idle.TimedOut, $idle.ZeroTimeout | Should -Be 2, 0, 1, 1 -Because "$call waited once 1 ms and once with a zero timeout"
+        }
+        foreach ($call in 'poll', 'ppoll', 'select', 'pselect6') {
+            $row = $rows | Where-Object Call -eq $call
+            $row.EpollFd | Should -BeNullOrEmpty
+            $row.Calls, $row.WithEvents, $row.TimedOut, $row.ZeroTimeout, $row.Errors | Should -Be 12, 10, 1, 1, 0 -Because "${call}: 10 ready, 1 timed out, 1 zero timeout"
+            ($row.EventsPerWakeup.Buckets | Where-Object Min -eq 1).Count | Should -Be 10
+            ($row.EventsPerWakeup.Buckets | Where-Object Min -eq 0).Count | Should -Be 2
+        }
+    }
+
     It 'names a loop of zero-timeout waits as busy polling' {
         $run = Measure-Shape 'busy 5000'
         $s = $run.Statistics | Where-Object ThreadId -eq $run.Pid
@@ -95,7 +122,7 @@ Describe 'Measure-EpollWait' -Skip:([bool] $why) {
     It 'lists a thread that waited through the whole measurement, as waiting, not as nothing' {
         $fixture = Start-Fixture $sequenceExe 'waiting'
         try {
-            $stats = @(Measure-EpollWait -Id $fixture.pid -Duration 1000 -InformationAction Ignore)
+            $stats = @(Measure-MultiplexerWait -Id $fixture.pid -Duration 1000 -InformationAction Ignore)
             $stats | Should -HaveCount 1
             $stats[0].ThreadId | Should -Be $fixture.waiter
             $stats[0].ThreadName | Should -Be 'waiter'
@@ -111,10 +138,10 @@ Describe 'Measure-EpollWait' -Skip:([bool] $why) {
         try {
             $env:PATH = $workDir
             $failed = $null
-            try { Measure-EpollWait -Id $PID -Duration 1000 } catch { $failed = $_ }
+            try { Measure-MultiplexerWait -Id $PID -Duration 1000 } catch { $failed = $_ }
         }
         finally { $env:PATH = $path }
-        $failed.FullyQualifiedErrorId | Should -Be 'BpftraceNotInstalled,EpollTools.Commands.MeasureEpollWaitCommand'
+        $failed.FullyQualifiedErrorId | Should -Be 'BpftraceNotInstalled,EpollTools.Commands.MeasureMultiplexerWaitCommand'
         [string] $failed.CategoryInfo.Category | Should -Be 'NotInstalled'
     }
 }

@@ -1,0 +1,198 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using EpollTools.Core.Proc;
+using EpollTools.Core.Waits;
+
+namespace EpollTools.Core.Tracing.Exact;
+
+/// <summary>
+/// Measure-MultiplexerWait's bpftrace program and what it prints: the multiplexing waits of some processes (epoll_wait,
+/// epoll_pwait, epoll_pwait2, poll, ppoll, select, pselect6) aggregated in the kernel per thread, call and instance
+/// (counts, and log2 histograms of the events each wait returned, the time it blocked, and the time from a return to
+/// the next wait), for a duration after which the program exits and bpftrace prints its maps.
+/// </summary>
+public static class WaitStatisticsProgram
+{
+    /// <summary>
+    /// Each call's tracepoint name, what its enter probe keeps as the instance (-1: none), and its timeout as a sign:
+    /// -1 infinite, 0 zero (a poll), 1 finite. A timespec (__kernel_timespec: two 64-bit words) or a timeval (two longs:
+    /// 64-bit words on a 64-bit kernel) is zero when both words are; a NULL one is infinite.
+    /// </summary>
+    private static readonly (MultiplexerCall Call, string Fd, string Timeout)[] Calls =
+    {
+        (MultiplexerCall.EpollWait, "args->epfd", IntTimeout("args->timeout")),
+        (MultiplexerCall.EpollPwait, "args->epfd", IntTimeout("args->timeout")),
+        (MultiplexerCall.EpollPwait2, "args->epfd", PointedTimeout("args->timeout")),
+        (MultiplexerCall.Poll, "-1", IntTimeout("args->timeout_msecs")),
+        (MultiplexerCall.Ppoll, "-1", PointedTimeout("args->tsp")),
+        (MultiplexerCall.Select, "-1", PointedTimeout("args->tvp")),
+        (MultiplexerCall.Pselect6, "-1", PointedTimeout("args->tsp")),
+    };
+
+    // The syscall's int argument sits in a 64-bit slot: its low 32 bits are the value.
+    private static string IntTimeout(string argument) => $"(int32){argument} < 0 ? -1 : ((int32){argument} == 0 ? 0 : 1)";
+
+    private static string PointedTimeout(string argument)
+        => $"(uint64){argument} == 0 ? -1 : ((*(int64 *)((uint64){argument}) == 0 && *(int64 *)((uint64){argument} + 8) == 0) ? 0 : 1)";
+
+    /// <param name="sentinelPid">The process that waits for the probes to be attached (see <see cref="EpollCallProgram.AttachProbe"/>).</param>
+    public static string For(IReadOnlyCollection<int> pids, int durationMilliseconds, int sentinelPid)
+    {
+        string only = EpollCallProgram.OnlyThese(pids);
+        var program = new StringBuilder();
+        foreach (var (call, fd, timeout) in Calls)
+        {
+            // The handler time (the previous return to this wait) is counted under this wait's call and instance.
+            program.Append($"tracepoint:syscalls:sys_enter_{MultiplexerCallDecoder.KernelName(call)} /{only}/ {{\n" +
+                $"  @call[tid] = {(int)call}; @fd[tid] = (int64){fd}; @timeout[tid] = {timeout}; @start[tid] = nsecs;\n" +
+                "  if (@last_return[tid]) { @handler_us[pid, tid, @call[tid], @fd[tid]] = hist((nsecs - @last_return[tid]) / 1000); }\n}\n");
+        }
+
+        string exits = string.Join(",", Calls.Select(c => $"tracepoint:syscalls:sys_exit_{MultiplexerCallDecoder.KernelName(c.Call)}"));
+        program.Append($"{exits} /({only}) && @start[tid]/ {{\n" +
+            "  $ret = (int64)args->ret; $c = @call[tid]; $f = @fd[tid];\n" +
+            "  @calls[pid, tid, $c, $f] = count();\n" +
+            "  if ($ret > 0) { @with_events[pid, tid, $c, $f] = count(); }\n" +
+            "  if ($ret == 0 && @timeout[tid] != 0) { @timed_out[pid, tid, $c, $f] = count(); }\n" +
+            "  if (@timeout[tid] == 0) { @zero_timeout[pid, tid, $c, $f] = count(); }\n" +
+            "  if ($ret < 0) { @errors[pid, tid, $c, $f] = count(); }\n" +
+            $"  if ($ret == -{Native.Errno.EINTR}) {{ @interrupted[pid, tid, $c, $f] = count(); }}\n" +
+            "  if ($ret >= 0) { @events[pid, tid, $c, $f] = hist($ret); }\n" +
+            "  @blocked_us[pid, tid, $c, $f] = hist((nsecs - @start[tid]) / 1000);\n" +
+            "  @last_return[tid] = nsecs;\n" +
+            "  delete(@start[tid]); delete(@timeout[tid]); delete(@call[tid]); delete(@fd[tid]);\n}\n");
+        program.Append($"interval:ms:{durationMilliseconds} {{ exit(); }}\n");
+        program.Append("END { clear(@start); clear(@timeout); clear(@last_return); clear(@call); clear(@fd); }\n");
+        program.Append(EpollCallProgram.AttachProbe(sentinelPid));
+        return program.ToString();
+    }
+
+    /// <summary>The statistics per thread, call and instance from the maps bpftrace printed (each the JSON of one map or histogram).</summary>
+    /// <param name="nameOf">A process's or thread's name.</param>
+    public static List<MultiplexerWaitStatistics> Read(IEnumerable<string> maps, double seconds, Func<int, int?, string> nameOf)
+    {
+        var counts = new Dictionary<string, Dictionary<WaitKey, long>>();
+        var histograms = new Dictionary<string, Dictionary<WaitKey, Log2Histogram>>();
+        foreach (string json in maps)
+        {
+            using var document = JsonDocument.Parse(json);
+            foreach (var map in document.RootElement.EnumerateObject())
+            {
+                if (map.Value.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+
+                foreach (var entry in map.Value.EnumerateObject())
+                {
+                    if (Key(entry.Name) is not { } key)
+                    {
+                        continue;
+                    }
+
+                    if (entry.Value.ValueKind == JsonValueKind.Number)
+                    {
+                        Of(counts, map.Name)[key] = entry.Value.GetInt64();
+                    }
+                    else if (entry.Value.ValueKind == JsonValueKind.Array)
+                    {
+                        Of(histograms, map.Name)[key] = new Log2Histogram(entry.Value.EnumerateArray().Select(b =>
+                            new HistogramBucket(Bound(b, "min"), Bound(b, "max"), b.GetProperty("count").GetInt64())));
+                    }
+                }
+            }
+        }
+
+        long Count(string name, WaitKey key) => counts.TryGetValue(name, out var map) && map.TryGetValue(key, out long value) ? value : 0;
+        Log2Histogram Histogram(string name, WaitKey key) => histograms.TryGetValue(name, out var map) && map.TryGetValue(key, out var value) ? value : new Log2Histogram(Enumerable.Empty<HistogramBucket>());
+        return Of(counts, "@calls").Keys.OrderBy(k => k.Pid).ThenBy(k => k.Tid).ThenBy(k => k.Call).ThenBy(k => k.Fd).Select(key =>
+        {
+            long calls = Count("@calls", key), zero = Count("@zero_timeout", key);
+            return new MultiplexerWaitStatistics
+            {
+                ProcessId = key.Pid,
+                ProcessName = nameOf(key.Pid, null),
+                ThreadId = key.Tid,
+                ThreadName = nameOf(key.Pid, key.Tid),
+                Call = MultiplexerCallDecoder.KernelName(key.Call),
+                EpollFd = key.Fd >= 0 ? key.Fd : null,
+                Seconds = seconds,
+                Calls = calls,
+                WithEvents = Count("@with_events", key),
+                TimedOut = Count("@timed_out", key),
+                ZeroTimeout = zero,
+                Errors = Count("@errors", key),
+                Interrupted = Count("@interrupted", key),
+                EventsPerWakeup = Histogram("@events", key),
+                BlockedMicroseconds = Histogram("@blocked_us", key),
+                HandlerMicroseconds = Histogram("@handler_us", key),
+                Finding = BusyPolling(calls, zero, seconds),
+            };
+        }).ToList();
+    }
+
+    /// <summary>A thread that was in a wait when the measurement ended and returned from none during it.</summary>
+    public static MultiplexerWaitStatistics StillWaiting(int pid, int tid, int? epollFd, string call, double seconds, Func<int, int?, string> nameOf) => new()
+    {
+        Call = call,
+        ProcessId = pid,
+        ProcessName = nameOf(pid, null),
+        ThreadId = tid,
+        ThreadName = nameOf(pid, tid),
+        EpollFd = epollFd,
+        Seconds = seconds,
+        Finding = $"in {call} when the measurement ended, and no wait of it returned during it: no event came",
+    };
+
+    /// <summary>
+    /// A loop that polls instead of sleeping: most of its waits have a zero timeout, hundreds a second, so it burns a
+    /// CPU to find nothing to do (haproxy#2984, netdata#20273 were this).
+    /// </summary>
+    public static string? BusyPolling(long calls, long zeroTimeout, double seconds)
+    {
+        double perSecond = seconds > 0 ? zeroTimeout / seconds : 0;
+        return calls > 0 && zeroTimeout * 10 >= calls * 9 && perSecond >= 100
+            ? $"busy polling: {zeroTimeout} of {calls} waits had a zero timeout ({perSecond:0} a second): the loop spins instead of sleeping until an event"
+            : null;
+    }
+
+    /// <summary>A map's key: the thread, the call as its <see cref="MultiplexerCall"/> number, the instance (-1: none).</summary>
+    private readonly record struct WaitKey(int Pid, int Tid, MultiplexerCall Call, int Fd);
+
+    private static WaitKey? Key(string text)
+    {
+        var parts = text.Split(',');
+        if (parts.Length != 4)
+        {
+            return null;
+        }
+
+        var numbers = new int[4];
+        for (int i = 0; i < 4; i++)
+        {
+            if (!int.TryParse(parts[i].Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out numbers[i]))
+            {
+                return null;
+            }
+        }
+
+        return Enum.IsDefined((MultiplexerCall)numbers[2]) ? new WaitKey(numbers[0], numbers[1], (MultiplexerCall)numbers[2], numbers[3]) : null;
+    }
+
+    private static long Bound(JsonElement bucket, string name) => bucket.TryGetProperty(name, out var value) && value.TryGetInt64(out long bound) ? bound : 0;
+
+    private static Dictionary<WaitKey, T> Of<T>(Dictionary<string, Dictionary<WaitKey, T>> maps, string name)
+    {
+        if (!maps.TryGetValue(name, out var map))
+        {
+            map = new Dictionary<WaitKey, T>();
+            maps[name] = map;
+        }
+
+        return map;
+    }
+}
