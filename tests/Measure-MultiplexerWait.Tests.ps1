@@ -17,12 +17,13 @@ Describe 'Measure-MultiplexerWait' -Skip:([bool] $why) {
         $manifest = [IO.Path]::Combine((Get-Module EpollTools).ModuleBase, 'EpollTools.psd1')
         $workDir = New-WorkDirectory
         $sequenceExe = Build-Fixture 'exact-sequence' $workDir
+        $workersExe = Build-Fixture 'exclusive-workers' $workDir
 
         # Measures the fixture in a thread job; the fixture starts its waits once the measurement says it is attached.
-        function Measure-Shape([string] $Arguments, [int] $Duration = 3000) {
+        function Measure-Shape([string] $Arguments, [int] $Duration = 3000, [string] $By = 'Thread') {
             $fixture = Start-Fixture $sequenceExe $Arguments
             try {
-                $job = Start-ThreadJob { param($m, $id, $d) Import-Module $m; Measure-MultiplexerWait -Id $id -Duration $d } -ArgumentList $manifest, $fixture.pid, $Duration
+                $job = Start-ThreadJob { param($m, $id, $d, $by) Import-Module $m; Measure-MultiplexerWait -Id $id -Duration $d -By $by } -ArgumentList $manifest, $fixture.pid, $Duration, $By
                 Wait-Until { $job.Information.Count -gt 0 -or $job.State -notin 'NotStarted', 'Running' } -LimitMs 60000 | Should -BeTrue
                 $job.Information.Count | Should -Be 1 -Because "the measurement says it is attached first ($($job.Error))"
                 $fixture.Process.StandardInput.WriteLine('go')
@@ -93,6 +94,94 @@ Describe 'Measure-MultiplexerWait' -Skip:([bool] $why) {
             ($row.EventsPerWakeup.Buckets | Where-Object Min -eq 1).Count | Should -Be 10
             ($row.EventsPerWakeup.Buckets | Where-Object Min -eq 0).Count | Should -Be 2
         }
+    }
+
+    It 'counts the events of each registration by mask and thread (-By Registration), matched to its fd by data' {
+        $run = Measure-Shape 'wakeups 50 3' -By Registration
+        $rows = @($run.Statistics)
+        $rows | Should -HaveCount 3
+        foreach ($i in 0..2) {
+            $row = $rows | Where-Object Data -eq $i
+            $row.ProcessId | Should -Be $run.Pid
+            $row.EpollFd | Should -Be ([int] $run.Fixture['epoll'])
+            $row.Fd | Should -Be ([int] $run.Fixture["eventfd$i"]) -Because "data $i was registered for eventfd$i"
+            $row.Target | Should -Match '^eventfd'
+            $row.Registered.HasFlag([EpollTools.Core.EpollEvents]::In) | Should -BeTrue
+            $row.Events | Should -Be 50
+            @($row.ByMask) | Should -HaveCount 1
+            $row.ByMask[0].Flags | Should -Be 'IN'
+            $row.ByMask[0].Count | Should -Be 50
+            @($row.ByThread) | Should -HaveCount 1
+            $row.ByThread[0].ThreadId | Should -Be $run.Pid
+            $row.ByThread[0].Share | Should -Be 1
+            $row.Note | Should -BeNullOrEmpty
+        }
+        $text = $rows | Out-String -Width 80
+        ($text -split "`n" | Where-Object { $_.TrimEnd().Length -gt 80 }) | Should -BeNullOrEmpty
+        $text | Should -Match "(?m)^ +$($run.Pid) +$($run.Fixture['epoll']) +$($run.Fixture['eventfd0']) +50 IN 50 +eventfd"
+    }
+
+    It 'tells which of four EPOLLEXCLUSIVE workers received a shared listening socket''s connections (-By SharedFile)' {
+        $fixture = Start-Fixture $workersExe ''
+        try {
+            $workers = 1..4 | ForEach-Object { $fixture["worker$_"] }
+            $job = Start-ThreadJob { param($m, $ids) Import-Module $m; Measure-MultiplexerWait -Id $ids -Duration 3000 -By SharedFile } -ArgumentList $manifest, $workers
+            Wait-Until { $job.Information.Count -gt 0 -or $job.State -notin 'NotStarted', 'Running' } -LimitMs 60000 | Should -BeTrue
+            $job.Information.Count | Should -Be 1 -Because "the measurement says it is attached first ($($job.Error))"
+            Start-Sleep -Milliseconds 200 # the workers' waits (50 ms timeouts) begin again under the probes
+            $fixture.Process.StandardInput.WriteLine('connect 40')
+            $fixture.Process.StandardInput.Flush()
+            $woke = @{}; $accepted = @{}; $missed = 0
+            while (($line = $fixture.Process.StandardOutput.ReadLine()) -ne 'done') {
+                if ($null -eq $line) { throw 'the fixture ended early' }
+                $what, [int] $id = $line -split ' ', 2
+                switch ($what) {
+                    'woke' { $woke[$id] = 1 + $woke[$id] }
+                    'accepted' { $accepted[$id] = 1 + $accepted[$id] }
+                    'missed' { $missed++ }
+                }
+            }
+            $files = @($job | Wait-Job -Timeout 40 | Receive-Job)
+            $job.Error | Should -BeNullOrEmpty
+        }
+        finally {
+            Stop-Helper $fixture.Process
+            if ($job) { $job | Remove-Job -Force }
+        }
+
+        ($accepted.Values | Measure-Object -Sum).Sum | Should -Be 40 -Because 'every connection made was accepted once'
+        $files | Should -HaveCount 1
+        $file = $files[0]
+        $file.Target | Should -Be "TCP 127.0.0.1:$($fixture.port) LISTEN"
+        $file.Watchers | Should -Be 4
+        $file.Exclusive | Should -BeTrue
+        $file.Events | Should -Be (40 + $missed) -Because 'one wakeup a connection, and one for each accept another worker beat'
+        foreach ($id in $workers) {
+            $got = @($file.Receivers | Where-Object ProcessId -eq $id)
+            $got | Should -HaveCount 1
+            if ($woke[$id]) {
+                $got[0].ThreadId | Should -Be $id
+                $got[0].Events | Should -Be $woke[$id] -Because "worker $id saw its waits return the socket $($woke[$id]) times"
+            }
+            else {
+                $got[0].ThreadId | Should -BeNullOrEmpty
+                $got[0].Events | Should -Be 0
+            }
+        }
+
+        $top = $woke.GetEnumerator() | Sort-Object Value -Descending | Select-Object -First 1
+        if ($top.Value -ge 0.9 * $file.Events) {
+            $file.Finding | Should -Match "^one of 4 watchers, $($top.Key) \(exclusive-worke\) thread $($top.Key), received $($top.Value) of $($file.Events) events"
+        }
+        else {
+            $file.Finding | Should -BeNullOrEmpty -Because 'no worker received nine in ten'
+        }
+
+        $text = $file | Out-String -Width 80
+        ($text -split "`n" | Where-Object { $_.TrimEnd().Length -gt 80 }) | Should -BeNullOrEmpty
+        $text | Should -Match "(?m)^Watchers +: 4 epoll instances, every one EPOLLEXCLUSIVE$"
+        $back = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($file, 3))
+        ($back | Out-String -Width 80) | Should -Be $text
     }
 
     It 'names a loop of zero-timeout waits as busy polling' {

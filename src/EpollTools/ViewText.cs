@@ -151,4 +151,26 @@ public static class ViewText
 
         return histogram?.ToString() ?? string.Empty;
     }
+
+    /// <summary>
+    /// The receivers of a shared file's or a registration's events, one line each: who, how many, what share, and a bar
+    /// of up to <paramref name="barWidth"/> (live objects and deserialized ones alike).
+    /// </summary>
+    public static string Receivers(object? value, int whoWidth = 34, int barWidth = 16)
+    {
+        var lines = new List<string>();
+        foreach (object? item in LanguagePrimitives.GetEnumerable(value) ?? Array.Empty<object?>())
+        {
+            var receiver = PSObject.AsPSObject(item);
+            object? Value(string name) => receiver.Properties[name]?.Value;
+            long events = Convert.ToInt64(Value("Events") ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+            double share = Convert.ToDouble(Value("Share") ?? 0.0, System.Globalization.CultureInfo.InvariantCulture);
+            string who = Fit(Value("Who")?.ToString(), whoWidth);
+            lines.Add(Value("ThreadId") is null
+                ? $"{who.PadRight(whoWidth)} {"none",8}"
+                : $"{who.PadRight(whoWidth)} {events,8} {share,4:P0} {new string('\u2588', (int)Math.Round(share * barWidth))}".TrimEnd());
+        }
+
+        return lines.Count == 0 ? "(none)" : string.Join('\n', lines);
+    }
 }

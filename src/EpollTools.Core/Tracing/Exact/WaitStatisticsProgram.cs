@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Text.Json;
+using EpollTools.Core.Native;
 using EpollTools.Core.Proc;
 using EpollTools.Core.Waits;
 
@@ -39,22 +40,35 @@ public static class WaitStatisticsProgram
     private static string PointedTimeout(string argument)
         => $"(uint64){argument} == 0 ? -1 : ((*(int64 *)((uint64){argument}) == 0 && *(int64 *)((uint64){argument} + 8) == 0) ? 0 : 1)";
 
+    /// <summary>
+    /// How many of the events one epoll wait returned are counted by registration (bpftrace unrolls the loop: a
+    /// constant); the rest are counted as beyond it.
+    /// </summary>
+    public const int EventsReadPerWakeup = 16;
+
+    /// <summary>How many keys a bpftrace map holds (its default BPFTRACE_MAP_KEYS_MAX); an update beyond is refused.</summary>
+    public const int MapKeys = 4096;
+
     /// <param name="sentinelPid">The process that waits for the probes to be attached (see <see cref="EpollCallProgram.AttachProbe"/>).</param>
-    public static string For(IReadOnlyCollection<int> pids, int durationMilliseconds, int sentinelPid)
+    /// <param name="deliveries">
+    /// To count the events the epoll waits return by data and mask (and thread and instance): struct epoll_event's
+    /// layout. Null: not counted (each returned event is then not read at all, which keeps the probes cheaper).
+    /// </param>
+    public static string For(IReadOnlyCollection<int> pids, int durationMilliseconds, int sentinelPid, EpollEventLayout? deliveries = null)
     {
         string only = EpollCallProgram.OnlyThese(pids);
         var program = new StringBuilder();
         foreach (var (call, fd, timeout) in Calls)
         {
             // The handler time (the previous return to this wait) is counted under this wait's call and instance.
+            string keepEvents = deliveries is not null && IsEpoll(call) ? " @array[tid] = (uint64)args->events;" : string.Empty;
             program.Append($"tracepoint:syscalls:sys_enter_{MultiplexerCallDecoder.KernelName(call)} /{only}/ {{\n" +
-                $"  @call[tid] = {(int)call}; @fd[tid] = (int64){fd}; @timeout[tid] = {timeout}; @start[tid] = nsecs;\n" +
+                $"  @call[tid] = {(int)call}; @fd[tid] = (int64){fd}; @timeout[tid] = {timeout}; @start[tid] = nsecs;{keepEvents}\n" +
                 "  if (@last_return[tid]) { @handler_us[pid, tid, @call[tid], @fd[tid]] = hist((nsecs - @last_return[tid]) / 1000); }\n}\n");
         }
 
-        string exits = string.Join(",", Calls.Select(c => $"tracepoint:syscalls:sys_exit_{MultiplexerCallDecoder.KernelName(c.Call)}"));
-        program.Append($"{exits} /({only}) && @start[tid]/ {{\n" +
-            "  $ret = (int64)args->ret; $c = @call[tid]; $f = @fd[tid];\n" +
+        string counted =
+            "  $c = @call[tid]; $f = @fd[tid];\n" +
             "  @calls[pid, tid, $c, $f] = count();\n" +
             "  if ($ret > 0) { @with_events[pid, tid, $c, $f] = count(); }\n" +
             "  if ($ret == 0 && @timeout[tid] != 0) { @timed_out[pid, tid, $c, $f] = count(); }\n" +
@@ -63,12 +77,46 @@ public static class WaitStatisticsProgram
             $"  if ($ret == -{Native.Errno.EINTR}) {{ @interrupted[pid, tid, $c, $f] = count(); }}\n" +
             "  if ($ret >= 0) { @events[pid, tid, $c, $f] = hist($ret); }\n" +
             "  @blocked_us[pid, tid, $c, $f] = hist((nsecs - @start[tid]) / 1000);\n" +
-            "  @last_return[tid] = nsecs;\n" +
-            "  delete(@start[tid]); delete(@timeout[tid]); delete(@call[tid]); delete(@fd[tid]);\n}\n");
+            "  @last_return[tid] = nsecs;\n";
+        const string Forget = "  delete(@start[tid]); delete(@timeout[tid]); delete(@call[tid]); delete(@fd[tid]);\n";
+        string Exits(bool epoll) => string.Join(",", Calls.Where(c => IsEpoll(c.Call) == epoll).Select(c => $"tracepoint:syscalls:sys_exit_{MultiplexerCallDecoder.KernelName(c.Call)}"));
+        if (deliveries is EpollEventLayout layout)
+        {
+            // A wait that began before the probes were attached returns without its arguments: its events are
+            // counted as such, not read. (In one probe with the rest: two probes on one tracepoint run in an order
+            // the program does not choose.)
+            program.Append($"{Exits(epoll: true)} /{only}/ {{\n  $ret = (int64)args->ret;\n  if (@start[tid]) {{\n" +
+                counted + Deliveries(layout) + Forget + "  } else if ($ret > 0) {\n  @early[pid] = sum($ret);\n  }\n}\n");
+            program.Append($"{Exits(epoll: false)} /({only}) && @start[tid]/ {{\n  $ret = (int64)args->ret;\n" + counted + Forget + "}\n");
+        }
+        else
+        {
+            program.Append($"{Exits(epoll: true)},{Exits(epoll: false)} /({only}) && @start[tid]/ {{\n  $ret = (int64)args->ret;\n" + counted + Forget + "}\n");
+        }
+
         program.Append($"interval:ms:{durationMilliseconds} {{ exit(); }}\n");
-        program.Append("END { clear(@start); clear(@timeout); clear(@last_return); clear(@call); clear(@fd); }\n");
+        program.Append("END { clear(@start); clear(@timeout); clear(@last_return); clear(@call); clear(@fd);" + (deliveries is null ? string.Empty : " clear(@array);") + " }\n");
         program.Append(EpollCallProgram.AttachProbe(sentinelPid));
         return program.ToString();
+    }
+
+    private static bool IsEpoll(MultiplexerCall call) => call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2;
+
+    /// <summary>
+    /// The exit probe's part that counts an epoll wait's events by data and mask (@delivered), each event read once
+    /// (@read: what a full map refused is the difference), and those beyond <see cref="EventsReadPerWakeup"/> (@beyond).
+    /// </summary>
+    private static string Deliveries(EpollEventLayout layout)
+    {
+        var text = new StringBuilder();
+        text.Append("  if (@array[tid] != 0 && $ret > 0) {\n    $a = @array[tid]; $i = (int64)0;\n");
+        text.Append($"    unroll({EventsReadPerWakeup}) {{\n      if ($i < $ret) {{\n");
+        text.Append($"        $at = $a + (uint64)($i * {layout.Size});\n");
+        text.Append($"        @delivered[pid, tid, $f, *(uint64 *)($at + {layout.DataOffset}), *(uint32 *)$at] = count(); @read[pid] = count();\n");
+        text.Append("      }\n      $i++;\n    }\n");
+        text.Append($"    if ($ret > {EventsReadPerWakeup}) {{ @beyond[pid] = sum($ret - {EventsReadPerWakeup}); }}\n  }}\n");
+        text.Append("  delete(@array[tid]);\n");
+        return text.ToString();
     }
 
     /// <summary>The statistics per thread, call and instance from the maps bpftrace printed (each the JSON of one map or histogram).</summary>

@@ -1,0 +1,319 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text.Json;
+using EpollTools.Core.Interest;
+using EpollTools.Core.Proc;
+using EpollTools.Core.ProcFiles;
+using EpollTools.Core.Targets;
+
+namespace EpollTools.Core.Tracing.Exact;
+
+/// <summary>How many events with one data and mask the waits of one thread on one instance returned.</summary>
+public sealed record DeliveryCount(int Pid, int Tid, int EpollFd, ulong Data, EpollEvents Mask, long Count);
+
+/// <summary>
+/// The delivery maps of a measurement: the events counted by registration, and those not counted: beyond what the
+/// program reads of a wait (<see cref="WaitStatisticsProgram.EventsReadPerWakeup"/>), refused by a full map, or
+/// returned by a wait that began before the probes were attached (its events array was not seen).
+/// </summary>
+public sealed record DeliveryMaps(IReadOnlyList<DeliveryCount> Counts, long Beyond, long NotCounted, long BegunBefore)
+{
+    /// <summary>The delivery maps among the maps bpftrace printed (each the JSON of one map).</summary>
+    public static DeliveryMaps Read(IEnumerable<string> maps)
+    {
+        var counts = new List<DeliveryCount>();
+        long read = 0, beyond = 0, early = 0;
+        foreach (string json in maps)
+        {
+            using var document = JsonDocument.Parse(json);
+            foreach (var map in document.RootElement.EnumerateObject())
+            {
+                if (map.Value.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+
+                foreach (var entry in map.Value.EnumerateObject())
+                {
+                    if (entry.Value.ValueKind != JsonValueKind.Number)
+                    {
+                        continue;
+                    }
+
+                    var key = entry.Name.Split(',');
+                    long value = entry.Value.GetInt64();
+                    switch (map.Name)
+                    {
+                        case "@delivered" when key.Length == 5 && Int(key[0]) is int pid && Int(key[1]) is int tid && Int(key[2]) is int epollFd
+                            && Data(key[3]) is ulong data && uint.TryParse(key[4].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out uint mask):
+                            counts.Add(new DeliveryCount(pid, tid, epollFd, data, (EpollEvents)mask, value));
+                            break;
+                        case "@read":
+                            read += value;
+                            break;
+                        case "@beyond":
+                            beyond += value;
+                            break;
+                        case "@early":
+                            early += value;
+                            break;
+                    }
+                }
+            }
+        }
+
+        // Every event read was counted once in @read; what @delivered lacks of it, a full map refused.
+        return new DeliveryMaps(counts, beyond, Math.Max(0, read - counts.Sum(c => c.Count)), early);
+    }
+
+    private static int? Int(string text) => int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) ? value : null;
+
+    // bpftrace prints a u64 key as unsigned; a signed print of a large one is taken back to its bits.
+    private static ulong? Data(string text) => ulong.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) ? value
+        : long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long signed) ? unchecked((ulong)signed) : null;
+}
+
+/// <summary>A registration as fdinfo showed it at one moment, with what its fd was then and its instance's identity.</summary>
+/// <param name="Instance">The same number for the epoll fds (of one process or several) that are one instance.</param>
+public sealed record KnownRegistration(int Pid, int EpollFd, int Instance, int Fd, EpollEvents Events, ulong Data, ulong? Inode, string? Device, string Target);
+
+/// <summary>The registrations of every epoll instance of some processes, read now.</summary>
+public static class RegistrationSnapshot
+{
+    private const string EventPollLink = "anon_inode:[eventpoll]";
+
+    /// <summary>Processes gone or unreadable give none; so does an instance closed meanwhile.</summary>
+    public static List<KnownRegistration> Read(IEnumerable<int> pids)
+    {
+        var resolver = new TargetResolver();
+        var holders = new List<InstanceHolder>();
+        var lines = new Dictionary<InstanceHolder, (List<Parsing.EpollTargetLine> Lines, Dictionary<int, string> Links)>();
+        foreach (int pid in pids)
+        {
+            try
+            {
+                var fds = FdFiles.List(pid);
+                var links = fds.ToDictionary(f => f.Fd, f => f.Target);
+                foreach (var (fd, link) in fds)
+                {
+                    if (link == EventPollLink && FdFiles.ParseInfo(pid, fd) is { } info)
+                    {
+                        var holder = new InstanceHolder(pid, string.Empty, fd);
+                        holders.Add(holder);
+                        lines[holder] = (info.EpollTargets, links);
+                    }
+                }
+            }
+            catch (ProcessUnreadableException)
+            {
+                // gone or not readable: its registrations are not known, and its deliveries say so
+            }
+        }
+
+        var known = new List<KnownRegistration>();
+        int instance = 0;
+        foreach (var group in InstanceFinder.GroupSharedInstances(holders))
+        {
+            instance++;
+            foreach (var holder in group)
+            {
+                var (targets, links) = lines[holder];
+                foreach (var line in targets)
+                {
+                    known.Add(new KnownRegistration(holder.Pid, holder.Fd, instance, line.Tfd, line.Events, line.Data, line.Ino, line.Device,
+                        Describe(resolver, holder.Pid, line, links)));
+                }
+            }
+        }
+
+        return known;
+    }
+
+    private static string Describe(TargetResolver resolver, int pid, Parsing.EpollTargetLine line, Dictionary<int, string> links)
+    {
+        if (!links.TryGetValue(line.Tfd, out var link))
+        {
+            return $"(fd {line.Tfd} closed: the registration stays while another fd holds the file)";
+        }
+
+        // A socket's or pipe's link names its inode: another inode is another file that took the closed fd's number.
+        if (FdEntry.ParseLink(link) is { } file && line.Ino is ulong registered && file.Inode != registered)
+        {
+            return $"(fd {line.Tfd} closed and taken by another file: the registration is stale)";
+        }
+
+        return resolver.Resolve(pid, line.Tfd, link).Description;
+    }
+}
+
+/// <summary>
+/// The events a measurement counted by registration, matched to the interest lists read at its start and its end:
+/// per registration (by mask and thread), and per file registered in several instances (which thread received them).
+/// </summary>
+public static class DeliveryStatistics
+{
+    /// <summary>
+    /// At least this many events, nearly all to one of several watchers, make a finding: fewer say nothing of a
+    /// skew (a handful of connections can all go to one worker by chance).
+    /// </summary>
+    public const int SkewMinimumEvents = 20;
+
+    /// <summary>The share of a file's events one watcher must have received to be named.</summary>
+    public const double SkewShare = 0.9;
+
+    /// <summary>One row per registration that delivered events, most events first.</summary>
+    public static List<EpollRegistrationDeliveries> ByRegistration(
+        IReadOnlyList<DeliveryCount> counts, IReadOnlyList<KnownRegistration> atStart, IReadOnlyList<KnownRegistration> atEnd, Func<int, int?, string> nameOf)
+    {
+        var rows = new List<EpollRegistrationDeliveries>();
+        foreach (var instance in counts.GroupBy(c => (c.Pid, c.EpollFd)))
+        {
+            var unknown = new List<IGrouping<ulong, DeliveryCount>>();
+            foreach (var byData in instance.GroupBy(c => c.Data))
+            {
+                var matches = Matching(atEnd, instance.Key.Pid, instance.Key.EpollFd, byData.Key);
+                if (matches.Count == 0)
+                {
+                    matches = Matching(atStart, instance.Key.Pid, instance.Key.EpollFd, byData.Key);
+                }
+
+                if (matches.Count == 0)
+                {
+                    unknown.Add(byData);
+                    continue;
+                }
+
+                var one = matches.Count == 1 ? matches[0] : null;
+                rows.Add(Row(instance.Key.Pid, instance.Key.EpollFd, byData.ToList(), nameOf) with
+                {
+                    Fd = one?.Fd,
+                    Target = one?.Target ?? $"one of fds {string.Join(", ", matches.Select(m => m.Fd))}",
+                    Registered = one?.Events,
+                    Data = byData.Key,
+                    Inode = one?.Inode,
+                    Device = one?.Device,
+                    Note = one is null ? $"{matches.Count} registrations carry data 0x{byData.Key:x}: their events cannot be told apart" : null,
+                });
+            }
+
+            if (unknown.Count > 0)
+            {
+                // Registrations added and removed between the two reads (short connections): one row for them all.
+                var shown = string.Join(", ", unknown.Take(5).Select(u => $"0x{u.Key:x}")) + (unknown.Count > 5 ? ", ..." : string.Empty);
+                rows.Add(Row(instance.Key.Pid, instance.Key.EpollFd, unknown.SelectMany(u => u).ToList(), nameOf) with
+                {
+                    Target = unknown.Count == 1 ? "(not registered at the start or the end)" : $"({unknown.Count} registrations not there at the start or the end)",
+                    Data = unknown.Count == 1 ? unknown[0].Key : 0,
+                    Note = $"added and removed during the measurement (data {shown}): the interest lists read at its start and end do not have them",
+                });
+            }
+        }
+
+        return rows.OrderByDescending(r => r.Events).ThenBy(r => r.ProcessId).ThenBy(r => r.EpollFd).ThenBy(r => r.Fd ?? int.MaxValue).ToList();
+    }
+
+    /// <summary>
+    /// One row per file (inode and device) registered in more than one instance, or whose events more than one thread
+    /// received: every thread that received them, then every registration that received none.
+    /// </summary>
+    public static List<SharedFileDeliveries> BySharedFile(
+        IReadOnlyList<DeliveryCount> counts, IReadOnlyList<KnownRegistration> atStart, IReadOnlyList<KnownRegistration> atEnd, Func<int, int?, string> nameOf)
+    {
+        // The registrations of the end, and those of the start gone by then.
+        var registrations = atEnd.Concat(atStart.Where(s => !atEnd.Any(e => e.Pid == s.Pid && e.EpollFd == s.EpollFd && e.Fd == s.Fd)))
+            .Where(r => r.Inode is not null).ToList();
+        var files = new List<SharedFileDeliveries>();
+        foreach (var file in registrations.GroupBy(r => (r.Inode!.Value, r.Device)))
+        {
+            var watchers = file.ToList();
+            var received = new List<DeliveryReceiver>();
+            foreach (var watcher in watchers)
+            {
+                // The data identifies the registration only if no other registration of the instance carries it.
+                if (Matching(atEnd.Any(e => e.Pid == watcher.Pid && e.EpollFd == watcher.EpollFd) ? atEnd : atStart, watcher.Pid, watcher.EpollFd, watcher.Data).Count != 1)
+                {
+                    continue;
+                }
+
+                foreach (var thread in counts.Where(c => c.Pid == watcher.Pid && c.EpollFd == watcher.EpollFd && c.Data == watcher.Data).GroupBy(c => c.Tid))
+                {
+                    received.Add(new DeliveryReceiver
+                    {
+                        ProcessId = watcher.Pid, ProcessName = nameOf(watcher.Pid, null), ThreadId = thread.Key, ThreadName = nameOf(watcher.Pid, thread.Key),
+                        EpollFd = watcher.EpollFd, Fd = watcher.Fd, Events = thread.Sum(c => c.Count),
+                    });
+                }
+            }
+
+            int instances = watchers.Select(w => w.Instance).Distinct().Count();
+            if (instances < 2 && received.Count < 2)
+            {
+                continue;
+            }
+
+            long total = received.Sum(r => r.Events);
+            var receivers = received.OrderByDescending(r => r.Events).ThenBy(r => r.ProcessId).ThenBy(r => r.ThreadId)
+                .Select(r => r with { Share = total > 0 ? (double)r.Events / total : 0 }).ToList();
+            receivers.AddRange(watchers.Where(w => !received.Any(r => r.ProcessId == w.Pid && r.EpollFd == w.EpollFd)).Select(w => new DeliveryReceiver
+            {
+                ProcessId = w.Pid, ProcessName = nameOf(w.Pid, null), EpollFd = w.EpollFd, Fd = w.Fd,
+            }));
+            bool exclusive = watchers.All(w => (w.Events & EpollEvents.Exclusive) != 0);
+            files.Add(new SharedFileDeliveries
+            {
+                Target = watchers[0].Target,
+                Inode = file.Key.Value,
+                Device = file.Key.Device,
+                Watchers = instances,
+                Exclusive = exclusive,
+                Events = total,
+                Receivers = receivers.ToArray(),
+                Finding = Skew(receivers, total, instances, exclusive),
+            });
+        }
+
+        return files.OrderByDescending(f => f.Events).ToList();
+    }
+
+    /// <summary>
+    /// One of several watchers receiving nearly all of a file's events. With EPOLLEXCLUSIVE the kernel wakes the first
+    /// idle waiter in the file's queue, so a server that keeps up sends most connections to one worker (puma#3934).
+    /// </summary>
+    public static string? Skew(IReadOnlyList<DeliveryReceiver> receivers, long total, int instances, bool exclusive)
+    {
+        var top = receivers.FirstOrDefault();
+        if (instances < 2 || total < SkewMinimumEvents || top is null || top.Events < total * SkewShare)
+        {
+            return null;
+        }
+
+        string why = exclusive
+            ? ": with EPOLLEXCLUSIVE the kernel wakes the first idle waiter in the file's queue, so while that worker keeps up it gets nearly everything"
+            : string.Empty;
+        return $"one of {instances} watchers, {top.ProcessId} ({top.ProcessName}) thread {top.ThreadId}, received {top.Events} of {total} events ({(double)top.Events / total:P0}){why}";
+    }
+
+    private static List<KnownRegistration> Matching(IReadOnlyList<KnownRegistration> registrations, int pid, int epollFd, ulong data)
+        => registrations.Where(r => r.Pid == pid && r.EpollFd == epollFd && r.Data == data).ToList();
+
+    private static EpollRegistrationDeliveries Row(int pid, int epollFd, List<DeliveryCount> counts, Func<int, int?, string> nameOf)
+    {
+        long total = counts.Sum(c => c.Count);
+        return new EpollRegistrationDeliveries
+        {
+            ProcessId = pid,
+            ProcessName = nameOf(pid, null),
+            EpollFd = epollFd,
+            Events = total,
+            ByMask = counts.GroupBy(c => c.Mask).Select(m => new DeliveredMask { Events = m.Key, Count = m.Sum(c => c.Count) })
+                .OrderByDescending(m => m.Count).ToArray(),
+            ByThread = counts.GroupBy(c => c.Tid).Select(t => new DeliveryReceiver
+            {
+                ProcessId = pid, ProcessName = nameOf(pid, null), ThreadId = t.Key, ThreadName = nameOf(pid, t.Key), EpollFd = epollFd,
+                Events = t.Sum(c => c.Count), Share = total > 0 ? (double)t.Sum(c => c.Count) / total : 0,
+            }).OrderByDescending(t => t.Events).ToArray(),
+        };
+    }
+}
