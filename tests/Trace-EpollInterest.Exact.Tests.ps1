@@ -27,14 +27,14 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
 
         # The trace runs in a thread job; the fixture starts its calls once the trace says it is attached. Returns the
         # job, its trace's objects once it ended, and what the fixture printed after its calls.
-        function Invoke-TracedSequence([string] $Arguments, [int] $Count, [int] $Duration = 30000) {
+        function Invoke-TracedSequence([string] $Arguments, [int] $Count, [int] $Duration = 30000, [switch] $Follow) {
             $fixture = Start-Fixture $sequenceExe $Arguments
             try {
                 $job = Start-ThreadJob {
-                    param($Manifest, $Id, $Count, $Duration)
+                    param($Manifest, $Id, $Count, $Duration, $Follow)
                     Import-Module $Manifest
-                    Trace-EpollInterest -Exact -Id $Id -Count $Count -Duration $Duration
-                } -ArgumentList $manifest, $fixture.pid, $Count, $Duration
+                    Trace-EpollInterest -Exact -Id $Id -Count $Count -Duration $Duration -Follow:$Follow
+                } -ArgumentList $manifest, $fixture.pid, $Count, $Duration, $Follow.IsPresent
                 Wait-TraceAttached $job
                 $fixture.Process.StandardInput.WriteLine('go')
                 $fixture.Process.StandardInput.Flush()
@@ -62,13 +62,16 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
         }
     }
 
-    It 'reports every call of the scripted sequence, in order, with its mask, data and errno' {
-        $run = Invoke-TracedSequence '' 16
+    It 'reports every call of the scripted sequence, in order, with its mask, data and errno (-Follow: <Follow>)' -ForEach @(
+        @{ Follow = $false; Count = 18 }
+        @{ Follow = $true; Count = 21 }
+    ) {
+        $run = Invoke-TracedSequence '' $Count -Follow:$Follow
         $run.Errors | Should -BeNullOrEmpty
         $p = $run.Printed
         $c = $run.Changes
         $lines = @($c | ForEach-Object { '{0} {1} {2} {3} {4} {5}' -f $_.Change, $_.EpollFd, $_.TargetFd, $(if ($null -ne $_.Events) { [EpollTools.Core.EpollEventsText]::ToShortString($_.Events) }), $(if ($null -ne $_.Data) { '0x{0:x}' -f $_.Data }), $_.Error })
-        $lines | Should -Be @(
+        $expected = @(
             "Created $($p.epoll)    "
             "Added $($p.epoll) $($p.eventfd) IN|ERR|HUP 0x11 "
             "Failed $($p.epoll) $($p.eventfd)   EEXIST"
@@ -84,10 +87,9 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
             "Removed $($p.epoll) $($p.eventfd)   "
             "Failed $($p.epoll) 999   EBADF"
             "Created $($p.second)    "
-            "InstanceClosed $($p.second)    ")
-        $c[3].OldData | Should -Be 0x11
-        # Details as the sampled trace says registrations, and what each call did.
-        @($c.Detail) | Should -Be @(
+            "InstanceClosed $($p.second)    "
+            "Forked -1    ")
+        $details = @(
             'epoll_create1'
             'IN 0x11'
             'EPOLL_CTL_ADD IN 0x11: EEXIST (File exists)'
@@ -104,10 +106,35 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
             'EPOLL_CTL_DEL: EBADF (Bad file descriptor)'
             'epoll_create1'
             'epoll fd closed')
-        # The kernel's clock, in order; every object of the fixture's one thread.
+        if ($Follow) {
+            $expected += @(
+                "Added $($p.epoll) $($p.eventfd) IN|ERR|HUP 0x41 "
+                "Exited -1    "
+                "InstanceClosed $($p.epoll)    "
+                "Removed $($p.epoll) $($p.eventfd)   ")
+            $details += @(
+                "child process $($p.child): it holds its parent's epoll fd $($p.epoll) (the same instance); traced from here on"
+                'IN 0x41'
+                'the process exited'
+                'its process exited'
+                'IN 0x41')
+            @($c | Select-Object -Skip 17 -First 3 | ForEach-Object ProcessId) | Should -Be @($p.child, $p.child, $p.child) -Because 'the child''s ADD, exit and copy of the instance are its own'
+        }
+        else {
+            $expected += "Removed $($p.epoll) $($p.eventfd)   "
+            $details += @(
+                "child process $($p.child): it holds its parent's epoll fd $($p.epoll) (the same instance); not traced (-Follow traces children)"
+                'EPOLL_CTL_DEL')
+        }
+        $lines | Should -Be $expected
+        $c[3].OldData | Should -Be 0x11
+        # Details as the sampled trace says registrations, and what each call did.
+        @($c.Detail) | Should -Be $details
+        # The kernel's clock, in order; every object of the fixture's one thread but the child's.
         for ($i = 1; $i -lt $c.Count; $i++) { $c[$i].Elapsed | Should -BeGreaterOrEqual $c[$i - 1].Elapsed }
-        @($c.ProcessName | Sort-Object -Unique) | Should -Be 'exact-sequence'
-        @($c.ThreadId | Sort-Object -Unique) | Should -Be $c[0].ProcessId
+        $parent = @($c | Where-Object ProcessId -ne $p.child)
+        @($parent.ProcessName | Sort-Object -Unique) | Should -Be 'exact-sequence'
+        @($parent.ThreadId | Sort-Object -Unique) | Should -Be $c[0].ProcessId
     }
 
     It 'reports the return of a wait begun before the trace, on its instance, then the next ones whole' {
@@ -219,10 +246,14 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
             $job | Wait-Job -Timeout 20 | Out-Null
             $job.State | Should -Be 'Completed'
             $output = @($job | Receive-Job)
-            # The whole sequence and nothing more: the second instance's fd number is the closed copy's, and closing it
-            # is not the stale registration's close.
-            @($output | Where-Object { $_ -is [EpollTools.Core.Proc.EpollInterestChange] } | ForEach-Object Change) | Should -Be @(
-                'Created', 'Added', 'Failed', 'Modified', 'Delivered', 'Disarmed', 'TimedOut', 'Rearmed', 'Added', 'FdClosed', 'Added', 'FdClosed', 'Removed', 'Failed', 'Created', 'InstanceClosed')
+            # The whole sequence and its exit, nothing more: the second instance's fd number is the closed copy's, and
+            # closing it is not the stale registration's close.
+            $changes = @($output | Where-Object { $_ -is [EpollTools.Core.Proc.EpollInterestChange] })
+            @($changes.Change) | Should -Be @(
+                'Created', 'Added', 'Failed', 'Modified', 'Delivered', 'Disarmed', 'TimedOut', 'Rearmed', 'Added', 'FdClosed', 'Added', 'FdClosed', 'Removed', 'Failed', 'Created', 'InstanceClosed',
+                'Forked', 'Removed', 'Exited', 'InstanceClosed')
+            $changes[-2].Detail | Should -Be 'the process exited'
+            $changes[-1].Detail | Should -Be 'its process exited'
             "$($output | Where-Object { $_ -is [Management.Automation.VerboseRecord] })" | Should -Match 'Every traced process has exited'
             $job.Error | Should -BeNullOrEmpty
             Wait-Until { @(Get-Process bpftrace -ErrorAction Ignore | Where-Object { $_.Parent.Id -eq $PID }).Count -eq 0 } -LimitMs 5000 | Should -BeTrue

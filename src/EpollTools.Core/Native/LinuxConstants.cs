@@ -275,3 +275,10 @@ public static class CapabilityConstants
     public const int CAP_PERFMON = 38;
     public const int CAP_BPF = 39;
 }
+
+/// <summary>clone(2) flags: include/uapi/linux/sched.h (clone3 passes them in struct clone_args, its first field).</summary>
+public static class CloneConstants
+{
+    /// <summary>The new task is a thread of the caller's process, not a process of its own.</summary>
+    public const ulong CLONE_THREAD = 0x00010000;
+}

@@ -46,6 +46,18 @@ public enum InterestChangeKind
     /// holds the file (stale), and goes with the file's last fd. Exact traces only.
     /// </summary>
     FdClosed,
+
+    /// <summary>
+    /// A traced process forked a child process, which holds the parent's epoll fds (the same instances); traced
+    /// from here on with -Follow. Exact traces only.
+    /// </summary>
+    Forked,
+
+    /// <summary>A traced process started a thread (traced as its process is). Exact traces only.</summary>
+    ThreadStarted,
+
+    /// <summary>A thread of a traced process exited, or its last did and the process ended. Exact traces only.</summary>
+    Exited,
 }
 
 /// <summary>One change seen by Trace-EpollInterest, with when it was seen. Plain properties, so that it survives serialization.</summary>

@@ -47,11 +47,22 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
     [Parameter]
     public SwitchParameter Exact { get; set; }
 
+    /// <summary>With -Exact: also trace the child processes the traced ones fork from now on (and theirs).</summary>
+    [Parameter]
+    public SwitchParameter Follow { get; set; }
+
     protected override void EndProcessing()
     {
         if (NothingCameDownThePipeline())
         {
             return;
+        }
+
+        if (Follow && !Exact)
+        {
+            ThrowTerminatingError(ErrorRecords.Usage("FollowWithoutExact", ErrorCategory.InvalidArgument, null,
+                "-Follow traces the children of the traced processes as they fork: only the exact trace sees a fork as it happens.",
+                "Add -Exact (it needs bpftrace and root), or leave out -Follow and name the children with -Id once they exist."));
         }
 
         if (Exact)
@@ -116,7 +127,7 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
         ExactTrace trace;
         try
         {
-            trace = ExactTrace.Start(pids, instances, EpollFd, StopToken);
+            trace = ExactTrace.Start(pids, instances, EpollFd, Follow, StopToken);
         }
         catch (BpfTraceException e)
         {
@@ -174,6 +185,16 @@ public sealed class TraceEpollInterestCommand : EpollInstanceSelectionCommandBas
                 }
 
                 foreach (var change in changes.Take(Count == 0 ? int.MaxValue : Count - written))
+                {
+                    WriteObject(change);
+                    written++;
+                }
+            }
+
+            // The calls of the last moments, held to be put in order, were made within the trace too.
+            if (!Stopping)
+            {
+                foreach (var change in trace.Release().Take(Count == 0 ? int.MaxValue : Count - written))
                 {
                     WriteObject(change);
                     written++;

@@ -32,6 +32,65 @@ public sealed class ExactTraceTests
         Assert.Equal((EpollCall.Close, 5, -9L), (close.Call, close.Fd, close.Result));
         var dup = Record($"D 1 {Pid} {Pid} 4 9 9");
         Assert.Equal((EpollCall.Dup, 4, 9, 9L), (dup.Call, dup.OldFd, dup.Fd, dup.Result));
+        var fork = Record($"F 2 {Pid} {Pid} 4242 0");
+        Assert.Equal((EpollCall.Fork, 4242, false), (fork.Call, fork.Child, fork.Thread));
+        Assert.True(Record($"F 2 {Pid} {Pid} 4243 1").Thread);
+        var exit = Record($"Q 3 {Pid} 4243 0");
+        Assert.Equal((EpollCall.Exit, 4243, false), (exit.Call, exit.Tid, exit.ProcessEnded));
+        Assert.True(Record($"Q 4 {Pid} {Pid} 1").ProcessEnded);
+    }
+
+    [Fact]
+    public void AFollowedChildSharesItsParentsInstancesAndItsExitClosesItsCopies()
+    {
+        const int Child = Pid + 1;
+        var tracer = new ExactInterestTracer(onlyEpollFd: null, follow: true);
+        var changes = new[]
+        {
+            $"N 1 {Pid} {Pid} 3",
+            $"F 2 {Pid} {Pid} 77 1",                    // a thread
+            $"F 3 {Pid} {Pid} {Child} 0",               // a child process: it holds epoll fd 3
+            $"C 4 {Child} {Child} 3 1 5 1 65 0",        // the child ADDs fd 5 (data 0x41) to the instance
+            $"Q 5 {Child} {Child} 1",                   // and exits
+            $"C 6 {Pid} {Pid} 3 2 5 0 0 0",             // the parent DELs what the child added
+            $"Q 7 {Pid} 77 0",                          // the thread exits
+        }.SelectMany(line => tracer.Apply(Record(line))).ToList();
+        Assert.Equal(new[]
+        {
+            (InterestChangeKind.Created, Pid, 3), (InterestChangeKind.ThreadStarted, Pid, -1), (InterestChangeKind.Forked, Pid, -1),
+            (InterestChangeKind.Added, Child, 3), (InterestChangeKind.Exited, Child, -1), (InterestChangeKind.InstanceClosed, Child, 3),
+            (InterestChangeKind.Removed, Pid, 3), (InterestChangeKind.Exited, Pid, -1),
+        }, changes.Select(c => (c.Change, c.ProcessId, c.EpollFd)));
+        Assert.Equal("thread 77 started", changes[1].Detail);
+        Assert.Equal($"child process {Child}: it holds its parent's epoll fd 3 (the same instance); traced from here on", changes[2].Detail);
+        Assert.Equal("the process exited", changes[4].Detail);
+        Assert.Equal(("IN 0x41", 0x41UL), (changes[6].Detail, changes[6].OldData!.Value)); // the parent's list has the child's ADD
+        Assert.Equal("thread 77 exited", changes[7].Detail);
+    }
+
+    [Fact]
+    public void AChildNotFollowedIsSaidAndItsCallsAreNotTheParents()
+    {
+        var tracer = new ExactInterestTracer(onlyEpollFd: null);
+        var changes = new[] { $"N 1 {Pid} {Pid} 3", $"F 2 {Pid} {Pid} 4242 0" }.SelectMany(line => tracer.Apply(Record(line))).ToList();
+        Assert.Equal("child process 4242: it holds its parent's epoll fd 3 (the same instance); not traced (-Follow traces children)", changes[1].Detail);
+    }
+
+    [Fact]
+    public void PutsRecordsFromSeveralCpusBackInTheKernelsOrderOnceTheyAreOldEnough()
+    {
+        var held = new TimeOrderedRecords();
+        foreach (string line in new[] { $"C 300 {Pid} 9 3 1 5 1 65 0", $"F 100 {Pid} {Pid} 9 0", $"W 200 {Pid} {Pid} 3 1", $"E 200 {Pid} {Pid} 3 0 1 7" })
+        {
+            held.Add(Record(line));
+        }
+
+        Assert.Empty(held.Due(300 + TimeOrderedRecords.Window - 1 - 200));
+        var first = held.Due(200 + TimeOrderedRecords.Window);
+        Assert.Equal(new[] { EpollCall.Fork, EpollCall.WaitReturn, EpollCall.Event }, first.Select(r => r.Call)); // same time: as they came
+        Assert.Equal(System.TimeSpan.FromTicks(1), held.UntilNextDue(200 + TimeOrderedRecords.Window)); // 100 ns
+        Assert.Equal(EpollCall.Ctl, Assert.Single(held.All()).Call);
+        Assert.Null(held.UntilNextDue(0));
     }
 
     [Theory]
@@ -39,7 +98,8 @@ public sealed class ExactTraceTests
     [InlineData("A")]
     [InlineData("C 1 2 3 4 5")]
     [InlineData("C x 2 3 4 5 6 7 8 9")]
-    [InlineData("Q 1 2 3 4")]
+    [InlineData("Z 1 2 3 4")]
+    [InlineData("F 1 2 3 4")]
     [InlineData("W 1 2 3 4 99999999999999999999")]
     public void LeavesAnythingElseAlone(string line) => Assert.Null(EpollCallRecord.Parse(line));
 
@@ -106,6 +166,19 @@ public sealed class ExactTraceTests
         var changes = new[] { $"N 1 {Pid} {Pid} 3", $"N 2 {Pid} {Pid} 7", $"C 3 {Pid} {Pid} 3 1 4 1 1 0", $"C 4 {Pid} {Pid} 7 1 4 1 1 0" }
             .SelectMany(line => tracer.Apply(Record(line))).ToList();
         Assert.Equal(new[] { (InterestChangeKind.Created, 7), (InterestChangeKind.Added, 7) }, changes.Select(c => (c.Change, c.EpollFd)));
+    }
+
+    [Fact]
+    public void FollowsChildrenThroughAMapThePredicatesRead()
+    {
+        string alone = EpollCallProgram.For(new[] { 5 }, new EpollEventLayout(12, 4), sentinelPid: 77);
+        Assert.DoesNotContain("@followed", alone);
+        Assert.Contains("tracepoint:sched:sched_process_fork /pid == 5/", alone); // forks and exits are said either way
+        string follow = EpollCallProgram.For(new[] { 5 }, new EpollEventLayout(12, 4), sentinelPid: 77, follow: true);
+        Assert.Contains("tracepoint:syscalls:sys_enter_epoll_ctl /pid == 5 || @followed[pid]/", follow);
+        Assert.Contains("if (!$thread) { @followed[args->child_pid] = 1; }", follow);
+        Assert.Contains($"& {CloneConstants.CLONE_THREAD}) != 0", follow);
+        Assert.True(follow.IndexOf("sched_process_exit", System.StringComparison.Ordinal) < follow.IndexOf("sys_enter_getppid", System.StringComparison.Ordinal));
     }
 
     [Fact]

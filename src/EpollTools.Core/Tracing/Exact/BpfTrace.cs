@@ -18,9 +18,6 @@ namespace EpollTools.Core.Tracing.Exact;
 /// </summary>
 public sealed class BpfTrace : IDisposable
 {
-    /// <summary>Where the syscall tracepoints are, under tracefs (or debugfs's copy of it).</summary>
-    private static readonly string[] TracepointDirectories = { "/sys/kernel/tracing/events/syscalls", "/sys/kernel/debug/tracing/events/syscalls" };
-
     /// <summary>Per-CPU perf buffer, in pages: room for bursts of tens of thousands of calls before any is dropped.</summary>
     private const int PerfBufferPages = 4096;
 
@@ -78,7 +75,7 @@ public sealed class BpfTrace : IDisposable
             throw new BpfTraceException(BpfTraceProblem.PermissionDenied, "An exact trace loads an eBPF program: it needs root, or CAP_BPF and CAP_PERFMON.");
         }
 
-        if (!TracepointDirectories.Any(d => Directory.Exists(Path.Combine(d, "sys_enter_epoll_ctl"))))
+        if (!TracepointFormat.Exists("syscalls", "sys_enter_epoll_ctl"))
         {
             throw new BpfTraceException(BpfTraceProblem.NotSupported, "The syscall tracepoints are not available: tracefs is not mounted at /sys/kernel/tracing, or the kernel has no CONFIG_FTRACE_SYSCALLS.");
         }

@@ -26,6 +26,12 @@ public static class EpollCallProgram
     /// <summary>The probes' predicate for these processes ("pid == 5 || pid == 12").</summary>
     public static string OnlyThese(IEnumerable<int> pids) => string.Join(" || ", pids.Distinct().Order().Select(pid => $"pid == {pid}"));
 
+    /// <summary>
+    /// The tracepoint field that says a task's exit ends its process (include/trace/events/sched.h, sched_process_exit:
+    /// newer kernels have it); without it, the exit of the thread whose id is the process's is taken for the process's.
+    /// </summary>
+    private static string ProcessEnds => TracepointFormat.HasField("sched", "sched_process_exit", "group_dead") ? "args->group_dead" : "tid == pid";
+
     /// <summary>The line the last probe prints when the tracing process calls getppid: every probe before it is attached.</summary>
     public const string AttachedLine = "A";
 
@@ -38,9 +44,13 @@ public static class EpollCallProgram
     /// The process that waits for the probes: bpftrace says it is attaching before it does, and attaches in the
     /// program's order, so the last probe fires on that process's getppid only once all the others are attached.
     /// </param>
-    public static string For(IReadOnlyCollection<int> pids, EpollEventLayout layout, int sentinelPid)
+    /// <param name="follow">
+    /// Trace the child processes the traced ones fork from now on, and theirs (bpftrace keeps them in a map the
+    /// predicate reads); either way each fork, thread start and exit is reported.
+    /// </param>
+    public static string For(IReadOnlyCollection<int> pids, EpollEventLayout layout, int sentinelPid, bool follow = false)
     {
-        string only = OnlyThese(pids);
+        string only = follow ? $"{OnlyThese(pids)} || @followed[pid]" : OnlyThese(pids);
         var program = new StringBuilder();
         void Probe(string attach, string predicate, string body) => program.Append($"{attach} /{predicate}/ {{\n{body}}}\n");
 
@@ -79,11 +89,25 @@ public static class EpollCallProgram
         Probe("tracepoint:syscalls:sys_exit_dup2,tracepoint:syscalls:sys_exit_dup3", $"({only}) && @dup_old[tid]",
             "  printf(\"D %llu %d %d %d %d %lld\\n\", nsecs, pid, tid, @dup_old[tid] - 1, @dup_new[tid], (int64)args->ret);\n  delete(@dup_old[tid]); delete(@dup_new[tid]);\n");
 
+        // A fork (clone without CLONE_THREAD, fork, vfork) or a new thread: sched_process_fork runs in the parent, in
+        // its clone call, whose flags the enter probes kept (clone3 passes them in struct clone_args, first field).
+        Probe("tracepoint:syscalls:sys_enter_clone", only, "  @clone_flags[tid] = args->clone_flags;\n");
+        Probe("tracepoint:syscalls:sys_enter_clone3", only, "  @clone_flags[tid] = *(uint64 *)((uint64)args->uargs);\n");
+        Probe("tracepoint:sched:sched_process_fork", only,
+            $"  $thread = (@clone_flags[tid] & {CloneConstants.CLONE_THREAD}) != 0;\n" +
+            "  printf(\"F %llu %d %d %d %d\\n\", nsecs, pid, tid, args->child_pid, $thread);\n" +
+            (follow ? "  if (!$thread) { @followed[args->child_pid] = 1; }\n" : string.Empty) +
+            "  delete(@clone_flags[tid]);\n");
+        Probe("tracepoint:sched:sched_process_exit", only,
+            $"  printf(\"Q %llu %d %d %d\\n\", nsecs, pid, tid, {ProcessEnds} ? 1 : 0);\n" +
+            (follow ? $"  if ({ProcessEnds}) {{ delete(@followed[pid]); }}\n" : string.Empty));
+
         program.Append(AttachProbe(sentinelPid));
 
         // Maps are printed at exit unless cleared: an exact trace wants its lines only.
         program.Append("END {\n  clear(@ctl_epfd); clear(@ctl_op); clear(@ctl_fd); clear(@ctl_ev); clear(@ctl_data);\n" +
-            "  clear(@wait_epfd); clear(@wait_events); clear(@close_fd); clear(@dup_old); clear(@dup_new);\n}\n");
+            "  clear(@wait_epfd); clear(@wait_events); clear(@close_fd); clear(@dup_old); clear(@dup_new); clear(@clone_flags);" +
+            (follow ? " clear(@followed);" : string.Empty) + "\n}\n");
         return program.ToString();
     }
 }

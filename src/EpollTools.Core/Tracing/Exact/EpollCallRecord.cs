@@ -26,6 +26,12 @@ public enum EpollCall
 
     /// <summary>dup2 or dup3 returned: OldFd, Fd (the new fd, closed first if open), Result.</summary>
     Dup,
+
+    /// <summary>The process made a child process or a thread: Child (its id), Thread.</summary>
+    Fork,
+
+    /// <summary>A thread exited: ProcessEnded when it was the process's last.</summary>
+    Exit,
 }
 
 /// <summary>
@@ -50,6 +56,15 @@ public sealed record EpollCallRecord(EpollCall Call, ulong Nanoseconds, int Pid,
 
     /// <summary>The call's return value: a count or an fd, or -errno.</summary>
     public long Result { get; init; }
+
+    /// <summary>A fork's child: the new process's id, or the new thread's.</summary>
+    public int Child { get; init; }
+
+    /// <summary>Whether a fork made a thread (CLONE_THREAD) rather than a process.</summary>
+    public bool Thread { get; init; }
+
+    /// <summary>Whether an exit ended the process (its last thread).</summary>
+    public bool ProcessEnded { get; init; }
 
     /// <summary>The record a line says; null for a line that is not one (bpftrace's own messages).</summary>
     public static EpollCallRecord? Parse(string line)
@@ -82,6 +97,8 @@ public sealed record EpollCallRecord(EpollCall Call, ulong Nanoseconds, int Pid,
                 ('U', 5) => new EpollCallRecord(EpollCall.EarlierWaitReturn, ns, pid, tid) { Result = Long(fields[4]) },
                 ('X', 6) => new EpollCallRecord(EpollCall.Close, ns, pid, tid) { Fd = Int(fields[4]), Result = Long(fields[5]) },
                 ('D', 7) => new EpollCallRecord(EpollCall.Dup, ns, pid, tid) { OldFd = Int(fields[4]), Fd = Int(fields[5]), Result = Long(fields[6]) },
+                ('F', 6) => new EpollCallRecord(EpollCall.Fork, ns, pid, tid) { Child = Int(fields[4]), Thread = fields[5] == "1" },
+                ('Q', 5) => new EpollCallRecord(EpollCall.Exit, ns, pid, tid) { ProcessEnded = fields[4] == "1" },
                 _ => null,
             };
         }

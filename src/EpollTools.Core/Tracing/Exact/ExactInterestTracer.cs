@@ -26,16 +26,19 @@ public sealed class ExactInterestTracer
 
     private readonly Dictionary<int, int> _waitingAtStart = new();
     private readonly int? _onlyEpollFd;
+    private readonly bool _follow;
     private readonly DateTime _wallAtStart;
     private readonly ulong _monotonicAtStart;
 
     /// <param name="onlyEpollFd">Report only this instance (-EpollFd); null for every instance of the processes.</param>
-    public ExactInterestTracer(int? onlyEpollFd)
+    /// <param name="follow">The program traces the children the processes fork (-Follow).</param>
+    public ExactInterestTracer(int? onlyEpollFd, bool follow = false)
     {
         _onlyEpollFd = onlyEpollFd;
+        _follow = follow;
         // The kernel's clock in the records is CLOCK_MONOTONIC, as Stopwatch's is here: wall time from one reading of both.
         _wallAtStart = DateTime.Now;
-        _monotonicAtStart = MonotonicNanoseconds();
+        _monotonicAtStart = TimeOrderedRecords.MonotonicNanoseconds();
     }
 
     /// <summary>How many instances are known (read at the start or created since).</summary>
@@ -83,6 +86,8 @@ public sealed class ExactInterestTracer
         EpollCall.Create => Created(record),
         EpollCall.Close when record.Result == 0 => Closed(record, record.Fd, "closed"),
         EpollCall.Dup when record.Result >= 0 && record.OldFd != record.Fd => Closed(record, record.Fd, $"dup2'd over (by fd {record.OldFd})"),
+        EpollCall.Fork => Forked(record),
+        EpollCall.Exit => Exited(record),
         _ => Array.Empty<EpollInterestChange>(),
     };
 
@@ -250,6 +255,57 @@ public sealed class ExactInterestTracer
         }
     }
 
+    /// <summary>
+    /// A child process or a thread. A child holds copies of its parent's fds, so its epoll fds are the same instances:
+    /// followed, it shares their registrations here as it does in the kernel (an epoll_ctl by either changes both).
+    /// </summary>
+    private IEnumerable<EpollInterestChange> Forked(EpollCallRecord r)
+    {
+        if (r.Thread)
+        {
+            yield return Change(r, InterestChangeKind.ThreadStarted, -1, $"thread {r.Child} started") with { ThreadId = r.Child };
+            yield break;
+        }
+
+        var inherited = _instances.Where(i => i.Key.Pid == r.Pid).OrderBy(i => i.Key.EpollFd).ToList();
+        if (_follow)
+        {
+            foreach (var ((_, epollFd), list) in inherited)
+            {
+                _instances[(r.Child, epollFd)] = list;
+            }
+        }
+
+        string holds = inherited.Count switch
+        {
+            0 => "it holds no epoll fd of its parent",
+            1 => $"it holds its parent's epoll fd {inherited[0].Key.EpollFd} (the same instance)",
+            _ => $"it holds its parent's epoll fds {string.Join(", ", inherited.Select(i => i.Key.EpollFd))} (the same instances)",
+        };
+        yield return Change(r, InterestChangeKind.Forked, -1,
+            $"child process {r.Child}: {holds}; {(_follow ? "traced from here on" : "not traced (-Follow traces children)")}") with { ThreadId = r.Tid };
+    }
+
+    /// <summary>A thread exited; the process's last takes its instances with it.</summary>
+    private IEnumerable<EpollInterestChange> Exited(EpollCallRecord r)
+    {
+        if (!r.ProcessEnded)
+        {
+            yield return Change(r, InterestChangeKind.Exited, -1, $"thread {r.Tid} exited");
+            yield break;
+        }
+
+        yield return Change(r, InterestChangeKind.Exited, -1, "the process exited");
+        foreach (var (key, _) in _instances.Where(i => i.Key.Pid == r.Pid).OrderBy(i => i.Key.EpollFd).ToList())
+        {
+            _instances.Remove(key);
+            if (Reported(key.EpollFd))
+            {
+                yield return Change(r, InterestChangeKind.InstanceClosed, key.EpollFd, "its process exited");
+            }
+        }
+    }
+
     /// <summary>An fd of the process closed (or replaced by dup2): an instance's own fd, or a registered fd of an instance.</summary>
     private IEnumerable<EpollInterestChange> Closed(EpollCallRecord r, int fd, string how)
     {
@@ -268,11 +324,13 @@ public sealed class ExactInterestTracer
             // Whether the kernel removed it (the file's last fd) or it stays (another fd holds the file): fdinfo says,
             // while the process lives (a trace read behind its process may find it gone).
             bool? stays = TracedRegistration.Registered(pid, epollFd, fd, registration.Data);
-            if (stays == true)
+            // A followed child shares its parent's instances: its fd closed, the parent's may still be the file.
+            var sharers = _instances.Where(i => i.Key.Pid != pid && ReferenceEquals(i.Value, list)).Select(i => i.Key.Pid).Distinct().ToList();
+            if (stays == true && sharers.Count == 0)
             {
                 registration.Stale = true; // the number may be reused by another file: this one is no longer it
             }
-            else
+            else if (stays != true)
             {
                 list.Remove(registration);
             }
@@ -281,6 +339,7 @@ public sealed class ExactInterestTracer
             {
                 yield return Change(r, InterestChangeKind.FdClosed, epollFd, stays switch
                 {
+                    true when sharers.Count > 0 => $"{how} in this process without DEL: still registered; the instance is shared with process {string.Join(", ", sharers)}, whose fd {fd} is its own",
                     true => $"{how} without DEL: still registered (stale), another fd holds the file",
                     false => $"{how} without DEL: the file's last fd, the kernel removed it",
                     null => $"{how} without DEL (the process exited before the trace could read whether it stayed)",
@@ -330,7 +389,4 @@ public sealed class ExactInterestTracer
 
         return name;
     }
-
-    /// <summary>CLOCK_MONOTONIC now, in ns: Stopwatch reads it on Linux.</summary>
-    private static ulong MonotonicNanoseconds() => (ulong)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
 }

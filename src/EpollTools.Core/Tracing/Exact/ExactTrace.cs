@@ -19,12 +19,16 @@ public sealed class ExactTrace : IDisposable
     private readonly BpfTrace _bpf;
     private readonly ExactInterestTracer _tracer;
 
-    /// <summary>Each traced process, with its identity when the trace started (a pid taken since is not it).</summary>
+    /// <summary>Each traced process, with its identity when the trace started or followed it (a pid taken since is not it).</summary>
     private readonly List<(int Pid, ulong? Identity)> _processes;
 
-    private ExactTrace(BpfTrace bpf, ExactInterestTracer tracer, TimeSpan startup, IEnumerable<int> pids)
+    private readonly bool _follow;
+    private readonly TimeOrderedRecords _held = new();
+
+    private ExactTrace(BpfTrace bpf, ExactInterestTracer tracer, TimeSpan startup, IEnumerable<int> pids, bool follow)
     {
         _bpf = bpf;
+        _follow = follow;
         _tracer = tracer;
         Startup = startup;
         _processes = pids.Select(pid => (pid, ProcessIdentity.PidfsInode(pid))).ToList();
@@ -45,14 +49,15 @@ public sealed class ExactTrace : IDisposable
     public int RegistrationCount => _tracer.RegistrationCount;
 
     /// <summary>Starts tracing <paramref name="pids"/>; <paramref name="instances"/> are their epoll fds now, read once the probes are attached.</summary>
+    /// <param name="follow">Trace the child processes they fork from now on (-Follow).</param>
     /// <exception cref="BpfTraceException">bpftrace is missing, not permitted, without tracepoints, or failed.</exception>
-    public static ExactTrace Start(IReadOnlyCollection<int> pids, IEnumerable<(int Pid, int EpollFd)> instances, int? onlyEpollFd, CancellationToken cancel)
+    public static ExactTrace Start(IReadOnlyCollection<int> pids, IEnumerable<(int Pid, int EpollFd)> instances, int? onlyEpollFd, bool follow, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        var bpf = BpfTrace.StartAttached(EpollCallProgram.For(pids, EpollEventLayout.Current, Environment.ProcessId), EpollCallProgram.AttachedLine, cancel);
+        var bpf = BpfTrace.StartAttached(EpollCallProgram.For(pids, EpollEventLayout.Current, Environment.ProcessId, follow), EpollCallProgram.AttachedLine, cancel);
         try
         {
-            var tracer = new ExactInterestTracer(onlyEpollFd);
+            var tracer = new ExactInterestTracer(onlyEpollFd, follow);
             // Read after the probes are attached: a change made meanwhile is in both, and reported once (from the trace).
             foreach (var (pid, epollFd) in instances)
             {
@@ -67,7 +72,7 @@ public sealed class ExactTrace : IDisposable
                 }
             }
 
-            return new ExactTrace(bpf, tracer, clock.Elapsed, pids);
+            return new ExactTrace(bpf, tracer, clock.Elapsed, pids, follow);
         }
         catch
         {
@@ -80,23 +85,25 @@ public sealed class ExactTrace : IDisposable
     public bool Ended => _bpf.Ended;
 
     /// <summary>
-    /// The changes of the next record (none, for a call that changes nothing traced), waiting at most
-    /// <paramref name="wait"/> for one; false when no record came in that time, or bpftrace has ended.
+    /// The changes of the records due now (held <see cref="TimeOrderedRecords.Window"/> so that every CPU's lines are
+    /// in order), waiting at most <paramref name="wait"/> for a line; false when no line came and none was due.
     /// </summary>
     public bool TryNext(TimeSpan wait, CancellationToken cancel, out IReadOnlyList<EpollInterestChange> changes)
     {
-        changes = Array.Empty<EpollInterestChange>();
-        if (_bpf.Next(wait, cancel) is not string line)
+        var until = _held.UntilNextDue(TimeOrderedRecords.MonotonicNanoseconds());
+        bool read = false;
+        for (var line = _bpf.Next(until is TimeSpan due && due < wait ? due : wait, cancel); line is not null; line = _bpf.Next(TimeSpan.Zero, cancel))
         {
-            return false;
+            read = true;
+            if (EpollCallRecord.Parse(line) is { } record)
+            {
+                _held.Add(record);
+            }
         }
 
-        if (EpollCallRecord.Parse(line) is { } record)
-        {
-            changes = _tracer.Apply(record).ToList();
-        }
-
-        return true;
+        var ready = _bpf.Ended ? _held.All() : _held.Due(TimeOrderedRecords.MonotonicNanoseconds());
+        changes = ready.SelectMany(Apply).ToList();
+        return read || ready.Count > 0;
     }
 
     /// <summary>
@@ -108,22 +115,32 @@ public sealed class ExactTrace : IDisposable
     {
         var lines = new List<string>();
         _bpf.ReadUntilEcho(EpollCallProgram.AttachedLine, TimeSpan.FromSeconds(10), cancel, lines.Add);
-        foreach (var record in lines.Select(EpollCallRecord.Parse).OfType<EpollCallRecord>())
+        // Lines of the same hand-over (another CPU's buffer) follow at once.
+        for (var line = _bpf.Next(TimeSpan.FromMilliseconds(100), cancel); line is not null; line = _bpf.Next(TimeSpan.FromMilliseconds(100), cancel))
         {
-            foreach (var change in _tracer.Apply(record))
-            {
-                yield return change;
-            }
+            lines.Add(line);
         }
 
-        // Lines of the same hand-over (another CPU's buffer) follow at once.
-        while (TryNext(TimeSpan.FromMilliseconds(100), cancel, out var changes))
+        foreach (var record in lines.Select(EpollCallRecord.Parse).OfType<EpollCallRecord>())
         {
-            foreach (var change in changes)
-            {
-                yield return change;
-            }
+            _held.Add(record);
         }
+
+        return _held.All().SelectMany(Apply).ToList();
+    }
+
+    /// <summary>The changes of the records still held (the trace's end: its duration is over).</summary>
+    public IReadOnlyList<EpollInterestChange> Release() => _held.All().SelectMany(Apply).ToList();
+
+    /// <summary>The record's changes; a child followed is a traced process from here on (the trace ends when it has exited too).</summary>
+    private IEnumerable<EpollInterestChange> Apply(EpollCallRecord record)
+    {
+        if (_follow && record is { Call: EpollCall.Fork, Thread: false })
+        {
+            _processes.Add((record.Child, ProcessIdentity.PidfsInode(record.Child)));
+        }
+
+        return _tracer.Apply(record);
     }
 
     /// <summary>What bpftrace said on its standard error, if it ended on its own.</summary>
