@@ -18,10 +18,10 @@
 [CmdletBinding()]
 param(
     # The shape: oneshot, edge, writer-gone, readers-gone, closed-fd, empty, herd, forked-herd, exclusive-mix,
-    # poll-socket or unwatched (one process, stuck-shapes.c); chain, deadlock, ring, self-held, eventfd or wakeup
+    # poll-socket, unwatched or spinner (one process, stuck-shapes.c); chain, deadlock, ring, self-held, eventfd or wakeup
     # (processes waiting on each other, wait-chains.c).
     [Parameter(Mandatory, Position = 0)]
-    [ValidateSet('oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'forked-herd', 'exclusive-mix', 'poll-socket', 'unwatched',
+    [ValidateSet('oneshot', 'edge', 'writer-gone', 'readers-gone', 'closed-fd', 'empty', 'herd', 'forked-herd', 'exclusive-mix', 'poll-socket', 'unwatched', 'spinner',
         'chain', 'deadlock', 'ring', 'self-held', 'eventfd', 'wakeup')]
     [string] $Shape
 )

@@ -21,6 +21,8 @@
  *   poll-socket    a thread in poll() on a connected TCP socket that nothing is written to
  *   unwatched      a connection taken out of the instance (EPOLL_CTL_DEL, as flow control pauses a reader) while
  *                  100 bytes wait in it; the loop waits on the instance for another connection
+ *   spinner        not stuck but never resting: the loop polls its instance (an eventfd nothing writes) with a zero
+ *                  timeout, then sleeps 1 ms, and again: hundreds of wakeups a second for nothing
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -68,6 +70,17 @@ static void start_waiter(const char *name, int epfd)
 }
 
 static int polled_fd;
+
+static void *spinner(void *arg)
+{
+    int epfd = *(int *)arg;
+    enter("loop", SYS_clock_nanosleep);
+    for (;;) {
+        take_events(epfd);
+        usleep(1000);
+    }
+    return NULL;
+}
 
 static void *poll_waiter(void *arg)
 {
@@ -196,6 +209,15 @@ static int set_up(const char *shape)
             die("pthread_create");
         printf("socket %d\nclient %d\nport %d\n", polled_fd, client, port);
         return 1;
+    } else if (strcmp(shape, "spinner") == 0) {
+        static int spun;
+        spun = ep;
+        watch(ep, check(eventfd(0, 0), "eventfd"), EPOLLIN, 0xb00b);
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, spinner, &spun) != 0)
+            die("pthread_create");
+        printf("epoll %d\n", ep);
+        return 1; /* between its polls, in clock_nanosleep */
     } else {
         fprintf(stderr, "stuck-shapes: unknown shape '%s'\n", shape);
         exit(2);
@@ -208,7 +230,7 @@ static int set_up(const char *shape)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: stuck-shapes oneshot|edge|writer-gone|readers-gone|closed-fd|empty|herd|forked-herd|exclusive-mix|poll-socket\n");
+        fprintf(stderr, "usage: stuck-shapes oneshot|edge|writer-gone|readers-gone|closed-fd|empty|herd|forked-herd|exclusive-mix|poll-socket|unwatched|spinner\n");
         return 2;
     }
 

@@ -48,8 +48,7 @@ Describe 'Measure-MultiplexerWait' -Skip:([bool] $why) {
     AfterAll {
         try { [IO.Directory]::Delete($workDir, $true) }
         finally {
-            $null = Wait-Until { try { Assert-NoFdLeak $fdBaseline; $true } catch { $false } } -LimitMs 15000
-            Assert-NoFdLeak $fdBaseline
+            Assert-NoFdLeak $fdBaseline -WithinMs 15000
         }
     }
 

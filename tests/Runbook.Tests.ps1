@@ -48,12 +48,12 @@ AfterAll {
         $null = Invoke-InSession 'if ($app) { $app.Stop() }'
         $session.Dispose()
     }
-    finally { Assert-NoFdLeak $fdBaseline }
+    finally { Assert-NoFdLeak $fdBaseline -WithinMs 15000 } # the last section starts bpftrace
 }
 
 Describe 'docs/debugging-a-stuck-process.md' {
     It 'has a session for every shape it promises, and a command in each' -ForEach @{ Headings = @($steps | ForEach-Object Heading) } {
-        @($Headings | Sort-Object -Unique) | Should -HaveCount 10
+        @($Headings | Sort-Object -Unique) | Should -HaveCount 11
     }
 
     It 'step <Number> (<Heading>) runs, and prints what the page shows' -ForEach $steps {

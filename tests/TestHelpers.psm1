@@ -61,9 +61,11 @@ function Get-ModuleKindFd {
 <#
 .SYNOPSIS
     Throws when this process holds more fds of the module's kinds than it did at -Before: every test file calls it
-    in its top-level AfterAll, so a leak fails the file that caused it.
+    in its top-level AfterAll, so a leak fails the file that caused it. -WithinMs: how long fds may take to close
+    (a killed bpftrace's pipes close when it has exited, which takes a second or more while the kernel detaches its
+    probes: the files that start one give it 15 s).
 #>
-function Assert-NoFdLeak([hashtable] $Before) {
+function Assert-NoFdLeak([hashtable] $Before, [int] $WithinMs = 1000) {
     # Closing a runspace or a process releases its fds on a finalizer or a background thread at times: let them run.
     # A pipe can also be open for a moment on another thread (the runtime's own, around a process start): a leak is
     # what is still open after a second.
@@ -74,7 +76,7 @@ function Assert-NoFdLeak([hashtable] $Before) {
         $after = Get-ModuleKindFd
         if ($after.Count -le $Before.Count) { return }
         Start-Sleep -Milliseconds 50
-    } while ($deadline.ElapsedMilliseconds -lt 1000)
+    } while ($deadline.ElapsedMilliseconds -lt $WithinMs)
     if ($after.Count -gt $Before.Count) {
         $new = foreach ($fd in $after.Keys) { if ($Before[$fd] -ne $after[$fd]) { "$fd -> $($after[$fd])" } }
         throw "fds leaked: $($Before.Count) pipes, sockets and anonymous inodes open before this file's tests, $($after.Count) after; new: $($new -join ', ')"

@@ -56,9 +56,7 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
     AfterAll {
         try { [IO.Directory]::Delete($workDir, $true) }
         finally {
-            # A killed bpftrace takes about a second to exit (the kernel detaches its probes); its pipes close then.
-            $null = Wait-Until { try { Assert-NoFdLeak $fdBaseline; $true } catch { $false } } -LimitMs 15000
-            Assert-NoFdLeak $fdBaseline
+            Assert-NoFdLeak $fdBaseline -WithinMs 15000
         }
     }
 

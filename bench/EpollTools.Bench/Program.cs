@@ -59,6 +59,7 @@ internal static class Program
             if (Wanted(7)) MemoryOfScans(report, holder);
             if (Wanted(6)) WaitingThreads(report, Compile("thread-waiters", shared: false, Path.Combine("bench", "c", "thread-waiters.c")), runspace);
             if (Wanted(8)) MetricsExport(report, holder, runspace);
+            if (Wanted(9)) TracingCost(report, Compile("epoll-pingpong", shared: false, Path.Combine("bench", "c", "epoll-pingpong.c")), runspace);
             report.PrintSummary();
             return 0;
         }
@@ -404,6 +405,121 @@ internal static class Program
         var (growthMiB, characters) = PeakAboveIdle("$null = Export-EpollMetric -Id $PID", "(Export-EpollMetric).Length");
         Console.WriteLine($"   the metrics text: {long.Parse(characters, CultureInfo.InvariantCulture):N0} characters");
         report.Ratio("Export-EpollMetric, 100,000 registrations: peak above idle", growthMiB, 64, "MiB", "the 64 MiB budget", target: 1.0);
+    }
+
+    // 9. What tracing costs the traced loop: epoll-pingpong untraced, under Measure-MultiplexerWait, under
+    // Trace-EpollInterest -Exact and under strace, per round trip; and how long until the first traced event.
+    private static void TracingCost(Report report, string pingpong, Runspace runspace)
+    {
+        Console.WriteLine("\n9. Tracing a C epoll ping-pong (two processes, EPOLLONESHOT re-armed with EPOLL_CTL_MOD: per round trip each side waits, reads, re-arms, writes), per round trip");
+        if (Which("bpftrace") is null || Environment.UserName != "root")
+        {
+            Console.WriteLine("   skipped: it needs bpftrace (Debian's bpftrace) and root");
+            return;
+        }
+
+        const int RoundTrips = 100_000;
+        const int Runs3 = 3;
+        double untraced = Enumerable.Range(0, Runs3).Min(_ => PingPong(pingpong, RoundTrips, null, _ => () => { }));
+
+        // The measurement and the trace run past the loop (a generous bound), and end on their own: each says then
+        // what the kernel dropped, if anything.
+        int bound = (int)(RoundTrips * untraced * 5 / 1e6) + 5000;
+        var said = new List<string>();
+        double measured = Enumerable.Range(0, Runs3).Min(_ => PingPong(pingpong, RoundTrips, null, pids => Attach(runspace, said,
+            ps => ps.AddCommand("Measure-MultiplexerWait").AddParameter("Id", pids).AddParameter("Duration", bound))));
+        long written = 0;
+        double exact = Enumerable.Range(0, Runs3).Min(_ => PingPong(pingpong, RoundTrips, null, pids => Attach(runspace, said,
+            ps => ps.AddCommand("Trace-EpollInterest").AddParameter("Id", pids).AddParameter("Exact").AddParameter("Duration", bound)
+                .AddCommand("Measure-Object"), result => written = Convert.ToInt64(result.Properties["Count"].Value, CultureInfo.InvariantCulture))));
+        report.Ratio("epoll ping-pong under Measure-MultiplexerWait", measured, untraced, "ns", "untraced", target: 1.2);
+        report.Ratio("epoll ping-pong under Trace-EpollInterest -Exact", exact, untraced, "ns", "untraced", target: 2.0);
+        Console.WriteLine($"   (the exact trace wrote {written:N0} objects for {RoundTrips:N0} round trips{(said.Count > 0 ? "; " + string.Join("; ", said.Distinct()) : "; the kernel dropped none")})");
+        if (Which("strace") is string strace)
+        {
+            // strace stops the process at each traced call: fewer round trips, the same per-trip figure.
+            double straced = Enumerable.Range(0, Runs3).Min(_ => PingPong(pingpong, RoundTrips / 10, strace, _ => () => { }));
+            report.Ratio("epoll ping-pong under strace -f -e trace=epoll_ctl,epoll_wait,epoll_pwait", straced, untraced, "ns", "untraced", target: null);
+            report.Ratio("epoll ping-pong under Trace-EpollInterest -Exact", exact, straced, "ns", "under strace", target: 1.0);
+            report.Ratio("epoll ping-pong under Measure-MultiplexerWait", measured, straced, "ns", "under strace", target: 1.0);
+        }
+        else
+        {
+            Console.WriteLine("   strace is not installed (Debian's strace): its column is left out");
+        }
+
+        // From the command to its first object, on a loop that never stops calling: bpftrace's compile and attach first.
+        using var endless = Process.Start(new ProcessStartInfo(pingpong, "1000000000") { RedirectStandardInput = true, RedirectStandardOutput = true })!;
+        try
+        {
+            var pids = endless.StandardOutput.ReadLine()!.Split(' ').Skip(1).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+            endless.StandardInput.WriteLine("go");
+            endless.StandardInput.Flush();
+            double first = Enumerable.Range(0, Runs3).Min(_ => TimeToFirstObject(runspace, ps => ps.AddCommand("Trace-EpollInterest").AddParameter("Id", pids).AddParameter("Exact")));
+            Console.WriteLine($"   Trace-EpollInterest -Exact: from the command to its first object on a busy loop: {first:0} ms (most of it bpftrace compiling its program and attaching its probes)");
+        }
+        finally
+        {
+            endless.Kill(entireProcessTree: true);
+            endless.WaitForExit();
+        }
+    }
+
+    /// <summary>
+    /// One run of epoll-pingpong (under <paramref name="wrapper"/>, strace, when given): <paramref name="attach"/> is
+    /// called with its two pids before it starts and returns what to do once it ended; its time per round trip, in ns.
+    /// </summary>
+    private static double PingPong(string exe, int roundTrips, string? wrapper, Func<int[], Action> attach)
+    {
+        var start = wrapper is null
+            ? new ProcessStartInfo(exe, roundTrips.ToString(CultureInfo.InvariantCulture))
+            : new ProcessStartInfo(wrapper, $"-f -qq -e trace=epoll_ctl,epoll_wait,epoll_pwait -o /dev/null {exe} {roundTrips}");
+        start.RedirectStandardInput = true;
+        start.RedirectStandardOutput = true;
+        using var process = Process.Start(start)!;
+        var pids = (process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("epoll-pingpong failed")).Split(' ').Skip(1)
+            .Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        var detach = attach(pids);
+        process.StandardInput.WriteLine("go");
+        process.StandardInput.Flush();
+        double perRoundTrip = double.Parse(process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("epoll-pingpong failed"), CultureInfo.InvariantCulture);
+        process.WaitForExit();
+        detach();
+        return perRoundTrip;
+    }
+
+    /// <summary>
+    /// Starts a tracing command, waits until it says (Information) that its probes are attached, and returns what waits
+    /// for it to end on its own: its warnings go to <paramref name="said"/>, its last object to <paramref name="result"/>.
+    /// </summary>
+    private static Action Attach(Runspace runspace, List<string> said, Action<PowerShell> build, Action<PSObject>? result = null)
+    {
+        var ps = PowerShell.Create();
+        ps.Runspace = runspace;
+        build(ps);
+        var run = ps.BeginInvoke();
+        var clock = Stopwatch.StartNew();
+        while (ps.Streams.Information.Count == 0 && !run.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            Thread.Sleep(10);
+        }
+
+        if (ps.Streams.Information.Count == 0)
+        {
+            throw new InvalidOperationException("the tracing command did not attach: " + string.Join("; ", ps.Streams.Error));
+        }
+
+        return () =>
+        {
+            var output = ps.EndInvoke(run);
+            said.AddRange(ps.Streams.Warning.Select(w => w.Message));
+            if (output.Count > 0)
+            {
+                result?.Invoke(output[^1]);
+            }
+
+            ps.Dispose();
+        };
     }
 
     // 6. Get-MultiplexerWait's scan of waiting threads against reading the same /proc files with cat.

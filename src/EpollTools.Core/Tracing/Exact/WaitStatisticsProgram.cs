@@ -204,7 +204,7 @@ public static class WaitStatisticsProgram
     {
         double perSecond = seconds > 0 ? zeroTimeout / seconds : 0;
         return calls > 0 && zeroTimeout * 10 >= calls * 9 && perSecond >= 100
-            ? $"busy polling: {zeroTimeout} of {calls} waits had a zero timeout ({perSecond:0} a second): the loop spins instead of sleeping until an event"
+            ? $"busy polling: {zeroTimeout} of {calls} waits had a zero timeout ({perSecond:0} a second): the loop polls instead of waiting for an event"
             : null;
     }
 
