@@ -1,11 +1,11 @@
-# End-to-end: Measure-MultiplexerWait aggregates epoll, poll and select waits in the kernel through bpftrace (Debian's package; .ci/run
-# installs it and mounts tracefs), against tests/fixtures/exact-sequence.c in shapes whose numbers are known: n waits
-# of exactly k events each, and a loop of zero-timeout waits.
+# End-to-end: Measure-MultiplexerWait aggregates epoll, poll and select waits in the kernel through bpftrace (Debian's
+# package; .ci/run installs it and mounts tracefs), on fixtures whose numbers are known: tests/fixtures/exact-sequence.c
+# (n waits of exactly k events each, each of the seven calls, a loop of zero-timeout waits) and
+# tests/fixtures/exclusive-workers.c (four EPOLLEXCLUSIVE workers sharing a listening socket).
 
 BeforeDiscovery {
-    $why = if (-not (Get-Command bpftrace -ErrorAction Ignore)) { 'no bpftrace (Debian''s bpftrace; .ci/run installs it)' }
-    elseif ([Environment]::UserName -ne 'root') { 'the measurement loads an eBPF program: root' }
-    elseif (-not [IO.Directory]::Exists('/sys/kernel/tracing/events/syscalls')) { 'tracefs is not mounted (.ci/run mounts it)' }
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    $why = Get-BpfObstacle
     if ($why) { Write-Host "Measure-MultiplexerWait tests skipped: $why." }
 }
 

@@ -256,5 +256,16 @@ function Invoke-PwshAsNobody([string] $Command) {
     }
 }
 
-Export-ModuleMember -Function Import-EpollTools, New-LoopbackConnection, New-WorkDirectory, Get-ModuleKindFd, Assert-NoFdLeak, Build-Fixture, Start-Helper, Start-Fixture, Stop-Helper,
+<#
+.SYNOPSIS
+    Why a test file that loads an eBPF program cannot run here (no bpftrace, not root, no tracefs), or nothing when it
+    can: its Describe is skipped with the reason said, and the totals count it as skipped.
+#>
+function Get-BpfObstacle {
+    if (-not (Get-Command bpftrace -ErrorAction Ignore)) { 'no bpftrace (Debian''s bpftrace; .ci/run installs it)' }
+    elseif ([Environment]::UserName -ne 'root') { 'loading an eBPF program needs root' }
+    elseif (-not [IO.Directory]::Exists('/sys/kernel/tracing/events/syscalls')) { 'tracefs is not mounted (.ci/run mounts it)' }
+}
+
+Export-ModuleMember -Function Get-BpfObstacle, Import-EpollTools, New-LoopbackConnection, New-WorkDirectory, Get-ModuleKindFd, Assert-NoFdLeak, Build-Fixture, Start-Helper, Start-Fixture, Stop-Helper,
     Wait-Until, Start-BackgroundCommand, Stop-BackgroundCommand, Invoke-PwshAsNobody

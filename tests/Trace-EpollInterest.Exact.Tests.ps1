@@ -4,9 +4,8 @@
 # privilege); Ctrl+C; a traced process that exits.
 
 BeforeDiscovery {
-    $why = if (-not (Get-Command bpftrace -ErrorAction Ignore)) { 'no bpftrace (Debian''s bpftrace; .ci/run installs it)' }
-    elseif ([Environment]::UserName -ne 'root') { 'an exact trace loads an eBPF program: root' }
-    elseif (-not [IO.Directory]::Exists('/sys/kernel/tracing/events/syscalls')) { 'tracefs is not mounted (.ci/run mounts it)' }
+    Import-Module ([IO.Path]::Combine($PSScriptRoot, 'TestHelpers.psm1'))
+    $why = Get-BpfObstacle
     if ($why) { Write-Host "Exact trace tests skipped: $why." }
 }
 

@@ -25,42 +25,30 @@ public sealed record DeliveryMaps(IReadOnlyList<DeliveryCount> Counts, long Beyo
     {
         var counts = new List<DeliveryCount>();
         long read = 0, beyond = 0, early = 0;
-        foreach (string json in maps)
+        foreach (var (map, keyText, value) in BpfTrace.MapEntries(maps))
         {
-            using var document = JsonDocument.Parse(json);
-            foreach (var map in document.RootElement.EnumerateObject())
+            if (value.ValueKind != JsonValueKind.Number)
             {
-                if (map.Value.ValueKind != JsonValueKind.Object)
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                foreach (var entry in map.Value.EnumerateObject())
-                {
-                    if (entry.Value.ValueKind != JsonValueKind.Number)
-                    {
-                        continue;
-                    }
-
-                    var key = entry.Name.Split(',');
-                    long value = entry.Value.GetInt64();
-                    switch (map.Name)
-                    {
-                        case "@delivered" when key.Length == 5 && Int(key[0]) is int pid && Int(key[1]) is int tid && Int(key[2]) is int epollFd
-                            && Data(key[3]) is ulong data && uint.TryParse(key[4].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out uint mask):
-                            counts.Add(new DeliveryCount(pid, tid, epollFd, data, (EpollEvents)mask, value));
-                            break;
-                        case "@read":
-                            read += value;
-                            break;
-                        case "@beyond":
-                            beyond += value;
-                            break;
-                        case "@early":
-                            early += value;
-                            break;
-                    }
-                }
+            var key = keyText.Split(',');
+            long number = value.GetInt64();
+            switch (map)
+            {
+                case "@delivered" when key.Length == 5 && Int(key[0]) is int pid && Int(key[1]) is int tid && Int(key[2]) is int epollFd
+                    && Data(key[3]) is ulong data && uint.TryParse(key[4].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out uint mask):
+                    counts.Add(new DeliveryCount(pid, tid, epollFd, data, (EpollEvents)mask, number));
+                    break;
+                case "@read":
+                    read += number;
+                    break;
+                case "@beyond":
+                    beyond += number;
+                    break;
+                case "@early":
+                    early += number;
+                    break;
             }
         }
 

@@ -125,33 +125,21 @@ public static class WaitStatisticsProgram
     {
         var counts = new Dictionary<string, Dictionary<WaitKey, long>>();
         var histograms = new Dictionary<string, Dictionary<WaitKey, Log2Histogram>>();
-        foreach (string json in maps)
+        foreach (var (map, keyText, value) in BpfTrace.MapEntries(maps))
         {
-            using var document = JsonDocument.Parse(json);
-            foreach (var map in document.RootElement.EnumerateObject())
+            if (Key(keyText) is not { } key)
             {
-                if (map.Value.ValueKind != JsonValueKind.Object)
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                foreach (var entry in map.Value.EnumerateObject())
-                {
-                    if (Key(entry.Name) is not { } key)
-                    {
-                        continue;
-                    }
-
-                    if (entry.Value.ValueKind == JsonValueKind.Number)
-                    {
-                        Of(counts, map.Name)[key] = entry.Value.GetInt64();
-                    }
-                    else if (entry.Value.ValueKind == JsonValueKind.Array)
-                    {
-                        Of(histograms, map.Name)[key] = new Log2Histogram(entry.Value.EnumerateArray().Select(b =>
-                            new HistogramBucket(Bound(b, "min"), Bound(b, "max"), b.GetProperty("count").GetInt64())));
-                    }
-                }
+            if (value.ValueKind == JsonValueKind.Number)
+            {
+                Of(counts, map)[key] = value.GetInt64();
+            }
+            else if (value.ValueKind == JsonValueKind.Array)
+            {
+                Of(histograms, map)[key] = new Log2Histogram(value.EnumerateArray().Select(b =>
+                    new HistogramBucket(Bound(b, "min"), Bound(b, "max"), b.GetProperty("count").GetInt64())));
             }
         }
 
