@@ -4,13 +4,17 @@
  * socket pair, each side in its own epoll instance with EPOLLIN|EPOLLONESHOT, re-armed with EPOLL_CTL_MOD after each
  * byte: per round trip, each side makes one epoll_wait, one read, one epoll_ctl and one write.
  *
- *   epoll-pingpong <round trips>
+ *   epoll-pingpong <round trips> [cpu]
+ *
+ * With a cpu, both processes run on it alone: each round trip is then two context switches on one CPU, not two
+ * wakeups across CPUs, whose cost on a virtual machine is large and varies from run to run more than tracing costs.
  *
  * Prints "pids <parent> <child>", waits for a line on its standard input (a tracer attached meanwhile), runs, and
  * prints the time per round trip in nanoseconds.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -55,6 +59,13 @@ static void turn(int ep, int fd, int serve)
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 100000;
+    if (argc > 2) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(atoi(argv[2]), &one);
+        if (sched_setaffinity(0, sizeof one, &one) < 0)
+            fail("sched_setaffinity");
+    }
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
         fail("socketpair");

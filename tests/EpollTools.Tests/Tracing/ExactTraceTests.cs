@@ -23,8 +23,10 @@ public sealed class ExactTraceTests
     {
         var ctl = Record($"C 28654217783446 {Pid} {Pid} 3 1 4 1 4 -17");
         Assert.Equal((EpollCall.Ctl, 28654217783446UL, 3, 1, 4, 1u, 4UL, -17L), (ctl.Call, ctl.Nanoseconds, ctl.EpollFd, ctl.Op, ctl.Fd, ctl.Events, ctl.Data, ctl.Result));
-        var wait = Record($"W 28654114572806 {Pid} 7 3 1");
-        Assert.Equal((EpollCall.WaitReturn, 7, 3, 1L), (wait.Call, wait.Tid, wait.EpollFd, wait.Result));
+        var wait = Record($"W 28654114572806 {Pid} 7 3 0");
+        Assert.Equal((EpollCall.WaitReturn, 7, 3, 0L, false), (wait.Call, wait.Tid, wait.EpollFd, wait.Result, wait.CarriesFirstEvent));
+        var withFirst = Record($"W 28654114572806 {Pid} 7 3 2 1 4096");
+        Assert.Equal((2L, true, 1u, 4096UL), (withFirst.Result, withFirst.CarriesFirstEvent, withFirst.Events, withFirst.Data));
         var delivered = Record($"E 28654114588926 {Pid} {Pid} 3 0 1 18446744073709551615");
         Assert.Equal((EpollCall.Event, 0, 1u, ulong.MaxValue), (delivered.Call, delivered.Index, delivered.Events, delivered.Data));
         Assert.Equal(3, Record($"N 28654114391478 {Pid} {Pid} 3").Result);
@@ -113,8 +115,7 @@ public sealed class ExactTraceTests
             $"C 200 {Pid} {Pid} 3 1 4 1 17 0",           // ADD fd 4 IN, data 0x11
             $"C 300 {Pid} {Pid} 3 1 4 1 17 -17",         // again: EEXIST
             $"C 400 {Pid} {Pid} 3 3 4 1073741825 18 0",  // MOD IN|ONESHOT, data 0x12
-            $"W 500 {Pid} {Pid} 3 1",
-            $"E 500 {Pid} {Pid} 3 0 1 18",               // delivered: disarms
+            $"W 500 {Pid} {Pid} 3 1 1 18",               // one event, on the wait's line: delivered, disarms
             $"W 600 {Pid} {Pid} 3 0",                    // timed out
             $"C 700 {Pid} {Pid} 3 3 4 1 19 0",           // MOD IN, data 0x13: re-armed
             $"C 800 {Pid} {Pid} 3 2 4 21875 139728693595808 0", // DEL (its event pointer is not read)
@@ -141,10 +142,11 @@ public sealed class ExactTraceTests
     public void SaysWhenAWakeupHadMoreEventsThanAreRead()
     {
         var tracer = new ExactInterestTracer(onlyEpollFd: null);
-        var changes = new[] { $"C 1 {Pid} {Pid} 3 1 4 1 7 0", $"W 2 {Pid} {Pid} 3 12", $"E 2 {Pid} {Pid} 3 0 1 7", $"W 3 {Pid} {Pid} 3 1", $"E 3 {Pid} {Pid} 3 0 1 7" }
+        var changes = new[] { $"C 1 {Pid} {Pid} 3 1 4 1 7 0", $"W 2 {Pid} {Pid} 3 12 1 7", $"E 2 {Pid} {Pid} 3 1 1 7", $"W 3 {Pid} {Pid} 3 1 1 7" }
             .SelectMany(line => tracer.Apply(Record(line))).Where(c => c.Change == InterestChangeKind.Delivered).ToList();
         Assert.Equal($"IN, event 1 of 12; only the first {EpollCallProgram.EventsPerWakeup} of a wakeup are read", changes[0].Detail);
-        Assert.Equal("IN, event 1 of 1", changes[1].Detail);
+        Assert.Equal($"IN, event 2 of 12; only the first {EpollCallProgram.EventsPerWakeup} of a wakeup are read", changes[1].Detail);
+        Assert.Equal("IN, event 1 of 1", changes[2].Detail);
     }
 
     [Fact]
@@ -189,30 +191,30 @@ public sealed class ExactTraceTests
         Assert.Contains("printf(\"U %llu", program);
         Assert.Contains("$at = $array + (uint64)($i * 12);", program);
         Assert.Contains("*(uint64 *)($at + 4)", program);
-        Assert.Contains($"unroll({EpollCallProgram.EventsPerWakeup})", program);
+        Assert.Contains("*(uint64 *)($array + 4)", program); // the first event, on the wait's line
+        Assert.Contains($"unroll({EpollCallProgram.EventsPerWakeup - 1})", program);
         int sentinel = program.IndexOf("tracepoint:syscalls:sys_enter_getppid /pid == 77/", System.StringComparison.Ordinal);
-        Assert.True(sentinel > program.IndexOf("sys_exit_dup3", System.StringComparison.Ordinal), "the attach probe comes after every traced probe");
+        Assert.True(sentinel > program.IndexOf("sched_process_exit", System.StringComparison.Ordinal), "the attach probe comes after every traced probe");
     }
 
     [Fact]
     public void ReadsThePerThreadStatisticsFromTheMapsBpftracePrinted()
     {
         // As bpftrace 0.17 printed them here for a loop (50 epoll_wait polls and 50 waits of 1 ms on epoll fd 3, then 4
-        // polls): the key "pid,tid,call,fd", the call as MultiplexerCall numbers it, fd -1 for poll.
+        // polls, one interrupted wait): the key "pid,tid,call,fd", the call as MultiplexerCall numbers it, fd -1 for poll;
+        // @outcome's fifth field is how the wait returned (1 events, 2 nothing, 3 EINTR, 4 failed; +8 a zero timeout).
         var maps = new[]
         {
-            "{\"@blocked_us\": {\"2628,2628,0,3\": [{\"min\": 2, \"max\": 3, \"count\": 49}, {\"min\": 4, \"max\": 7, \"count\": 0}, {\"min\": 1024, \"max\": 2047, \"count\": 50}]}}",
-            "{\"@calls\": {\"2628,2628,3,-1\": 4, \"2628,2628,0,3\": 100}}",
+            "{\"@blocked_us\": {\"2628,2628,0,3\": [{\"min\": 2, \"max\": 3, \"count\": 49}, {\"min\": 4, \"max\": 7, \"count\": 0}, {\"min\": 1024, \"max\": 2047, \"count\": 51}]}}",
+            "{\"@outcome\": {\"2628,2628,3,-1,10\": 4, \"2628,2628,0,3,9\": 25, \"2628,2628,0,3,1\": 25, \"2628,2628,0,3,10\": 25, \"2628,2628,0,3,2\": 25, \"2628,2628,0,3,3\": 1}}",
             "{\"@events\": {\"2628,2628,0,3\": [{\"min\": 0, \"max\": 0, \"count\": 50}, {\"min\": 1, \"max\": 1, \"count\": 50}]}}",
-            "{\"@zero_timeout\": {\"2628,2628,0,3\": 50, \"2628,2628,3,-1\": 4}}",
-            "{\"@with_events\": {\"2628,2628,0,3\": 50}}",
         };
         var rows = WaitStatisticsProgram.Read(maps, 2.0, (pid, tid) => tid is null ? "python3" : "loop");
         Assert.Equal(2, rows.Count);
         var epoll = rows[0];
         Assert.Equal((2628, 2628, "python3", "loop", "epoll_wait", 3), (epoll.ProcessId, epoll.ThreadId, epoll.ProcessName, epoll.ThreadName, epoll.Call, epoll.EpollFd!.Value));
-        Assert.Equal((100L, 50L, 50L, 0L), (epoll.Calls, epoll.WithEvents, epoll.ZeroTimeout, epoll.TimedOut));
-        Assert.Equal(new[] { (2L, 3L, 49L), (1024L, 2047L, 50L) }, epoll.BlockedMicroseconds.Buckets.Select(b => (b.Min, b.Max, b.Count)));
+        Assert.Equal((101L, 50L, 50L, 25L, 1L, 1L), (epoll.Calls, epoll.WithEvents, epoll.ZeroTimeout, epoll.TimedOut, epoll.Errors, epoll.Interrupted));
+        Assert.Equal(new[] { (2L, 3L, 49L), (1024L, 2047L, 51L) }, epoll.BlockedMicroseconds.Buckets.Select(b => (b.Min, b.Max, b.Count)));
         Assert.Equal(100, epoll.EventsPerWakeup.Total);
         Assert.Null(epoll.Finding); // half the waits poll: not a spinning loop
         Assert.Equal(("poll", (int?)null, 4L, 4L), (rows[1].Call, rows[1].EpollFd, rows[1].Calls, rows[1].ZeroTimeout));

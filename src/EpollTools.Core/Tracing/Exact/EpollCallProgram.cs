@@ -68,9 +68,13 @@ public static class EpollCallProgram
         // A wait entered before the probes were attached has no saved arguments: its return is said without its events.
         wait.Append("  if (@wait_events[tid] == 0) {\n    printf(\"U %llu %d %d %lld\\n\", nsecs, pid, tid, (int64)args->ret);\n    return;\n  }\n");
         wait.Append("  $n = (int64)args->ret; $array = @wait_events[tid];\n");
-        wait.Append("  printf(\"W %llu %d %d %d %lld\\n\", nsecs, pid, tid, @wait_epfd[tid], $n);\n");
-        wait.Append("  $i = (int64)0;\n");
-        wait.Append($"  unroll({EventsPerWakeup}) {{\n");
+        // Each line costs the traced call a perf buffer output (and its reader's wakeup): the first event rides on
+        // the wait's own line, the others follow as lines of their own.
+        wait.Append("  if ($n > 0) {\n");
+        wait.Append($"    printf(\"W %llu %d %d %d %lld %u %llu\\n\", nsecs, pid, tid, @wait_epfd[tid], $n, *(uint32 *)$array, *(uint64 *)($array + {layout.DataOffset}));\n");
+        wait.Append("  } else {\n    printf(\"W %llu %d %d %d %lld\\n\", nsecs, pid, tid, @wait_epfd[tid], $n);\n  }\n");
+        wait.Append("  $i = (int64)1;\n");
+        wait.Append($"  unroll({EventsPerWakeup - 1}) {{\n");
         wait.Append("    if ($i < $n) {\n");
         wait.Append($"      $at = $array + (uint64)($i * {layout.Size});\n");
         wait.Append($"      printf(\"E %llu %d %d %d %lld %u %llu\\n\", nsecs, pid, tid, @wait_epfd[tid], $i, *(uint32 *)$at, *(uint64 *)($at + {layout.DataOffset}));\n");

@@ -9,7 +9,10 @@ public enum EpollCall
     /// <summary>epoll_ctl returned: Fd (the target), Op, Events and Data as passed, Result.</summary>
     Ctl,
 
-    /// <summary>An epoll wait returned: Result events (or -errno); its events follow as <see cref="Event"/> lines.</summary>
+    /// <summary>
+    /// An epoll wait returned: Result events (or -errno). The first event comes with it (<see cref="EpollCallRecord.CarriesFirstEvent"/>:
+    /// Events, Data), the others follow as <see cref="Event"/> lines.
+    /// </summary>
     WaitReturn,
 
     /// <summary>One event of the wait just returned: Index, Events, Data.</summary>
@@ -57,6 +60,9 @@ public sealed record EpollCallRecord(EpollCall Call, ulong Nanoseconds, int Pid,
     /// <summary>The call's return value: a count or an fd, or -errno.</summary>
     public long Result { get; init; }
 
+    /// <summary>Whether a wait's return carries its first event (Index 0, Events, Data).</summary>
+    public bool CarriesFirstEvent { get; init; }
+
     /// <summary>A fork's child: the new process's id, or the new thread's.</summary>
     public int Child { get; init; }
 
@@ -88,6 +94,11 @@ public sealed record EpollCallRecord(EpollCall Call, ulong Nanoseconds, int Pid,
                     Events = uint.Parse(fields[7], CultureInfo.InvariantCulture), Data = ulong.Parse(fields[8], CultureInfo.InvariantCulture), Result = Long(fields[9]),
                 },
                 ('W', 6) => new EpollCallRecord(EpollCall.WaitReturn, ns, pid, tid) { EpollFd = Int(fields[4]), Result = Long(fields[5]) },
+                ('W', 8) => new EpollCallRecord(EpollCall.WaitReturn, ns, pid, tid)
+                {
+                    EpollFd = Int(fields[4]), Result = Long(fields[5]), CarriesFirstEvent = true,
+                    Events = uint.Parse(fields[6], CultureInfo.InvariantCulture), Data = ulong.Parse(fields[7], CultureInfo.InvariantCulture),
+                },
                 ('E', 8) => new EpollCallRecord(EpollCall.Event, ns, pid, tid)
                 {
                     EpollFd = Int(fields[4]), Index = Int(fields[5]),

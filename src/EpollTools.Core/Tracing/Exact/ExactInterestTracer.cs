@@ -80,6 +80,7 @@ public sealed partial class ExactInterestTracer
     public IEnumerable<EpollInterestChange> Apply(EpollCallRecord record) => record.Call switch
     {
         EpollCall.Ctl => Ctl(record),
+        EpollCall.WaitReturn when record.CarriesFirstEvent => WaitReturn(record).Concat(Delivery(record)),
         EpollCall.WaitReturn => WaitReturn(record),
         EpollCall.Event => Delivery(record),
         EpollCall.EarlierWaitReturn => EarlierWaitReturn(record),

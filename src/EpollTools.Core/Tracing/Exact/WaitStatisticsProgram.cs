@@ -58,46 +58,55 @@ public static class WaitStatisticsProgram
     {
         string only = EpollCallProgram.OnlyThese(pids);
         var program = new StringBuilder();
+        // Every map operation costs the traced call (about half a microsecond each on a virtual machine): a wait's
+        // state is one tuple (start, call, instance, timeout sign), its outcome one count, and nothing is deleted (the
+        // next wait of the thread overwrites it; a wait begun before the probes has none, its start reads 0).
         foreach (var (call, fd, timeout) in Calls)
         {
             // The handler time (the previous return to this wait) is counted under this wait's call and instance.
-            string keepEvents = deliveries is not null && IsEpoll(call) ? " @array[tid] = (uint64)args->events;" : string.Empty;
+            string keepEvents = deliveries is not null && IsEpoll(call) ? "\n  @array[tid] = (uint64)args->events;" : string.Empty;
             program.Append($"tracepoint:syscalls:sys_enter_{MultiplexerCallDecoder.KernelName(call)} /{only}/ {{\n" +
-                $"  @call[tid] = {(int)call}; @fd[tid] = (int64){fd}; @timeout[tid] = {timeout}; @start[tid] = nsecs;{keepEvents}\n" +
-                "  if (@last_return[tid]) { @handler_us[pid, tid, @call[tid], @fd[tid]] = hist((nsecs - @last_return[tid]) / 1000); }\n}\n");
+                $"  @wait[tid] = (nsecs, {(int)call}, (int64){fd}, {timeout});{keepEvents}\n" +
+                $"  $last = @last_return[tid];\n  if ($last) {{ @handler_us[pid, tid, {(int)call}, (int64){fd}] = hist((nsecs - $last) / 1000); }}\n}}\n");
         }
 
         string counted =
-            "  $c = @call[tid]; $f = @fd[tid];\n" +
-            "  @calls[pid, tid, $c, $f] = count();\n" +
-            "  if ($ret > 0) { @with_events[pid, tid, $c, $f] = count(); }\n" +
-            "  if ($ret == 0 && @timeout[tid] != 0) { @timed_out[pid, tid, $c, $f] = count(); }\n" +
-            "  if (@timeout[tid] == 0) { @zero_timeout[pid, tid, $c, $f] = count(); }\n" +
-            "  if ($ret < 0) { @errors[pid, tid, $c, $f] = count(); }\n" +
-            $"  if ($ret == -{Native.Errno.EINTR}) {{ @interrupted[pid, tid, $c, $f] = count(); }}\n" +
+            "  $c = $w.1; $f = $w.2;\n" +
+            $"  $outcome = $ret > 0 ? {(int)WaitOutcome.Events} : ($ret == 0 ? {(int)WaitOutcome.Nothing} : ($ret == -{Errno.EINTR} ? {(int)WaitOutcome.Interrupted} : {(int)WaitOutcome.Failed}));\n" +
+            $"  @outcome[pid, tid, $c, $f, $outcome + ($w.3 == 0 ? {(int)WaitOutcome.ZeroTimeout} : 0)] = count();\n" +
             "  if ($ret >= 0) { @events[pid, tid, $c, $f] = hist($ret); }\n" +
-            "  @blocked_us[pid, tid, $c, $f] = hist((nsecs - @start[tid]) / 1000);\n" +
+            "  @blocked_us[pid, tid, $c, $f] = hist((nsecs - $w.0) / 1000);\n" +
             "  @last_return[tid] = nsecs;\n";
-        const string Forget = "  delete(@start[tid]); delete(@timeout[tid]); delete(@call[tid]); delete(@fd[tid]);\n";
         string Exits(bool epoll) => string.Join(",", Calls.Where(c => IsEpoll(c.Call) == epoll).Select(c => $"tracepoint:syscalls:sys_exit_{MultiplexerCallDecoder.KernelName(c.Call)}"));
+        const string Begin = "  $ret = (int64)args->ret; $w = @wait[tid];\n";
         if (deliveries is EpollEventLayout layout)
         {
             // A wait that began before the probes were attached returns without its arguments: its events are
             // counted as such, not read. (In one probe with the rest: two probes on one tracepoint run in an order
             // the program does not choose.)
-            program.Append($"{Exits(epoll: true)} /{only}/ {{\n  $ret = (int64)args->ret;\n  if (@start[tid]) {{\n" +
-                counted + Deliveries(layout) + Forget + "  } else if ($ret > 0) {\n  @early[pid] = sum($ret);\n  }\n}\n");
-            program.Append($"{Exits(epoll: false)} /({only}) && @start[tid]/ {{\n  $ret = (int64)args->ret;\n" + counted + Forget + "}\n");
+            program.Append($"{Exits(epoll: true)} /{only}/ {{\n" + Begin + "  if ($w.0) {\n" +
+                counted + Deliveries(layout) + "  } else if ($ret > 0) {\n  @early[pid] = sum($ret);\n  }\n}\n");
+            program.Append($"{Exits(epoll: false)} /{only}/ {{\n" + Begin + "  if ($w.0) {\n" + counted + "  }\n}\n");
         }
         else
         {
-            program.Append($"{Exits(epoll: true)},{Exits(epoll: false)} /({only}) && @start[tid]/ {{\n  $ret = (int64)args->ret;\n" + counted + Forget + "}\n");
+            program.Append($"{Exits(epoll: true)},{Exits(epoll: false)} /{only}/ {{\n" + Begin + "  if ($w.0) {\n" + counted + "  }\n}\n");
         }
 
         program.Append($"interval:ms:{durationMilliseconds} {{ exit(); }}\n");
-        program.Append("END { clear(@start); clear(@timeout); clear(@last_return); clear(@call); clear(@fd);" + (deliveries is null ? string.Empty : " clear(@array);") + " }\n");
+        program.Append("END { clear(@wait); clear(@last_return);" + (deliveries is null ? string.Empty : " clear(@array);") + " }\n");
         program.Append(EpollCallProgram.AttachProbe(sentinelPid));
         return program.ToString();
+    }
+
+    /// <summary>How a wait returned, as the program counts it: one count a wait, with <see cref="ZeroTimeout"/> added for a poll.</summary>
+    private enum WaitOutcome
+    {
+        Events = 1,
+        Nothing = 2,
+        Interrupted = 3,
+        Failed = 4,
+        ZeroTimeout = 8,
     }
 
     private static bool IsEpoll(MultiplexerCall call) => call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2;
@@ -109,13 +118,12 @@ public static class WaitStatisticsProgram
     private static string Deliveries(EpollEventLayout layout)
     {
         var text = new StringBuilder();
-        text.Append("  if (@array[tid] != 0 && $ret > 0) {\n    $a = @array[tid]; $i = (int64)0;\n");
+        text.Append("  if ($ret > 0) {\n    $a = @array[tid]; $i = (int64)0;\n");
         text.Append($"    unroll({EventsReadPerWakeup}) {{\n      if ($i < $ret) {{\n");
         text.Append($"        $at = $a + (uint64)($i * {layout.Size});\n");
         text.Append($"        @delivered[pid, tid, $f, *(uint64 *)($at + {layout.DataOffset}), *(uint32 *)$at] = count(); @read[pid] = count();\n");
         text.Append("      }\n      $i++;\n    }\n");
         text.Append($"    if ($ret > {EventsReadPerWakeup}) {{ @beyond[pid] = sum($ret - {EventsReadPerWakeup}); }}\n  }}\n");
-        text.Append("  delete(@array[tid]);\n");
         return text.ToString();
     }
 
@@ -123,31 +131,40 @@ public static class WaitStatisticsProgram
     /// <param name="nameOf">A process's or thread's name.</param>
     public static List<MultiplexerWaitStatistics> Read(IEnumerable<string> maps, double seconds, Func<int, int?, string> nameOf)
     {
-        var counts = new Dictionary<string, Dictionary<WaitKey, long>>();
+        var outcomes = new Dictionary<WaitKey, Dictionary<int, long>>();
         var histograms = new Dictionary<string, Dictionary<WaitKey, Log2Histogram>>();
         foreach (var (map, keyText, value) in BpfTrace.MapEntries(maps))
         {
-            if (Key(keyText) is not { } key)
+            if (map == "@outcome" && value.ValueKind == JsonValueKind.Number && Key(keyText, out int outcome) is { } counted)
             {
-                continue;
-            }
+                if (!outcomes.TryGetValue(counted, out var byOutcome))
+                {
+                    byOutcome = new Dictionary<int, long>();
+                    outcomes[counted] = byOutcome;
+                }
 
-            if (value.ValueKind == JsonValueKind.Number)
-            {
-                Of(counts, map)[key] = value.GetInt64();
+                byOutcome[outcome] = value.GetInt64();
             }
-            else if (value.ValueKind == JsonValueKind.Array)
+            else if (value.ValueKind == JsonValueKind.Array && Key(keyText, out _) is { } key)
             {
-                Of(histograms, map)[key] = new Log2Histogram(value.EnumerateArray().Select(b =>
+                if (!histograms.TryGetValue(map, out var ofMap))
+                {
+                    ofMap = new Dictionary<WaitKey, Log2Histogram>();
+                    histograms[map] = ofMap;
+                }
+
+                ofMap[key] = new Log2Histogram(value.EnumerateArray().Select(b =>
                     new HistogramBucket(Bound(b, "min"), Bound(b, "max"), b.GetProperty("count").GetInt64())));
             }
         }
 
-        long Count(string name, WaitKey key) => counts.TryGetValue(name, out var map) && map.TryGetValue(key, out long value) ? value : 0;
         Log2Histogram Histogram(string name, WaitKey key) => histograms.TryGetValue(name, out var map) && map.TryGetValue(key, out var value) ? value : new Log2Histogram(Enumerable.Empty<HistogramBucket>());
-        return Of(counts, "@calls").Keys.OrderBy(k => k.Pid).ThenBy(k => k.Tid).ThenBy(k => k.Call).ThenBy(k => k.Fd).Select(key =>
+        return outcomes.OrderBy(o => o.Key.Pid).ThenBy(o => o.Key.Tid).ThenBy(o => o.Key.Call).ThenBy(o => o.Key.Fd).Select(entry =>
         {
-            long calls = Count("@calls", key), zero = Count("@zero_timeout", key);
+            var (key, byOutcome) = (entry.Key, entry.Value);
+            long Sum(Func<int, bool> which) => byOutcome.Where(o => which(o.Key)).Sum(o => o.Value);
+            const int Zero = (int)WaitOutcome.ZeroTimeout;
+            long calls = Sum(_ => true), zero = Sum(o => (o & Zero) != 0);
             return new MultiplexerWaitStatistics
             {
                 ProcessId = key.Pid,
@@ -158,11 +175,11 @@ public static class WaitStatisticsProgram
                 EpollFd = key.Fd >= 0 ? key.Fd : null,
                 Seconds = seconds,
                 Calls = calls,
-                WithEvents = Count("@with_events", key),
-                TimedOut = Count("@timed_out", key),
+                WithEvents = Sum(o => (o & ~Zero) == (int)WaitOutcome.Events),
+                TimedOut = Sum(o => o == (int)WaitOutcome.Nothing), // a finite timeout that passed: not a poll
                 ZeroTimeout = zero,
-                Errors = Count("@errors", key),
-                Interrupted = Count("@interrupted", key),
+                Errors = Sum(o => (o & ~Zero) is (int)WaitOutcome.Interrupted or (int)WaitOutcome.Failed),
+                Interrupted = Sum(o => (o & ~Zero) == (int)WaitOutcome.Interrupted),
                 EventsPerWakeup = Histogram("@events", key),
                 BlockedMicroseconds = Histogram("@blocked_us", key),
                 HandlerMicroseconds = Histogram("@handler_us", key),
@@ -199,16 +216,18 @@ public static class WaitStatisticsProgram
     /// <summary>A map's key: the thread, the call as its <see cref="MultiplexerCall"/> number, the instance (-1: none).</summary>
     private readonly record struct WaitKey(int Pid, int Tid, MultiplexerCall Call, int Fd);
 
-    private static WaitKey? Key(string text)
+    /// <summary>"pid,tid,call,fd", or with <paramref name="outcome"/> after them (the outcome map's key).</summary>
+    private static WaitKey? Key(string text, out int outcome)
     {
+        outcome = 0;
         var parts = text.Split(',');
-        if (parts.Length != 4)
+        if (parts.Length is not (4 or 5))
         {
             return null;
         }
 
-        var numbers = new int[4];
-        for (int i = 0; i < 4; i++)
+        var numbers = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
         {
             if (!int.TryParse(parts[i].Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out numbers[i]))
             {
@@ -216,19 +235,9 @@ public static class WaitStatisticsProgram
             }
         }
 
+        outcome = parts.Length == 5 ? numbers[4] : 0;
         return Enum.IsDefined((MultiplexerCall)numbers[2]) ? new WaitKey(numbers[0], numbers[1], (MultiplexerCall)numbers[2], numbers[3]) : null;
     }
 
     private static long Bound(JsonElement bucket, string name) => bucket.TryGetProperty(name, out var value) && value.TryGetInt64(out long bound) ? bound : 0;
-
-    private static Dictionary<WaitKey, T> Of<T>(Dictionary<string, Dictionary<WaitKey, T>> maps, string name)
-    {
-        if (!maps.TryGetValue(name, out var map))
-        {
-            map = new Dictionary<WaitKey, T>();
-            maps[name] = map;
-        }
-
-        return map;
-    }
 }
