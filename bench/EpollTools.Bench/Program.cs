@@ -430,10 +430,16 @@ internal static class Program
         // The measurement and the trace run past the loop (a generous bound), and end on their own: each says then
         // what the kernel dropped, if anything.
         int bound = 0;
-        double untraced = double.MaxValue, measured = double.MaxValue, exact = double.MaxValue;
+        double untraced = double.MaxValue, measured = double.MaxValue, exact = double.MaxValue, probesAlone = double.MaxValue, linesAlone = double.MaxValue;
         for (int run = 0; run < TracingRuns; run++)
         {
             untraced = Math.Min(untraced, PingPong(pingpong, RoundTrips, null, _ => () => { }));
+            // The floors bpftrace itself sets: its probes on the same calls doing nothing, and one line printed a call.
+            probesAlone = Math.Min(probesAlone, PingPong(pingpong, RoundTrips, null, pids => RawBpftrace(pids, only =>
+                string.Concat(new[] { "epoll_wait", "epoll_pwait", "epoll_pwait2", "poll", "ppoll", "select", "pselect6" }
+                    .Select(call => $"tracepoint:syscalls:sys_enter_{call},tracepoint:syscalls:sys_exit_{call} /{only}/ {{ }}\n")))));
+            linesAlone = Math.Min(linesAlone, PingPong(pingpong, RoundTrips, null, pids => RawBpftrace(pids, only =>
+                $"tracepoint:syscalls:sys_exit_epoll_ctl,tracepoint:syscalls:sys_exit_epoll_wait /{only}/ {{ printf(\"%d\\n\", args->ret); }}\n")));
             bound = Math.Max(bound, (int)(RoundTrips * untraced * 5 / 1e6) + 5000);
             measured = Math.Min(measured, PingPong(pingpong, RoundTrips, null, pids => Attach(runspace, said,
                 ps => ps.AddCommand("Measure-MultiplexerWait").AddParameter("Id", pids).AddParameter("Duration", bound))));
@@ -443,7 +449,11 @@ internal static class Program
         }
 
         report.Ratio("epoll ping-pong under Measure-MultiplexerWait", measured, untraced, "ns", "untraced", target: 1.2);
+        report.Ratio("epoll ping-pong under bpftrace's probes on the seven calls, doing nothing", probesAlone, untraced, "ns", "untraced", target: null);
+        report.Ratio("epoll ping-pong under Measure-MultiplexerWait", measured, probesAlone, "ns", "the probes doing nothing", target: null);
         report.Ratio("epoll ping-pong under Trace-EpollInterest -Exact", exact, untraced, "ns", "untraced", target: 2.0);
+        report.Ratio("epoll ping-pong under bpftrace printing one line a call (epoll_ctl, epoll_wait)", linesAlone, untraced, "ns", "untraced", target: null);
+        report.Ratio("epoll ping-pong under Trace-EpollInterest -Exact", exact, linesAlone, "ns", "one line a call", target: null);
         Console.WriteLine($"   (the exact trace wrote {written:N0} objects for {RoundTrips:N0} round trips{(said.Count > 0 ? "; " + string.Join("; ", said.Distinct()) : "; the kernel dropped none")})");
         if (Which("strace") is string strace)
         {
@@ -496,6 +506,15 @@ internal static class Program
         process.WaitForExit();
         detach();
         return perRoundTrip;
+    }
+
+    /// <summary>A bpftrace program of its own on the loop's processes, attached; killed once the loop ended.</summary>
+    private static Action RawBpftrace(int[] pids, Func<string, string> program)
+    {
+        var bpf = EpollTools.Core.Tracing.Exact.BpfTrace.StartAttached(
+            program(EpollTools.Core.Tracing.Exact.EpollCallProgram.OnlyThese(pids)) + EpollTools.Core.Tracing.Exact.EpollCallProgram.AttachProbe(Environment.ProcessId),
+            EpollTools.Core.Tracing.Exact.EpollCallProgram.AttachedLine, CancellationToken.None);
+        return bpf.Dispose;
     }
 
     /// <summary>

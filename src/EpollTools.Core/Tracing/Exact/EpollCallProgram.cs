@@ -54,32 +54,35 @@ public static class EpollCallProgram
         var program = new StringBuilder();
         void Probe(string attach, string predicate, string body) => program.Append($"{attach} /{predicate}/ {{\n{body}}}\n");
 
+        // A call's arguments are kept from its enter probe in one tuple a thread (each map operation costs the traced
+        // call), not deleted at its return: the thread's next call overwrites them, and a call entered before the
+        // probes were attached finds none (zeros).
         Probe("tracepoint:syscalls:sys_enter_epoll_ctl", only,
-            "  @ctl_epfd[tid] = args->epfd; @ctl_op[tid] = args->op; @ctl_fd[tid] = args->fd;\n" +
-            "  @ctl_ev[tid] = args->event != 0 ? *(uint32 *)((uint64)args->event) : 0;\n" +
-            $"  @ctl_data[tid] = args->event != 0 ? *(uint64 *)((uint64)args->event + {layout.DataOffset}) : 0;\n");
-        Probe("tracepoint:syscalls:sys_exit_epoll_ctl", $"({only}) && @ctl_op[tid]",
-            "  printf(\"C %llu %d %d %d %d %d %u %llu %d\\n\", nsecs, pid, tid, @ctl_epfd[tid], @ctl_op[tid], @ctl_fd[tid], @ctl_ev[tid], @ctl_data[tid], args->ret);\n" +
-            "  delete(@ctl_epfd[tid]); delete(@ctl_op[tid]); delete(@ctl_fd[tid]); delete(@ctl_ev[tid]); delete(@ctl_data[tid]);\n");
+            "  $ev = args->event != 0 ? *(uint32 *)((uint64)args->event) : (uint32)0;\n" +
+            $"  $data = args->event != 0 ? *(uint64 *)((uint64)args->event + {layout.DataOffset}) : (uint64)0;\n" +
+            "  @ctl[tid] = (args->epfd, args->op, args->fd, $ev, $data);\n");
+        Probe("tracepoint:syscalls:sys_exit_epoll_ctl", only,
+            "  $c = @ctl[tid];\n" +
+            "  if ($c.1 != 0) {\n    printf(\"C %llu %d %d %d %d %d %u %llu %d\\n\", nsecs, pid, tid, $c.0, $c.1, $c.2, $c.3, $c.4, args->ret);\n  }\n");
 
         Probe("tracepoint:syscalls:sys_enter_epoll_wait,tracepoint:syscalls:sys_enter_epoll_pwait,tracepoint:syscalls:sys_enter_epoll_pwait2", only,
-            "  @wait_epfd[tid] = args->epfd; @wait_events[tid] = (uint64)args->events;\n");
+            "  @wait[tid] = (args->epfd, (uint64)args->events);\n");
         var wait = new StringBuilder();
         // A wait entered before the probes were attached has no saved arguments: its return is said without its events.
-        wait.Append("  if (@wait_events[tid] == 0) {\n    printf(\"U %llu %d %d %lld\\n\", nsecs, pid, tid, (int64)args->ret);\n    return;\n  }\n");
-        wait.Append("  $n = (int64)args->ret; $array = @wait_events[tid];\n");
+        wait.Append("  $w = @wait[tid];\n");
+        wait.Append("  if ($w.1 == 0) {\n    printf(\"U %llu %d %d %lld\\n\", nsecs, pid, tid, (int64)args->ret);\n    return;\n  }\n");
+        wait.Append("  $n = (int64)args->ret; $array = $w.1;\n");
         // Each line costs the traced call a perf buffer output (and its reader's wakeup): the first event rides on
         // the wait's own line, the others follow as lines of their own.
         wait.Append("  if ($n > 0) {\n");
-        wait.Append($"    printf(\"W %llu %d %d %d %lld %u %llu\\n\", nsecs, pid, tid, @wait_epfd[tid], $n, *(uint32 *)$array, *(uint64 *)($array + {layout.DataOffset}));\n");
-        wait.Append("  } else {\n    printf(\"W %llu %d %d %d %lld\\n\", nsecs, pid, tid, @wait_epfd[tid], $n);\n  }\n");
+        wait.Append($"    printf(\"W %llu %d %d %d %lld %u %llu\\n\", nsecs, pid, tid, $w.0, $n, *(uint32 *)$array, *(uint64 *)($array + {layout.DataOffset}));\n");
+        wait.Append("  } else {\n    printf(\"W %llu %d %d %d %lld\\n\", nsecs, pid, tid, $w.0, $n);\n  }\n");
         wait.Append("  $i = (int64)1;\n");
         wait.Append($"  unroll({EventsPerWakeup - 1}) {{\n");
         wait.Append("    if ($i < $n) {\n");
         wait.Append($"      $at = $array + (uint64)($i * {layout.Size});\n");
-        wait.Append($"      printf(\"E %llu %d %d %d %lld %u %llu\\n\", nsecs, pid, tid, @wait_epfd[tid], $i, *(uint32 *)$at, *(uint64 *)($at + {layout.DataOffset}));\n");
+        wait.Append($"      printf(\"E %llu %d %d %d %lld %u %llu\\n\", nsecs, pid, tid, $w.0, $i, *(uint32 *)$at, *(uint64 *)($at + {layout.DataOffset}));\n");
         wait.Append("    }\n    $i++;\n  }\n");
-        wait.Append("  delete(@wait_epfd[tid]); delete(@wait_events[tid]);\n");
         Probe("tracepoint:syscalls:sys_exit_epoll_wait,tracepoint:syscalls:sys_exit_epoll_pwait,tracepoint:syscalls:sys_exit_epoll_pwait2", only, wait.ToString());
 
         Probe("tracepoint:syscalls:sys_exit_epoll_create1,tracepoint:syscalls:sys_exit_epoll_create", only,
@@ -109,8 +112,7 @@ public static class EpollCallProgram
         program.Append(AttachProbe(sentinelPid));
 
         // Maps are printed at exit unless cleared: an exact trace wants its lines only.
-        program.Append("END {\n  clear(@ctl_epfd); clear(@ctl_op); clear(@ctl_fd); clear(@ctl_ev); clear(@ctl_data);\n" +
-            "  clear(@wait_epfd); clear(@wait_events); clear(@close_fd); clear(@dup_old); clear(@dup_new); clear(@clone_flags);" +
+        program.Append("END {\n  clear(@ctl); clear(@wait); clear(@close_fd); clear(@dup_old); clear(@dup_new); clear(@clone_flags);" +
             (follow ? " clear(@followed);" : string.Empty) + "\n}\n");
         return program.ToString();
     }
