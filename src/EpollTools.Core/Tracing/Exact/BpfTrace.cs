@@ -173,29 +173,6 @@ public sealed class BpfTrace : IDisposable
         return false;
     }
 
-    /// <summary>
-    /// Every entry of the maps bpftrace printed (each the JSON of one map: {"@name": {"key": value}}): the map's name,
-    /// the key as printed ("pid,tid"), and the value (a number, or a histogram's array of buckets), to be read before
-    /// the next entry is taken.
-    /// </summary>
-    public static IEnumerable<(string Map, string Key, JsonElement Value)> MapEntries(IEnumerable<string> maps)
-    {
-        foreach (string json in maps)
-        {
-            using var document = JsonDocument.Parse(json);
-            foreach (var map in document.RootElement.EnumerateObject())
-            {
-                if (map.Value.ValueKind == JsonValueKind.Object)
-                {
-                    foreach (var entry in map.Value.EnumerateObject())
-                    {
-                        yield return (map.Name, entry.Name, entry.Value);
-                    }
-                }
-            }
-        }
-    }
-
     /// <summary>The next printf line, or null when none came within <paramref name="wait"/> (or bpftrace ended).</summary>
     public string? Next(TimeSpan wait, CancellationToken cancel) => _pending.TryDequeue(out string? line) ? line : Take(wait, cancel);
 

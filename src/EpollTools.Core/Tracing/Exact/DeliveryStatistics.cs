@@ -25,7 +25,7 @@ public sealed record DeliveryMaps(IReadOnlyList<DeliveryCount> Counts, long Beyo
     {
         var counts = new List<DeliveryCount>();
         long read = 0, beyond = 0, early = 0;
-        foreach (var (map, keyText, value) in BpfTrace.MapEntries(maps))
+        foreach (var (map, keyText, value) in BpfMaps.Entries(maps))
         {
             if (value.ValueKind != JsonValueKind.Number)
             {

@@ -38,7 +38,10 @@ public static class WaitStatisticsProgram
     private static string IntTimeout(string argument) => $"(int32){argument} < 0 ? -1 : ((int32){argument} == 0 ? 0 : 1)";
 
     private static string PointedTimeout(string argument)
-        => $"(uint64){argument} == 0 ? -1 : ((*(int64 *)((uint64){argument}) == 0 && *(int64 *)((uint64){argument} + 8) == 0) ? 0 : 1)";
+        => $"(uint64){argument} == 0 ? -1 : ((*(int64 *)((uint64){argument}) == 0 && *(int64 *)((uint64){argument} + {SecondWord}) == 0) ? 0 : 1)";
+
+    /// <summary>Where a timespec's tv_nsec (or a timeval's tv_usec) is: after the 64-bit seconds.</summary>
+    private const int SecondWord = 8;
 
     /// <summary>
     /// How many of the events one epoll wait returned are counted by registration (bpftrace unrolls the loop: a
@@ -133,7 +136,7 @@ public static class WaitStatisticsProgram
     {
         var outcomes = new Dictionary<WaitKey, Dictionary<int, long>>();
         var histograms = new Dictionary<string, Dictionary<WaitKey, Log2Histogram>>();
-        foreach (var (map, keyText, value) in BpfTrace.MapEntries(maps))
+        foreach (var (map, keyText, value) in BpfMaps.Entries(maps))
         {
             if (map == "@outcome" && value.ValueKind == JsonValueKind.Number && Key(keyText, out int outcome) is { } counted)
             {
