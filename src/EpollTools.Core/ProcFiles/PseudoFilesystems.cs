@@ -5,8 +5,10 @@ using EpollTools.Core.Parsing;
 namespace EpollTools.Core.ProcFiles;
 
 /// <summary>
-/// The devices of the kernel's socket and pipe filesystems (sockfs, pipefs), learned once from a socket pair and a
-/// pipe this process makes for the purpose: an epoll line's sdev then tells a socket or a pipe without reading its link.
+/// The devices of the kernel's socket, pipe and anonymous-inode filesystems (sockfs, pipefs, anon_inodefs), learned
+/// once from a socket pair, a pipe and an eventfd this process makes for the purpose: an epoll line's sdev then tells
+/// a socket or a pipe without reading its link, and an anonymous file (eventfd, timerfd, signalfd...), whose inode is
+/// one that every other such file shares: it does not tell one from another.
 /// </summary>
 public static class PseudoFilesystems
 {
@@ -22,11 +24,20 @@ public static class PseudoFilesystems
         return DeviceOf(pipe.ReadEnd.Fd);
     });
 
+    private static readonly Lazy<(uint Major, uint Minor)> AnonInodeFsDevice = new(() =>
+    {
+        using var eventFd = EventFd.Create();
+        return DeviceOf(eventFd.Fd);
+    });
+
     /// <summary>sockfs's device, as statx gives it.</summary>
     public static (uint Major, uint Minor) SockFs => SockFsDevice.Value;
 
     /// <summary>pipefs's device, as statx gives it.</summary>
     public static (uint Major, uint Minor) PipeFs => PipeFsDevice.Value;
+
+    /// <summary>anon_inodefs's device, as statx gives it.</summary>
+    public static (uint Major, uint Minor) AnonInodeFs => AnonInodeFsDevice.Value;
 
     /// <summary>Whether <paramref name="line"/>'s sdev is <paramref name="device"/> (false on a kernel that prints none).</summary>
     public static bool IsOn(EpollTargetLine line, (uint Major, uint Minor) device)

@@ -100,6 +100,23 @@ public sealed class DeliveryStatisticsTests
         Assert.Null(file.Finding);
     }
 
+    [Fact]
+    public void AnonymousFilesAreOneFileOnlyWhereKcmpSaysSo()
+    {
+        // Two eventfds of this process: one anonymous inode for both, as fdinfo shows it; kcmp tells them apart.
+        using var first = EventFd.Create();
+        using var second = EventFd.Create();
+        int me = System.Environment.ProcessId;
+        KnownRegistration Anonymous(int epollFd, int instance, int fd) => Registered(me, epollFd, instance, fd, (ulong)fd, 1038) with { Anonymous = true };
+        var atEnd = new[] { Anonymous(50, 1, first.Fd), Anonymous(51, 2, second.Fd) };
+        var counts = new[] { new DeliveryCount(me, me, 50, (ulong)first.Fd, EpollEvents.In, 3), new DeliveryCount(me, me + 1, 51, (ulong)second.Fd, EpollEvents.In, 3) };
+        Assert.Empty(DeliveryStatistics.BySharedFile(counts, atEnd, atEnd, NameOf)); // two files, each in one instance
+
+        var shared = new[] { Anonymous(50, 1, first.Fd), Anonymous(51, 2, first.Fd) with { Data = 99 } };
+        var file = Assert.Single(DeliveryStatistics.BySharedFile(counts, shared, shared, NameOf)); // one file in two instances
+        Assert.Equal(2, file.Watchers);
+    }
+
     [Theory]
     [InlineData(19, 19, 4, null)]
     [InlineData(18, 20, 4, "one of 4")]

@@ -65,7 +65,13 @@ public sealed record DeliveryMaps(IReadOnlyList<DeliveryCount> Counts, long Beyo
 
 /// <summary>A registration as fdinfo showed it at one moment, with what its fd was then and its instance's identity.</summary>
 /// <param name="Instance">The same number for the epoll fds (of one process or several) that are one instance.</param>
-public sealed record KnownRegistration(int Pid, int EpollFd, int Instance, int Fd, EpollEvents Events, ulong Data, ulong? Inode, string? Device, string Target);
+/// <param name="Anonymous">
+/// The file is on anon_inodefs (an eventfd, a timerfd...): its inode is shared by every such file, so only kcmp
+/// on its fd (<paramref name="Open"/>) tells whether two registrations are of one file.
+/// </param>
+/// <param name="Open">Its fd is open now and is the registered file, as far as its link tells.</param>
+public sealed record KnownRegistration(int Pid, int EpollFd, int Instance, int Fd, EpollEvents Events, ulong Data, ulong? Inode, string? Device, string Target,
+    bool Anonymous = false, bool Open = true);
 
 /// <summary>The registrations of every epoll instance of some processes, read now.</summary>
 public static class RegistrationSnapshot
@@ -110,8 +116,9 @@ public static class RegistrationSnapshot
                 var (targets, links) = lines[holder];
                 foreach (var line in targets)
                 {
-                    known.Add(new KnownRegistration(holder.Pid, holder.Fd, instance, line.Tfd, line.Events, line.Data, line.Ino, line.Device,
-                        Describe(resolver, holder.Pid, line, links)));
+                    var (target, open) = Describe(resolver, holder.Pid, line, links);
+                    known.Add(new KnownRegistration(holder.Pid, holder.Fd, instance, line.Tfd, line.Events, line.Data, line.Ino, line.Device, target,
+                        PseudoFilesystems.IsOn(line, PseudoFilesystems.AnonInodeFs), open));
                 }
             }
         }
@@ -119,20 +126,20 @@ public static class RegistrationSnapshot
         return known;
     }
 
-    private static string Describe(TargetResolver resolver, int pid, Parsing.EpollTargetLine line, Dictionary<int, string> links)
+    private static (string Target, bool Open) Describe(TargetResolver resolver, int pid, Parsing.EpollTargetLine line, Dictionary<int, string> links)
     {
         if (!links.TryGetValue(line.Tfd, out var link))
         {
-            return $"(fd {line.Tfd} closed: the registration stays while another fd holds the file)";
+            return ($"(fd {line.Tfd} closed: the registration stays while another fd holds the file)", false);
         }
 
         // A socket's or pipe's link names its inode: another inode is another file that took the closed fd's number.
         if (FdEntry.ParseLink(link) is { } file && line.Ino is ulong registered && file.Inode != registered)
         {
-            return $"(fd {line.Tfd} closed and taken by another file: the registration is stale)";
+            return ($"(fd {line.Tfd} closed and taken by another file: the registration is stale)", false);
         }
 
-        return resolver.Resolve(pid, line.Tfd, link).Description;
+        return (resolver.Resolve(pid, line.Tfd, link).Description, true);
     }
 }
 
@@ -213,9 +220,8 @@ public static class DeliveryStatistics
         var registrations = atEnd.Concat(atStart.Where(s => !atEnd.Any(e => e.Pid == s.Pid && e.EpollFd == s.EpollFd && e.Fd == s.Fd)))
             .Where(r => r.Inode is not null).ToList();
         var files = new List<SharedFileDeliveries>();
-        foreach (var file in registrations.GroupBy(r => (r.Inode!.Value, r.Device)))
+        foreach (var watchers in SameFiles(registrations))
         {
-            var watchers = file.ToList();
             var received = new List<DeliveryReceiver>();
             foreach (var watcher in watchers)
             {
@@ -252,8 +258,8 @@ public static class DeliveryStatistics
             files.Add(new SharedFileDeliveries
             {
                 Target = watchers[0].Target,
-                Inode = file.Key.Value,
-                Device = file.Key.Device,
+                Inode = watchers[0].Inode!.Value,
+                Device = watchers[0].Device,
                 Watchers = instances,
                 Exclusive = exclusive,
                 Events = total,
@@ -263,6 +269,43 @@ public static class DeliveryStatistics
         }
 
         return files.OrderByDescending(f => f.Events).ToList();
+    }
+
+    /// <summary>
+    /// The registrations grouped by file: by inode and device, but for anonymous files (all of one inode), which are
+    /// one file only where kcmp says their open fds are; one whose fd is closed or that kcmp cannot compare is alone.
+    /// </summary>
+    private static IEnumerable<List<KnownRegistration>> SameFiles(IEnumerable<KnownRegistration> registrations)
+    {
+        foreach (var byInode in registrations.GroupBy(r => (r.Inode!.Value, r.Device)))
+        {
+            if (!byInode.First().Anonymous)
+            {
+                yield return byInode.ToList();
+                continue;
+            }
+
+            var files = new List<List<KnownRegistration>>();
+            foreach (var registration in byInode)
+            {
+                var same = registration.Open
+                    ? files.FirstOrDefault(f => f[0].Open && ProcFiles.FileIdentity.SameFile(f[0].Pid, f[0].Fd, registration.Pid, registration.Fd) == true)
+                    : null;
+                if (same is null)
+                {
+                    files.Add(new List<KnownRegistration> { registration });
+                }
+                else
+                {
+                    same.Add(registration);
+                }
+            }
+
+            foreach (var file in files)
+            {
+                yield return file;
+            }
+        }
     }
 
     /// <summary>
