@@ -93,7 +93,7 @@ Describe 'Trace-EpollInterest -Exact' -Skip:([bool] $why) {
             'IN 0x11 -> IN|ONESHOT 0x12'
             'IN, event 1 of 1'
             'one-shot fired: nothing more until EPOLL_CTL_MOD'
-            'no event: the timeout passed'
+            'no event: a poll (zero timeout) found nothing ready'
             'ONESHOT 0x12 -> IN 0x13'
             'IN 0x21'
             'closed without DEL: the file''s last fd, the kernel removed it'

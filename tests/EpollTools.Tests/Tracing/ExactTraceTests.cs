@@ -23,9 +23,9 @@ public sealed class ExactTraceTests
     {
         var ctl = Record($"C 28654217783446 {Pid} {Pid} 3 1 4 1 4 -17");
         Assert.Equal((EpollCall.Ctl, 28654217783446UL, 3, 1, 4, 1u, 4UL, -17L), (ctl.Call, ctl.Nanoseconds, ctl.EpollFd, ctl.Op, ctl.Fd, ctl.Events, ctl.Data, ctl.Result));
-        var wait = Record($"W 28654114572806 {Pid} 7 3 0");
-        Assert.Equal((EpollCall.WaitReturn, 7, 3, 0L, false), (wait.Call, wait.Tid, wait.EpollFd, wait.Result, wait.CarriesFirstEvent));
-        var withFirst = Record($"W 28654114572806 {Pid} 7 3 2 1 4096");
+        var wait = Record($"W 28654114572806 {Pid} 7 3 0 0");
+        Assert.Equal((EpollCall.WaitReturn, 7, 3, 0, 0L, false), (wait.Call, wait.Tid, wait.EpollFd, wait.TimeoutSign, wait.Result, wait.CarriesFirstEvent));
+        var withFirst = Record($"W 28654114572806 {Pid} 7 3 -1 2 1 4096");
         Assert.Equal((2L, true, 1u, 4096UL), (withFirst.Result, withFirst.CarriesFirstEvent, withFirst.Events, withFirst.Data));
         var delivered = Record($"E 28654114588926 {Pid} {Pid} 3 0 1 18446744073709551615");
         Assert.Equal((EpollCall.Event, 0, 1u, ulong.MaxValue), (delivered.Call, delivered.Index, delivered.Events, delivered.Data));
@@ -82,7 +82,7 @@ public sealed class ExactTraceTests
     public void PutsRecordsFromSeveralCpusBackInTheKernelsOrderOnceTheyAreOldEnough()
     {
         var held = new TimeOrderedRecords();
-        foreach (string line in new[] { $"C 300 {Pid} 9 3 1 5 1 65 0", $"F 100 {Pid} {Pid} 9 0", $"W 200 {Pid} {Pid} 3 1", $"E 200 {Pid} {Pid} 3 0 1 7" })
+        foreach (string line in new[] { $"C 300 {Pid} 9 3 1 5 1 65 0", $"F 100 {Pid} {Pid} 9 0", $"W 200 {Pid} {Pid} 3 -1 1", $"E 200 {Pid} {Pid} 3 0 1 7" })
         {
             held.Add(Record(line));
         }
@@ -102,7 +102,7 @@ public sealed class ExactTraceTests
     [InlineData("C x 2 3 4 5 6 7 8 9")]
     [InlineData("Z 1 2 3 4")]
     [InlineData("F 1 2 3 4")]
-    [InlineData("W 1 2 3 4 99999999999999999999")]
+    [InlineData("W 1 2 3 4 5 99999999999999999999")]
     public void LeavesAnythingElseAlone(string line) => Assert.Null(EpollCallRecord.Parse(line));
 
     [Fact]
@@ -115,11 +115,11 @@ public sealed class ExactTraceTests
             $"C 200 {Pid} {Pid} 3 1 4 1 17 0",           // ADD fd 4 IN, data 0x11
             $"C 300 {Pid} {Pid} 3 1 4 1 17 -17",         // again: EEXIST
             $"C 400 {Pid} {Pid} 3 3 4 1073741825 18 0",  // MOD IN|ONESHOT, data 0x12
-            $"W 500 {Pid} {Pid} 3 1 1 18",               // one event, on the wait's line: delivered, disarms
-            $"W 600 {Pid} {Pid} 3 0",                    // timed out
+            $"W 500 {Pid} {Pid} 3 0 1 1 18",             // a poll, one event on the wait's line: delivered, disarms
+            $"W 600 {Pid} {Pid} 3 1 0",                  // a finite timeout that passed
             $"C 700 {Pid} {Pid} 3 3 4 1 19 0",           // MOD IN, data 0x13: re-armed
             $"C 800 {Pid} {Pid} 3 2 4 21875 139728693595808 0", // DEL (its event pointer is not read)
-            $"W 900 {Pid} {Pid} 3 -4",                   // EINTR
+            $"W 900 {Pid} {Pid} 3 -1 -4",                // EINTR
         }.SelectMany(line => tracer.Apply(Record(line))).ToList();
 
         Assert.Equal(new[]
@@ -139,10 +139,19 @@ public sealed class ExactTraceTests
     }
 
     [Fact]
+    public void TellsAPollThatFoundNothingFromATimeoutThatPassed()
+    {
+        var tracer = new ExactInterestTracer(onlyEpollFd: null);
+        var changes = new[] { $"W 1 {Pid} {Pid} 3 0 0", $"W 2 {Pid} {Pid} 3 1 0" }.SelectMany(line => tracer.Apply(Record(line))).ToList();
+        Assert.Equal(new[] { "no event: a poll (zero timeout) found nothing ready", "no event: the timeout passed" }, changes.Select(c => c.Detail));
+        Assert.All(changes, c => Assert.Equal(InterestChangeKind.TimedOut, c.Change));
+    }
+
+    [Fact]
     public void SaysWhenAWakeupHadMoreEventsThanAreRead()
     {
         var tracer = new ExactInterestTracer(onlyEpollFd: null);
-        var changes = new[] { $"C 1 {Pid} {Pid} 3 1 4 1 7 0", $"W 2 {Pid} {Pid} 3 12 1 7", $"E 2 {Pid} {Pid} 3 1 1 7", $"W 3 {Pid} {Pid} 3 1 1 7" }
+        var changes = new[] { $"C 1 {Pid} {Pid} 3 1 4 1 7 0", $"W 2 {Pid} {Pid} 3 -1 12 1 7", $"E 2 {Pid} {Pid} 3 1 1 7", $"W 3 {Pid} {Pid} 3 -1 1 1 7" }
             .SelectMany(line => tracer.Apply(Record(line))).Where(c => c.Change == InterestChangeKind.Delivered).ToList();
         Assert.Equal($"IN, event 1 of 12; only the first {EpollCallProgram.EventsPerWakeup} of a wakeup are read", changes[0].Detail);
         Assert.Equal($"IN, event 2 of 12; only the first {EpollCallProgram.EventsPerWakeup} of a wakeup are read", changes[1].Detail);

@@ -65,8 +65,10 @@ public static class EpollCallProgram
             "  $c = @ctl[tid];\n" +
             "  if ($c.1 != 0) {\n    printf(\"C %llu %d %d %d %d %d %u %llu %d\\n\", nsecs, pid, tid, $c.0, $c.1, $c.2, $c.3, $c.4, args->ret);\n  }\n");
 
-        Probe("tracepoint:syscalls:sys_enter_epoll_wait,tracepoint:syscalls:sys_enter_epoll_pwait,tracepoint:syscalls:sys_enter_epoll_pwait2", only,
-            "  @wait[tid] = (args->epfd, (uint64)args->events);\n");
+        Probe("tracepoint:syscalls:sys_enter_epoll_wait,tracepoint:syscalls:sys_enter_epoll_pwait", only,
+            $"  @wait[tid] = (args->epfd, (uint64)args->events, {TimeoutSign.OfMilliseconds("args->timeout")});\n");
+        Probe("tracepoint:syscalls:sys_enter_epoll_pwait2", only,
+            $"  @wait[tid] = (args->epfd, (uint64)args->events, {TimeoutSign.OfPointer("args->timeout")});\n");
         var wait = new StringBuilder();
         // A wait entered before the probes were attached has no saved arguments: its return is said without its events.
         wait.Append("  $w = @wait[tid];\n");
@@ -75,8 +77,8 @@ public static class EpollCallProgram
         // Each line costs the traced call a perf buffer output (and its reader's wakeup): the first event rides on
         // the wait's own line, the others follow as lines of their own.
         wait.Append("  if ($n > 0) {\n");
-        wait.Append($"    printf(\"W %llu %d %d %d %lld %u %llu\\n\", nsecs, pid, tid, $w.0, $n, *(uint32 *)$array, *(uint64 *)($array + {layout.DataOffset}));\n");
-        wait.Append("  } else {\n    printf(\"W %llu %d %d %d %lld\\n\", nsecs, pid, tid, $w.0, $n);\n  }\n");
+        wait.Append($"    printf(\"W %llu %d %d %d %d %lld %u %llu\\n\", nsecs, pid, tid, $w.0, $w.2, $n, *(uint32 *)$array, *(uint64 *)($array + {layout.DataOffset}));\n");
+        wait.Append("  } else {\n    printf(\"W %llu %d %d %d %d %lld\\n\", nsecs, pid, tid, $w.0, $w.2, $n);\n  }\n");
         wait.Append("  $i = (int64)1;\n");
         wait.Append($"  unroll({EventsPerWakeup - 1}) {{\n");
         wait.Append("    if ($i < $n) {\n");

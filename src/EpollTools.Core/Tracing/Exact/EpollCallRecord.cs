@@ -10,7 +10,7 @@ public enum EpollCall
     Ctl,
 
     /// <summary>
-    /// An epoll wait returned: Result events (or -errno). The first event comes with it (<see cref="EpollCallRecord.CarriesFirstEvent"/>:
+    /// An epoll wait returned: Result events (or -errno), and its TimeoutSign. The first event comes with it (<see cref="EpollCallRecord.CarriesFirstEvent"/>:
     /// Events, Data), the others follow as <see cref="Event"/> lines.
     /// </summary>
     WaitReturn,
@@ -60,6 +60,9 @@ public sealed record EpollCallRecord(EpollCall Call, ulong Nanoseconds, int Pid,
     /// <summary>The call's return value: a count or an fd, or -errno.</summary>
     public long Result { get; init; }
 
+    /// <summary>A wait's timeout: -1 none, 0 zero (a poll), 1 finite (also for a wait begun before the trace: not known).</summary>
+    public int TimeoutSign { get; init; } = 1;
+
     /// <summary>Whether a wait's return carries its first event (Index 0, Events, Data).</summary>
     public bool CarriesFirstEvent { get; init; }
 
@@ -93,11 +96,11 @@ public sealed record EpollCallRecord(EpollCall Call, ulong Nanoseconds, int Pid,
                     EpollFd = Int(fields[4]), Op = Int(fields[5]), Fd = Int(fields[6]),
                     Events = uint.Parse(fields[7], CultureInfo.InvariantCulture), Data = ulong.Parse(fields[8], CultureInfo.InvariantCulture), Result = Long(fields[9]),
                 },
-                ('W', 6) => new EpollCallRecord(EpollCall.WaitReturn, ns, pid, tid) { EpollFd = Int(fields[4]), Result = Long(fields[5]) },
-                ('W', 8) => new EpollCallRecord(EpollCall.WaitReturn, ns, pid, tid)
+                ('W', 7) => new EpollCallRecord(EpollCall.WaitReturn, ns, pid, tid) { EpollFd = Int(fields[4]), TimeoutSign = Int(fields[5]), Result = Long(fields[6]) },
+                ('W', 9) => new EpollCallRecord(EpollCall.WaitReturn, ns, pid, tid)
                 {
-                    EpollFd = Int(fields[4]), Result = Long(fields[5]), CarriesFirstEvent = true,
-                    Events = uint.Parse(fields[6], CultureInfo.InvariantCulture), Data = ulong.Parse(fields[7], CultureInfo.InvariantCulture),
+                    EpollFd = Int(fields[4]), TimeoutSign = Int(fields[5]), Result = Long(fields[6]), CarriesFirstEvent = true,
+                    Events = uint.Parse(fields[7], CultureInfo.InvariantCulture), Data = ulong.Parse(fields[8], CultureInfo.InvariantCulture),
                 },
                 ('E', 8) => new EpollCallRecord(EpollCall.Event, ns, pid, tid)
                 {

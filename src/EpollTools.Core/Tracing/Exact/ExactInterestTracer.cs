@@ -168,7 +168,7 @@ public sealed partial class ExactInterestTracer
 
         if (r.Result == 0)
         {
-            yield return Change(r, InterestChangeKind.TimedOut, r.EpollFd, "no event: the timeout passed") with { ThreadId = r.Tid };
+            yield return Change(r, InterestChangeKind.TimedOut, r.EpollFd, r.TimeoutSign == 0 ? "no event: a poll (zero timeout) found nothing ready" : "no event: the timeout passed") with { ThreadId = r.Tid };
         }
         else if (r.Result < 0)
         {

@@ -18,30 +18,17 @@ namespace EpollTools.Core.Tracing.Exact;
 /// </summary>
 public static class WaitStatisticsProgram
 {
-    /// <summary>
-    /// Each call's tracepoint name, what its enter probe keeps as the instance (-1: none), and its timeout as a sign:
-    /// -1 infinite, 0 zero (a poll), 1 finite. A timespec (__kernel_timespec: two 64-bit words) or a timeval (two longs:
-    /// 64-bit words on a 64-bit kernel) is zero when both words are; a NULL one is infinite.
-    /// </summary>
+    /// <summary>Each call, what its enter probe keeps as the instance (-1: none), and its timeout's sign.</summary>
     private static readonly (MultiplexerCall Call, string Fd, string Timeout)[] Calls =
     {
-        (MultiplexerCall.EpollWait, "args->epfd", IntTimeout("args->timeout")),
-        (MultiplexerCall.EpollPwait, "args->epfd", IntTimeout("args->timeout")),
-        (MultiplexerCall.EpollPwait2, "args->epfd", PointedTimeout("args->timeout")),
-        (MultiplexerCall.Poll, "-1", IntTimeout("args->timeout_msecs")),
-        (MultiplexerCall.Ppoll, "-1", PointedTimeout("args->tsp")),
-        (MultiplexerCall.Select, "-1", PointedTimeout("args->tvp")),
-        (MultiplexerCall.Pselect6, "-1", PointedTimeout("args->tsp")),
+        (MultiplexerCall.EpollWait, "args->epfd", TimeoutSign.OfMilliseconds("args->timeout")),
+        (MultiplexerCall.EpollPwait, "args->epfd", TimeoutSign.OfMilliseconds("args->timeout")),
+        (MultiplexerCall.EpollPwait2, "args->epfd", TimeoutSign.OfPointer("args->timeout")),
+        (MultiplexerCall.Poll, "-1", TimeoutSign.OfMilliseconds("args->timeout_msecs")),
+        (MultiplexerCall.Ppoll, "-1", TimeoutSign.OfPointer("args->tsp")),
+        (MultiplexerCall.Select, "-1", TimeoutSign.OfPointer("args->tvp")),
+        (MultiplexerCall.Pselect6, "-1", TimeoutSign.OfPointer("args->tsp")),
     };
-
-    // The syscall's int argument sits in a 64-bit slot: its low 32 bits are the value.
-    private static string IntTimeout(string argument) => $"(int32){argument} < 0 ? -1 : ((int32){argument} == 0 ? 0 : 1)";
-
-    private static string PointedTimeout(string argument)
-        => $"(uint64){argument} == 0 ? -1 : ((*(int64 *)((uint64){argument}) == 0 && *(int64 *)((uint64){argument} + {SecondWord}) == 0) ? 0 : 1)";
-
-    /// <summary>Where a timespec's tv_nsec (or a timeval's tv_usec) is: after the 64-bit seconds.</summary>
-    private const int SecondWord = 8;
 
     /// <summary>
     /// How many of the events one epoll wait returned are counted by registration (bpftrace unrolls the loop: a
