@@ -221,6 +221,23 @@ Describe 'Measure-MultiplexerWait' -Skip:([bool] $why) {
         finally { Stop-Helper $fixture.Process }
     }
 
+    It 'says a thread stopped in its wait was held there, not that no event came' {
+        $fixture = Start-Fixture $sequenceExe 'waiting'
+        try {
+            & kill -STOP $fixture.pid
+            Wait-Until { (Get-Content "/proc/$($fixture.pid)/task/$($fixture.waiter)/stat" -Raw) -match '\) T ' } | Should -BeTrue
+            $stats = @(Measure-MultiplexerWait -Id $fixture.pid -Duration 500 -InformationAction Ignore)
+            $stats | Should -HaveCount 1
+            $stats[0].ThreadId | Should -Be $fixture.waiter
+            $stats[0].Calls | Should -Be 0
+            $stats[0].Finding | Should -Be 'stopped by a signal, in epoll_wait: no wait could return during the measurement, whatever was ready'
+        }
+        finally {
+            & kill -CONT $fixture.pid
+            Stop-Helper $fixture.Process
+        }
+    }
+
     It 'refuses without bpftrace on PATH, naming the package' {
         $path = $env:PATH
         try {

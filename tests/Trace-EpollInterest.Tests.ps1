@@ -139,6 +139,14 @@ Describe 'How a trace ends' {
         finally { $null = Stop-BackgroundCommand $trace }
     }
 
+    It 'refuses -Follow without -Exact: only the exact trace sees a fork as it happens' {
+        $failed = $null
+        try { Trace-EpollInterest -Id $fx.pid -Follow -Count 1 } catch { $failed = $_ }
+        $failed.FullyQualifiedErrorId | Should -Be 'FollowWithoutExact,EpollTools.Commands.TraceEpollInterestCommand'
+        [string] $failed.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $failed.ErrorDetails.RecommendedAction | Should -Match '-Exact'
+    }
+
     It 'stops after -Count samples and after -Duration, writing nothing when nothing changes' {
         @(Trace-EpollInterest -Id $fx.pid -EpollFd $fx.epoll -Interval 10 -Count 3) | Should -HaveCount 0
         @(Trace-EpollInterest -Id $fx.pid -EpollFd $fx.epoll -Interval 10 -Duration ([TimeSpan]::FromMilliseconds(50))) | Should -HaveCount 0

@@ -72,13 +72,20 @@ public static class EpollWaiters
     /// with its call and, for an epoll wait, its epoll fd, as <see cref="EpollWaitsOf"/> reads them.
     /// </summary>
     public static List<(int Tid, int? EpollFd, MultiplexerSyscall Call)> MultiplexerWaitsOf(int pid)
+        => MultiplexerWaitsWithCondition(pid).Where(w => w.Condition.CanBeWoken).Select(w => (w.Tid, w.EpollFd, w.Call)).ToList();
+
+    /// <summary>
+    /// The threads of <paramref name="pid"/> whose syscall file shows a multiplexing wait now, held ones too (stopped,
+    /// traced, frozen, exiting: their syscall file still shows the wait they left), each with its condition.
+    /// </summary>
+    public static List<(int Tid, int? EpollFd, MultiplexerSyscall Call, ThreadCondition Condition)> MultiplexerWaitsWithCondition(int pid)
     {
-        var waits = new List<(int, int?, MultiplexerSyscall)>();
+        var waits = new List<(int, int?, MultiplexerSyscall, ThreadCondition)>();
         foreach (var (tid, _, firstArgument, call) in ThreadsInMultiplexerWaits(pid))
         {
-            if (ThreadCondition.Read(pid, tid) is { CanBeWoken: true })
+            if (ThreadCondition.Read(pid, tid) is { } condition)
             {
-                waits.Add((tid, IsEpollWait(call.Call) ? (int)firstArgument : null, call));
+                waits.Add((tid, IsEpollWait(call.Call) ? (int)firstArgument : null, call, condition));
             }
         }
 

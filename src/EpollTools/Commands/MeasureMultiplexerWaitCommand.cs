@@ -119,14 +119,15 @@ public sealed class MeasureMultiplexerWaitCommand : ProcessSelectionCommandBase
 
     private void WriteThreads(List<int> pids, List<MultiplexerWaitStatistics> statistics)
     {
-        // A thread that waited the whole time returned no wait to count: it is listed too, as waiting.
+        // A thread that waited the whole time returned no wait to count: it is listed too, as waiting, or as held
+        // there (stopped, traced, frozen: it could not return).
         foreach (int pid in pids)
         {
-            foreach (var (tid, epollFd, call) in Core.Waits.EpollWaiters.MultiplexerWaitsOf(pid))
+            foreach (var (tid, epollFd, call, condition) in Core.Waits.EpollWaiters.MultiplexerWaitsWithCondition(pid))
             {
                 if (!statistics.Any(s => s.ThreadId == tid))
                 {
-                    statistics.Add(WaitStatisticsProgram.StillWaiting(pid, tid, epollFd, call.Name, Duration / 1000.0, NameOf));
+                    statistics.Add(WaitStatisticsProgram.StillWaiting(pid, tid, epollFd, call.Name, Duration / 1000.0, NameOf, condition.CanBeWoken ? null : condition.Cause));
                 }
             }
         }

@@ -178,8 +178,11 @@ public static class WaitStatisticsProgram
         }).ToList();
     }
 
-    /// <summary>A thread that was in a wait when the measurement ended and returned from none during it.</summary>
-    public static MultiplexerWaitStatistics StillWaiting(int pid, int tid, int? epollFd, string call, double seconds, Func<int, int?, string> nameOf) => new()
+    /// <summary>
+    /// A thread that was in a wait when the measurement ended and returned from none during it; <paramref name="held"/>
+    /// says what held it there (a stop signal, a tracer, a frozen cgroup), when something did.
+    /// </summary>
+    public static MultiplexerWaitStatistics StillWaiting(int pid, int tid, int? epollFd, string call, double seconds, Func<int, int?, string> nameOf, string? held = null) => new()
     {
         Call = call,
         ProcessId = pid,
@@ -188,7 +191,9 @@ public static class WaitStatisticsProgram
         ThreadName = nameOf(pid, tid),
         EpollFd = epollFd,
         Seconds = seconds,
-        Finding = $"in {call} when the measurement ended, and no wait of it returned during it: no event came",
+        Finding = held is null
+            ? $"in {call} when the measurement ended, and no wait of it returned during it: no event came"
+            : $"{held}, in {call}: no wait could return during the measurement, whatever was ready",
     };
 
     /// <summary>
