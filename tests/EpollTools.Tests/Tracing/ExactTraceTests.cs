@@ -139,6 +139,25 @@ public sealed class ExactTraceTests
     }
 
     [Fact]
+    public void KnowsARegistrationReadAtTheStartIsStaleWhenItsFdWasClosed()
+    {
+        // In this process, on the real kernel: an eventfd registered through a dup that is then closed without DEL.
+        using var instance = EpollInstance.Create();
+        using var eventFd = EventFd.Create();
+        int copy = NativeMethods.dup(eventFd.Fd);
+        instance.Add(copy, EpollEvents.In, 0x31);
+        instance.Add(eventFd.Fd, EpollEvents.In, 0x11);
+        NativeMethods.close(copy);
+        int me = System.Environment.ProcessId;
+        var tracer = new ExactInterestTracer(onlyEpollFd: null);
+        tracer.Know(me, instance.Fd);
+        var changes = new[] { $"W 1 {me} {me} {instance.Fd} -1 2 1 49", $"E 1 {me} {me} {instance.Fd} 1 1 17" }.SelectMany(line => tracer.Apply(Record(line))).ToList();
+        Assert.Equal($"IN, event 1 of 2; fd {copy} is closed: a stale registration", changes[0].Detail);
+        Assert.Equal("IN, event 2 of 2", changes[1].Detail); // the eventfd's own registration is current
+        Assert.Equal(eventFd.Fd, changes[1].TargetFd);
+    }
+
+    [Fact]
     public void TellsAPollThatFoundNothingFromATimeoutThatPassed()
     {
         var tracer = new ExactInterestTracer(onlyEpollFd: null);

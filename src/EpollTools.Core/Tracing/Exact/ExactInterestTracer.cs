@@ -64,10 +64,31 @@ public sealed partial class ExactInterestTracer
         foreach (var line in info?.EpollTargets ?? new List<Parsing.EpollTargetLine>())
         {
             bool oneShotFired = (line.Events & EpollEvents.OneShot) != 0 && (line.Events & ~EpollEventGroups.PrivateBits) == 0;
-            registrations.Add(new TracedRegistration { Fd = line.Tfd, Events = line.Events, Data = line.Data, Disarmed = oneShotFired });
+            registrations.Add(new TracedRegistration { Fd = line.Tfd, Events = line.Events, Data = line.Data, Disarmed = oneShotFired, Stale = IsStale(pid, epollFd, line) });
         }
 
         _instances[(pid, epollFd)] = registrations;
+    }
+
+    /// <summary>
+    /// Whether a registration read at the start is stale: its fd closed (another fd holds the file) or now another
+    /// file, as kcmp(KCMP_EPOLL_TFD) tells; a registration kcmp cannot judge is taken as current.
+    /// </summary>
+    private static bool IsStale(int pid, int epollFd, Parsing.EpollTargetLine line)
+    {
+        try
+        {
+            return FileIdentity.SameEpollTarget(pid, line.Tfd, pid, epollFd, line.Tfd, line.Offset) switch
+            {
+                true => false,
+                false => true,
+                null => FdFiles.ReadLink(pid, line.Tfd) is null,
+            };
+        }
+        catch (ProcessUnreadableException)
+        {
+            return false; // gone or unreadable: judged by the calls the trace sees
+        }
     }
 
     /// <summary>
