@@ -60,7 +60,7 @@ public static class EpollWaiters
     {
         foreach (var (tid, text, firstArgument, call) in ThreadsInMultiplexerWaits(pid))
         {
-            if (IsEpollWait(call.Call))
+            if (MultiplexerCallDecoder.IsEpoll(call.Call))
             {
                 yield return (tid, text, (int)firstArgument, call);
             }
@@ -85,14 +85,12 @@ public static class EpollWaiters
         {
             if (ThreadCondition.Read(pid, tid) is { } condition)
             {
-                waits.Add((tid, IsEpollWait(call.Call) ? (int)firstArgument : null, call, condition));
+                waits.Add((tid, MultiplexerCallDecoder.IsEpoll(call.Call) ? (int)firstArgument : null, call, condition));
             }
         }
 
         return waits;
     }
-
-    private static bool IsEpollWait(MultiplexerCall call) => call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2;
 
     private static IEnumerable<(int Tid, string Syscall, ulong FirstArgument, MultiplexerSyscall Call)> ThreadsInMultiplexerWaits(int pid)
     {

@@ -66,6 +66,9 @@ public static class MultiplexerCallDecoder
 
     private static MultiplexerSyscall Native(MultiplexerCall call) => new(call, KernelName(call), ArgumentLayout.Native);
 
+    /// <summary>Whether the call is one of epoll's waits (its first argument an epoll fd), not poll's or select's.</summary>
+    public static bool IsEpoll(MultiplexerCall call) => call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2;
+
     /// <summary>The call's name as the kernel and man pages write it.</summary>
     public static string KernelName(MultiplexerCall call) => call switch
     {

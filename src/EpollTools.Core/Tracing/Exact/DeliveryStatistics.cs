@@ -3,10 +3,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text.Json;
-using EpollTools.Core.Interest;
 using EpollTools.Core.Proc;
 using EpollTools.Core.ProcFiles;
-using EpollTools.Core.Targets;
 
 namespace EpollTools.Core.Tracing.Exact;
 
@@ -63,86 +61,6 @@ public sealed record DeliveryMaps(IReadOnlyList<DeliveryCount> Counts, long Beyo
         : long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long signed) ? unchecked((ulong)signed) : null;
 }
 
-/// <summary>A registration as fdinfo showed it at one moment, with what its fd was then and its instance's identity.</summary>
-/// <param name="Instance">The same number for the epoll fds (of one process or several) that are one instance.</param>
-/// <param name="Anonymous">
-/// The file is on anon_inodefs (an eventfd, a timerfd...): its inode is shared by every such file, so only kcmp
-/// on its fd (<paramref name="Open"/>) tells whether two registrations are of one file.
-/// </param>
-/// <param name="Open">Its fd is open now and is the registered file, as far as its link tells.</param>
-public sealed record KnownRegistration(int Pid, int EpollFd, int Instance, int Fd, EpollEvents Events, ulong Data, ulong? Inode, string? Device, string Target,
-    bool Anonymous = false, bool Open = true);
-
-/// <summary>The registrations of every epoll instance of some processes, read now.</summary>
-public static class RegistrationSnapshot
-{
-    private const string EventPollLink = "anon_inode:[eventpoll]";
-
-    /// <summary>Processes gone or unreadable give none; so does an instance closed meanwhile.</summary>
-    public static List<KnownRegistration> Read(IEnumerable<int> pids)
-    {
-        var resolver = new TargetResolver();
-        var holders = new List<InstanceHolder>();
-        var lines = new Dictionary<InstanceHolder, (List<Parsing.EpollTargetLine> Lines, Dictionary<int, string> Links)>();
-        foreach (int pid in pids)
-        {
-            try
-            {
-                var fds = FdFiles.List(pid);
-                var links = fds.ToDictionary(f => f.Fd, f => f.Target);
-                foreach (var (fd, link) in fds)
-                {
-                    if (link == EventPollLink && FdFiles.ParseInfo(pid, fd) is { } info)
-                    {
-                        var holder = new InstanceHolder(pid, string.Empty, fd);
-                        holders.Add(holder);
-                        lines[holder] = (info.EpollTargets, links);
-                    }
-                }
-            }
-            catch (ProcessUnreadableException)
-            {
-                // gone or not readable: its registrations are not known, and its deliveries say so
-            }
-        }
-
-        var known = new List<KnownRegistration>();
-        int instance = 0;
-        foreach (var group in InstanceFinder.GroupSharedInstances(holders))
-        {
-            instance++;
-            foreach (var holder in group)
-            {
-                var (targets, links) = lines[holder];
-                foreach (var line in targets)
-                {
-                    var (target, open) = Describe(resolver, holder.Pid, line, links);
-                    known.Add(new KnownRegistration(holder.Pid, holder.Fd, instance, line.Tfd, line.Events, line.Data, line.Ino, line.Device, target,
-                        PseudoFilesystems.IsOn(line, PseudoFilesystems.AnonInodeFs), open));
-                }
-            }
-        }
-
-        return known;
-    }
-
-    private static (string Target, bool Open) Describe(TargetResolver resolver, int pid, Parsing.EpollTargetLine line, Dictionary<int, string> links)
-    {
-        if (!links.TryGetValue(line.Tfd, out var link))
-        {
-            return ($"(fd {line.Tfd} closed: the registration stays while another fd holds the file)", false);
-        }
-
-        // A socket's or pipe's link names its inode: another inode is another file that took the closed fd's number.
-        if (FdEntry.ParseLink(link) is { } file && line.Ino is ulong registered && file.Inode != registered)
-        {
-            return ($"(fd {line.Tfd} closed and taken by another file: the registration is stale)", false);
-        }
-
-        return (resolver.Resolve(pid, line.Tfd, link).Description, true);
-    }
-}
-
 /// <summary>
 /// The events a measurement counted by registration, matched to the interest lists read at its start and its end:
 /// per registration (by mask and thread), and per file registered in several instances (which thread received them).
@@ -162,16 +80,17 @@ public static class DeliveryStatistics
     public static List<EpollRegistrationDeliveries> ByRegistration(
         IReadOnlyList<DeliveryCount> counts, IReadOnlyList<KnownRegistration> atStart, IReadOnlyList<KnownRegistration> atEnd, Func<int, int?, string> nameOf)
     {
+        var (start, end) = (new RegistrationIndex(atStart), new RegistrationIndex(atEnd));
         var rows = new List<EpollRegistrationDeliveries>();
         foreach (var instance in counts.GroupBy(c => (c.Pid, c.EpollFd)))
         {
             var unknown = new List<IGrouping<ulong, DeliveryCount>>();
             foreach (var byData in instance.GroupBy(c => c.Data))
             {
-                var matches = Matching(atEnd, instance.Key.Pid, instance.Key.EpollFd, byData.Key);
+                var matches = end.Matching(instance.Key.Pid, instance.Key.EpollFd, byData.Key);
                 if (matches.Count == 0)
                 {
-                    matches = Matching(atStart, instance.Key.Pid, instance.Key.EpollFd, byData.Key);
+                    matches = start.Matching(instance.Key.Pid, instance.Key.EpollFd, byData.Key);
                 }
 
                 if (matches.Count == 0)
@@ -216,8 +135,11 @@ public static class DeliveryStatistics
     public static List<SharedFileDeliveries> BySharedFile(
         IReadOnlyList<DeliveryCount> counts, IReadOnlyList<KnownRegistration> atStart, IReadOnlyList<KnownRegistration> atEnd, Func<int, int?, string> nameOf)
     {
+        var (start, end) = (new RegistrationIndex(atStart), new RegistrationIndex(atEnd));
+        var byRegistration = counts.ToLookup(c => (c.Pid, c.EpollFd, c.Data));
         // The registrations of the end, and those of the start gone by then.
-        var registrations = atEnd.Concat(atStart.Where(s => !atEnd.Any(e => e.Pid == s.Pid && e.EpollFd == s.EpollFd && e.Fd == s.Fd)))
+        var atEndFds = atEnd.Select(e => (e.Pid, e.EpollFd, e.Fd)).ToHashSet();
+        var registrations = atEnd.Concat(atStart.Where(s => !atEndFds.Contains((s.Pid, s.EpollFd, s.Fd))))
             .Where(r => r.Inode is not null).ToList();
         var files = new List<SharedFileDeliveries>();
         foreach (var watchers in SameFiles(registrations))
@@ -226,12 +148,12 @@ public static class DeliveryStatistics
             foreach (var watcher in watchers)
             {
                 // The data identifies the registration only if no other registration of the instance carries it.
-                if (Matching(atEnd.Any(e => e.Pid == watcher.Pid && e.EpollFd == watcher.EpollFd) ? atEnd : atStart, watcher.Pid, watcher.EpollFd, watcher.Data).Count != 1)
+                if ((end.HasInstance(watcher.Pid, watcher.EpollFd) ? end : start).Matching(watcher.Pid, watcher.EpollFd, watcher.Data).Count != 1)
                 {
                     continue;
                 }
 
-                foreach (var thread in counts.Where(c => c.Pid == watcher.Pid && c.EpollFd == watcher.EpollFd && c.Data == watcher.Data).GroupBy(c => c.Tid))
+                foreach (var thread in byRegistration[(watcher.Pid, watcher.EpollFd, watcher.Data)].GroupBy(c => c.Tid))
                 {
                     received.Add(new DeliveryReceiver
                     {
@@ -289,7 +211,7 @@ public static class DeliveryStatistics
             foreach (var registration in byInode)
             {
                 var same = registration.Open
-                    ? files.FirstOrDefault(f => f[0].Open && ProcFiles.FileIdentity.SameFile(f[0].Pid, f[0].Fd, registration.Pid, registration.Fd) == true)
+                    ? files.FirstOrDefault(f => f[0].Open && FileIdentity.SameFile(f[0].Pid, f[0].Fd, registration.Pid, registration.Fd) == true)
                     : null;
                 if (same is null)
                 {
@@ -326,8 +248,22 @@ public static class DeliveryStatistics
         return $"one of {instances} watchers, {top.ProcessId} ({top.ProcessName}) thread {top.ThreadId}, received {top.Events} of {total} events ({(double)top.Events / total:P0}){why}";
     }
 
-    private static List<KnownRegistration> Matching(IReadOnlyList<KnownRegistration> registrations, int pid, int epollFd, ulong data)
-        => registrations.Where(r => r.Pid == pid && r.EpollFd == epollFd && r.Data == data).ToList();
+    /// <summary>Registrations by the data they carry in their instance, looked up once each rather than scanned.</summary>
+    private sealed class RegistrationIndex
+    {
+        private readonly ILookup<(int Pid, int EpollFd, ulong Data), KnownRegistration> _byData;
+        private readonly HashSet<(int Pid, int EpollFd)> _instances;
+
+        public RegistrationIndex(IEnumerable<KnownRegistration> registrations)
+        {
+            _byData = registrations.ToLookup(r => (r.Pid, r.EpollFd, r.Data));
+            _instances = _byData.SelectMany(g => g).Select(r => (r.Pid, r.EpollFd)).ToHashSet();
+        }
+
+        public bool HasInstance(int pid, int epollFd) => _instances.Contains((pid, epollFd));
+
+        public List<KnownRegistration> Matching(int pid, int epollFd, ulong data) => _byData[(pid, epollFd, data)].ToList();
+    }
 
     private static EpollRegistrationDeliveries Row(int pid, int epollFd, List<DeliveryCount> counts, Func<int, int?, string> nameOf)
     {

@@ -61,29 +61,24 @@ public sealed partial class ExactInterestTracer
             info = null; // gone, or not readable: its instance is known from the calls the trace sees
         }
 
+        // Stale or current as Get-EpollInterest judges it: a registration whose fd was closed (or taken by another
+        // file) is not named by that fd in its deliveries.
+        var judge = info is null ? null : new Interest.RegistrationJudge(new Interest.InstanceHolder(pid, string.Empty, epollFd), info, Interest.RegistrationFileAccess.OfKernel);
         foreach (var line in info?.EpollTargets ?? new List<Parsing.EpollTargetLine>())
         {
             bool oneShotFired = (line.Events & EpollEvents.OneShot) != 0 && (line.Events & ~EpollEventGroups.PrivateBits) == 0;
-            registrations.Add(new TracedRegistration { Fd = line.Tfd, Events = line.Events, Data = line.Data, Disarmed = oneShotFired, Stale = IsStale(pid, epollFd, line) });
+            registrations.Add(new TracedRegistration { Fd = line.Tfd, Events = line.Events, Data = line.Data, Disarmed = oneShotFired, Stale = IsStale(judge!, pid, line) });
         }
 
         _instances[(pid, epollFd)] = registrations;
     }
 
-    /// <summary>
-    /// Whether a registration read at the start is stale: its fd closed (another fd holds the file) or now another
-    /// file, as kcmp(KCMP_EPOLL_TFD) tells; a registration kcmp cannot judge is taken as current.
-    /// </summary>
-    private static bool IsStale(int pid, int epollFd, Parsing.EpollTargetLine line)
+    /// <summary>Whether a registration read at the start is stale; one that cannot be judged is taken as current.</summary>
+    private static bool IsStale(Interest.RegistrationJudge judge, int pid, Parsing.EpollTargetLine line)
     {
         try
         {
-            return FileIdentity.SameEpollTarget(pid, line.Tfd, pid, epollFd, line.Tfd, line.Offset) switch
-            {
-                true => false,
-                false => true,
-                null => FdFiles.ReadLink(pid, line.Tfd) is null,
-            };
+            return judge.Judge(pid, line, FdFiles.ReadLink(pid, line.Tfd)).State == RegistrationState.Stale;
         }
         catch (ProcessUnreadableException)
         {

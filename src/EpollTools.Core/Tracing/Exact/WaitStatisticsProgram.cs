@@ -54,7 +54,7 @@ public static class WaitStatisticsProgram
         foreach (var (call, fd, timeout) in Calls)
         {
             // The handler time (the previous return to this wait) is counted under this wait's call and instance.
-            string keepEvents = deliveries is not null && IsEpoll(call) ? "\n  @array[tid] = (uint64)args->events;" : string.Empty;
+            string keepEvents = deliveries is not null && MultiplexerCallDecoder.IsEpoll(call) ? "\n  @array[tid] = (uint64)args->events;" : string.Empty;
             program.Append($"tracepoint:syscalls:sys_enter_{MultiplexerCallDecoder.KernelName(call)} /{only}/ {{\n" +
                 $"  @wait[tid] = (nsecs, {(int)call}, (int64){fd}, {timeout});{keepEvents}\n" +
                 $"  $last = @last_return[tid];\n  if ($last) {{ @handler_us[pid, tid, {(int)call}, (int64){fd}] = hist((nsecs - $last) / 1000); }}\n}}\n");
@@ -67,7 +67,7 @@ public static class WaitStatisticsProgram
             "  if ($ret >= 0) { @events[pid, tid, $c, $f] = hist($ret); }\n" +
             "  @blocked_us[pid, tid, $c, $f] = hist((nsecs - $w.0) / 1000);\n" +
             "  @last_return[tid] = nsecs;\n";
-        string Exits(bool epoll) => string.Join(",", Calls.Where(c => IsEpoll(c.Call) == epoll).Select(c => $"tracepoint:syscalls:sys_exit_{MultiplexerCallDecoder.KernelName(c.Call)}"));
+        string Exits(bool epoll) => string.Join(",", Calls.Where(c => MultiplexerCallDecoder.IsEpoll(c.Call) == epoll).Select(c => $"tracepoint:syscalls:sys_exit_{MultiplexerCallDecoder.KernelName(c.Call)}"));
         const string Begin = "  $ret = (int64)args->ret; $w = @wait[tid];\n";
         if (deliveries is EpollEventLayout layout)
         {
@@ -98,8 +98,6 @@ public static class WaitStatisticsProgram
         Failed = 4,
         ZeroTimeout = 8,
     }
-
-    private static bool IsEpoll(MultiplexerCall call) => call is MultiplexerCall.EpollWait or MultiplexerCall.EpollPwait or MultiplexerCall.EpollPwait2;
 
     /// <summary>
     /// The exit probe's part that counts an epoll wait's events by data and mask (@delivered), each event read once
